@@ -1,0 +1,189 @@
+//! The catalog: the single source of truth for every user, acquisition,
+//! delivered file, verdict, dataset version and audit event.
+//!
+//! Key decisions:
+//! - One small [`CatalogStore`] trait with two backends, SQLite (embedded
+//!   default) and PostgreSQL (several daemons sharing one catalog). Both run
+//!   the same SQL, written once in [`sql`], and the same conformance suite.
+//! - Every state change of a file is one transaction, guarded by the worker's
+//!   lease and the expected state, so a step either happens once or not at
+//!   all, and a restarted daemon resumes each file from its recorded state.
+//! - Work is shared through leases: a worker claims a file for a bounded time
+//!   (`FOR UPDATE SKIP LOCKED` on PostgreSQL), renews the lease while it works
+//!   and loses it if it dies, so another daemon picks the file up.
+//! - Every change appends a hash-chained audit event in the same transaction.
+
+mod audit;
+mod model;
+mod sql;
+
+use std::sync::Arc;
+
+pub use audit::{AuditEvent, GENESIS_HASH};
+pub use model::*;
+pub use sql::{PgStore, SqliteStore, now_ms};
+
+/// Everything that can go wrong in the catalog.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("lease on file {0} lost: another worker holds it or its state moved on")]
+    LeaseLost(String),
+    #[error("catalog holds an invalid value: {0}")]
+    Corrupt(String),
+    #[error("audit chain broken at event {seq}: {why}")]
+    AuditBroken { seq: i64, why: String },
+    #[error("unsupported catalog URL {0:?} (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl(String),
+    #[error("catalog migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("catalog database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for CatalogError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                CatalogError::Conflict(d.message().to_owned())
+            }
+            _ => CatalogError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// The catalog's operations. Every method is one transaction.
+#[async_trait::async_trait]
+pub trait CatalogStore: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs.
+    fn backend(&self) -> &'static str;
+
+    // --- users and tokens ---------------------------------------------------
+    /// Creates a user holding one bearer token, of which only the hash is
+    /// stored.
+    async fn create_user(&self, user: &NewUser, token_hash: &str) -> Result<User>;
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
+
+    // --- acquisitions -------------------------------------------------------
+    /// Fails with [`CatalogError::Conflict`] when the slug is taken.
+    async fn create_acquisition(&self, acq: &NewAcquisition) -> Result<Acquisition>;
+    async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>>;
+
+    // --- delivered files ----------------------------------------------------
+    /// Records a file whose bytes are durable in quarantine. The same bytes
+    /// delivered again to the same acquisition return the existing record
+    /// with `created == false`.
+    async fn insert_file(&self, file: &NewFile) -> Result<Inserted>;
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+    async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>>;
+
+    // --- the work queue -----------------------------------------------------
+    /// Claims the next file that has work due: unfinished, not leased (or
+    /// its lease expired) and due by `now`.
+    async fn claim_next(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<FileRecord>>;
+    async fn renew_lease(&self, file_id: &str, owner: &str, lease_until: i64) -> Result<()>;
+    /// Drops every lease `owner` holds; used at shutdown and at start-up.
+    async fn release_leases(&self, owner: &str) -> Result<u64>;
+    /// Gives a file back after a transient failure (lake or catalog down),
+    /// keeping its state, to be retried at `retry_at`.
+    async fn retry_later(
+        &self,
+        file_id: &str,
+        owner: &str,
+        error: &str,
+        retry_at: i64,
+    ) -> Result<()>;
+
+    // --- transitions --------------------------------------------------------
+    /// `received | held | scanning → scanning`.
+    async fn start_scan(&self, file_id: &str, owner: &str) -> Result<FileRecord>;
+    /// `scanning → checking | rejected | held`, storing every verdict.
+    async fn finish_scan(
+        &self,
+        file_id: &str,
+        owner: &str,
+        verdicts: &[NewVerdict],
+        outcome: &ScanOutcome,
+    ) -> Result<FileRecord>;
+    /// `checking → converting`: creates the dataset if needed and reserves
+    /// the next version for this file. Idempotent for a file that already
+    /// holds a reservation.
+    async fn start_convert(
+        &self,
+        file_id: &str,
+        owner: &str,
+        dataset: &NewDataset,
+    ) -> Result<Reservation>;
+    /// `converting → published`: the version becomes visible with its
+    /// location, statistics and columns, in one transaction.
+    async fn publish(
+        &self,
+        file_id: &str,
+        owner: &str,
+        version: &PublishedVersion,
+    ) -> Result<FileRecord>;
+    /// `any unfinished → rejected`, releasing any reserved version.
+    async fn reject(
+        &self,
+        file_id: &str,
+        owner: &str,
+        reason: RejectReason,
+        message: &str,
+    ) -> Result<FileRecord>;
+
+    // --- datasets -----------------------------------------------------------
+    /// Datasets with at least one published version, optionally filtered by
+    /// a case-insensitive substring of name or description.
+    async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>>;
+    /// A dataset with its published versions and the latest one's columns.
+    async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
+
+    // --- audit --------------------------------------------------------------
+    async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>>;
+}
+
+/// Opens (and migrates) the catalog at `url`: `sqlite:PATH` or
+/// `postgres://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn CatalogStore>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Err(CatalogError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Walks the whole audit log and checks every link of the hash chain.
+/// Returns the number of events checked.
+pub async fn verify_audit(store: &dyn CatalogStore) -> Result<i64> {
+    let mut prev = GENESIS_HASH.to_owned();
+    let mut expect_seq = 1;
+    loop {
+        let page = store.audit_events(expect_seq - 1, 1000).await?;
+        if page.is_empty() {
+            return Ok(expect_seq - 1);
+        }
+        for ev in page {
+            if ev.seq != expect_seq {
+                return Err(CatalogError::AuditBroken {
+                    seq: ev.seq,
+                    why: format!("expected sequence number {expect_seq}"),
+                });
+            }
+            ev.verify(&prev)?;
+            prev = ev.hash;
+            expect_seq += 1;
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The catalog's records. Enumerations are stored as their snake_case text.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::CatalogError;
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = CatalogError;
+            fn from_str(s: &str) -> Result<Self, CatalogError> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(CatalogError::Corrupt(format!(
+                        concat!("unknown ", stringify!($name), " {:?}"), s))),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = CatalogError;
+            fn try_from(s: String) -> Result<Self, CatalogError> {
+                s.parse()
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a delivered file is in its lifecycle.
+    FileState {
+        Received = "received",
+        Scanning = "scanning",
+        Checking = "checking",
+        Converting = "converting",
+        Published = "published",
+        Rejected = "rejected",
+        Held = "held",
+    }
+);
+
+impl FileState {
+    /// Published and rejected files have no more work.
+    pub fn is_final(self) -> bool {
+        matches!(self, FileState::Published | FileState::Rejected)
+    }
+}
+
+text_enum!(
+    /// Why a file was rejected.
+    RejectReason {
+        Infected = "infected",
+        Policy = "policy",
+        Invalid = "invalid",
+        Reviewer = "reviewer",
+    }
+);
+
+text_enum!(
+    /// How a file came in.
+    Channel {
+        Api = "api",
+        Tus = "tus",
+        Folder = "folder",
+        Bucket = "bucket",
+        Sftp = "sftp",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Acquisition {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub target_zone: String,
+    pub classification: String,
+    pub state: String,
+    pub owner_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAcquisition {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub target_zone: String,
+    pub classification: String,
+    pub state: String,
+    pub owner_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct FileRecord {
+    pub id: String,
+    pub acquisition_id: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    pub submitted_by: String,
+    #[sqlx(try_from = "String")]
+    pub state: FileState,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub dataset_id: Option<String>,
+    pub version: Option<i64>,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub id: String,
+    pub acquisition_id: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub channel: Channel,
+    pub submitted_by: String,
+    pub created_at: i64,
+}
+
+/// The result of [`crate::CatalogStore::insert_file`].
+#[derive(Debug, Clone)]
+pub struct Inserted {
+    pub file: FileRecord,
+    /// `false` when the same bytes were already delivered to the acquisition.
+    pub created: bool,
+}
+
+/// One engine's verdict on one file, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct VerdictRecord {
+    pub engine: String,
+    pub verdict: String,
+    pub detail: Option<String>,
+    pub engine_version: String,
+    pub db_version: Option<String>,
+    pub scanned_at: i64,
+}
+
+pub type NewVerdict = VerdictRecord;
+
+/// What a finished scan means for the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// Every engine said clean: go on to the checks.
+    Clean,
+    /// An engine found something: rejected, bytes stay in quarantine.
+    Infected { message: String },
+    /// An engine could not give a verdict: held, retried at `retry_at`.
+    Held { message: String, retry_at: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDataset {
+    /// Used only when the dataset does not exist yet.
+    pub id: String,
+    pub name: String,
+    pub zone: String,
+    pub classification: String,
+    pub description: String,
+    pub acquisition_id: String,
+    pub now: i64,
+}
+
+/// A version reserved for one file by [`crate::CatalogStore::start_convert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub dataset_id: String,
+    pub dataset_name: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub data_type: String,
+    #[sqlx(try_from = "i64")]
+    pub nullable: Flag,
+}
+
+/// A boolean stored as 0/1, identically on both backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl TryFrom<i64> for Flag {
+    type Error = CatalogError;
+    fn try_from(v: i64) -> Result<Self, CatalogError> {
+        match v {
+            0 => Ok(Flag(false)),
+            1 => Ok(Flag(true)),
+            _ => Err(CatalogError::Corrupt(format!("flag {v}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishedVersion {
+    pub location: String,
+    pub rows: i64,
+    pub size_bytes: i64,
+    pub columns: Vec<ColumnInfo>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Dataset {
+    pub id: String,
+    pub name: String,
+    pub zone: String,
+    pub classification: String,
+    pub description: String,
+    pub acquisition_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct VersionInfo {
+    pub version: i64,
+    pub location: String,
+    pub rows: i64,
+    pub size_bytes: i64,
+    pub created_at: i64,
+    pub source_file_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatasetDetail {
+    pub dataset: Dataset,
+    /// Published versions, oldest first.
+    pub versions: Vec<VersionInfo>,
+    /// The columns of the latest published version.
+    pub columns: Vec<ColumnInfo>,
+}

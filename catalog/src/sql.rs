@@ -1,0 +1,713 @@
+//! The SQL behind [`CatalogStore`], written once for both backends.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$n` placeholders,
+//! `ON CONFLICT`, `RETURNING`), so one macro body implements the trait for
+//! both pools. The two dialect differences are macro parameters:
+//! - `skip_locked`: PostgreSQL claims work with `FOR UPDATE SKIP LOCKED`;
+//!   SQLite has one writer at a time and needs nothing.
+//! - `audit_lock`: PostgreSQL serialises audit appends with a transaction
+//!   advisory lock; SQLite already holds its write lock.
+//!
+//! SQLite transactions here always begin with a write, so the write lock is
+//! taken up front and a transaction never fails upgrading from read to write.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::audit::{GENESIS_HASH, event_hash};
+use crate::*;
+
+/// The embedded catalog: one SQLite file, WAL, `synchronous = FULL` so that a
+/// committed row survives power loss before an upload is acknowledged.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// The shared catalog for several daemons.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+macro_rules! file_cols {
+    () => {
+        "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
+         error, dataset_id, version, attempts, next_attempt_at, created_at, updated_at"
+    };
+}
+
+macro_rules! sql_store {
+    ($store:ident, $conn:ty, backend = $backend:literal, skip_locked = $skip:literal, audit_lock = $lock:literal) => {
+        impl $store {
+            async fn audit(
+                conn: &mut $conn,
+                now: i64,
+                actor: &str,
+                action: &str,
+                subject: &str,
+                detail: &str,
+            ) -> Result<()> {
+                sqlx::query($lock).execute(&mut *conn).await?;
+                let last: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let (seq, prev) = last
+                    .map(|(s, h)| (s + 1, h))
+                    .unwrap_or((1, GENESIS_HASH.to_owned()));
+                let hash = event_hash(&prev, seq, now, actor, action, subject, detail);
+                sqlx::query(
+                    "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(seq)
+                .bind(now)
+                .bind(actor)
+                .bind(action)
+                .bind(subject)
+                .bind(detail)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn file_in(conn: &mut $conn, id: &str) -> Result<FileRecord> {
+                sqlx::query_as(concat!("SELECT ", file_cols!(), " FROM files WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("file {id}")))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl CatalogStore for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn create_user(&self, u: &NewUser, token_hash: &str) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&u.id)
+                    .bind(&u.name)
+                    .bind(&u.role)
+                    .bind(u.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match CatalogError::from(e) {
+                        CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {:?}", u.name)),
+                        other => other,
+                    })?;
+                sqlx::query("INSERT INTO tokens (hash, user_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash)
+                    .bind(&u.id)
+                    .bind(u.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = format!(r#"{{"name":{:?},"role":{:?}}}"#, u.name, u.role);
+                Self::audit(&mut *tx, u.created_at, "system:cli", "user.create", &u.id, &detail).await?;
+                tx.commit().await?;
+                Ok(User {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                    role: u.role.clone(),
+                    created_at: u.created_at,
+                })
+            }
+
+            async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.created_at FROM users u \
+                     JOIN tokens t ON t.user_id = u.id WHERE t.hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn create_acquisition(&self, a: &NewAcquisition) -> Result<Acquisition> {
+                let mut tx = self.pool.begin().await?;
+                let acq: Acquisition = sqlx::query_as(
+                    "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
+                     state, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     RETURNING id, name, slug, description, target_zone, classification, state, owner_id, created_at",
+                )
+                .bind(&a.id)
+                .bind(&a.name)
+                .bind(&a.slug)
+                .bind(&a.description)
+                .bind(&a.target_zone)
+                .bind(&a.classification)
+                .bind(&a.state)
+                .bind(&a.owner_id)
+                .bind(a.created_at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match CatalogError::from(e) {
+                    CatalogError::Conflict(_) => {
+                        CatalogError::Conflict(format!("an acquisition named {:?}", a.slug))
+                    }
+                    other => other,
+                })?;
+                let detail = format!(
+                    r#"{{"name":{:?},"target_zone":{:?},"classification":{:?}}}"#,
+                    a.name, a.target_zone, a.classification
+                );
+                Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, &detail)
+                    .await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, name, slug, description, target_zone, classification, state, owner_id, \
+                     created_at FROM acquisitions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn insert_file(&self, f: &NewFile) -> Result<Inserted> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
+                     submitted_by, state, next_attempt_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8) \
+                     ON CONFLICT (acquisition_id, sha256) DO NOTHING",
+                )
+                .bind(&f.id)
+                .bind(&f.acquisition_id)
+                .bind(&f.filename)
+                .bind(&f.sha256)
+                .bind(f.size_bytes)
+                .bind(f.channel.as_str())
+                .bind(&f.submitted_by)
+                .bind(f.created_at)
+                .execute(&mut *tx)
+                .await?;
+                let created = done.rows_affected() == 1;
+                let file: FileRecord = sqlx::query_as(concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE acquisition_id = $1 AND sha256 = $2"
+                ))
+                .bind(&f.acquisition_id)
+                .bind(&f.sha256)
+                .fetch_one(&mut *tx)
+                .await?;
+                if created {
+                    let detail = format!(
+                        r#"{{"acquisition_id":{:?},"filename":{:?},"sha256":{:?},"size_bytes":{},"channel":{:?}}}"#,
+                        f.acquisition_id, f.filename, f.sha256, f.size_bytes, f.channel.as_str()
+                    );
+                    Self::audit(&mut *tx, f.created_at, &f.submitted_by, "file.receive", &f.id, &detail)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Inserted { file, created })
+            }
+
+            async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
+                Ok(
+                    sqlx::query_as(concat!("SELECT ", file_cols!(), " FROM files WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?,
+                )
+            }
+
+            async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT engine, verdict, detail, engine_version, db_version, scanned_at \
+                     FROM verdicts WHERE file_id = $1 ORDER BY engine",
+                )
+                .bind(file_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn claim_next(
+                &self,
+                owner: &str,
+                now: i64,
+                lease_until: i64,
+            ) -> Result<Option<FileRecord>> {
+                Ok(sqlx::query_as(concat!(
+                    "UPDATE files SET lease_owner = $1, lease_until = $2 WHERE id = (\
+                     SELECT id FROM files WHERE state IN ('received','scanning','checking','converting','held') \
+                     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                     ORDER BY next_attempt_at, created_at LIMIT 1 ",
+                    $skip,
+                    ") RETURNING ",
+                    file_cols!()
+                ))
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn renew_lease(&self, file_id: &str, owner: &str, lease_until: i64) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE files SET lease_until = $3 WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(lease_until)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err(CatalogError::LeaseLost(file_id.to_owned()))
+                }
+            }
+
+            async fn release_leases(&self, owner: &str) -> Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE files SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+                )
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            }
+
+            async fn retry_later(
+                &self,
+                file_id: &str,
+                owner: &str,
+                error: &str,
+                retry_at: i64,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE files SET error = $3, attempts = attempts + 1, next_attempt_at = $4, \
+                     lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(error)
+                .bind(retry_at)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err(CatalogError::LeaseLost(file_id.to_owned()))
+                }
+            }
+
+            async fn start_scan(&self, file_id: &str, owner: &str) -> Result<FileRecord> {
+                let mut tx = self.pool.begin().await?;
+                let now = crate::sql::now_ms();
+                let done = sqlx::query(
+                    "UPDATE files SET state = 'scanning', updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','held','scanning')",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
+                }
+                let file = Self::file_in(&mut *tx, file_id).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn finish_scan(
+                &self,
+                file_id: &str,
+                owner: &str,
+                verdicts: &[NewVerdict],
+                outcome: &ScanOutcome,
+            ) -> Result<FileRecord> {
+                let now = crate::sql::now_ms();
+                let actor = format!("system:{owner}");
+                // (state, reason, error, attempts delta, next attempt, keep lease)
+                let (state, reason, error, bump, next, keep) = match outcome {
+                    ScanOutcome::Clean => (FileState::Checking, None, None, 0i64, now, true),
+                    ScanOutcome::Infected { message } => (
+                        FileState::Rejected,
+                        Some(RejectReason::Infected.as_str()),
+                        Some(message.as_str()),
+                        0,
+                        now,
+                        false,
+                    ),
+                    ScanOutcome::Held { message, retry_at } => {
+                        (FileState::Held, None, Some(message.as_str()), 1, *retry_at, false)
+                    }
+                };
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE files SET state = $3, reason = $4, error = $5, attempts = attempts + $6, \
+                     next_attempt_at = $7, lease_owner = $8, lease_until = CASE WHEN $8 IS NULL THEN NULL ELSE lease_until END, \
+                     updated_at = $9 WHERE id = $1 AND lease_owner = $2 AND state = 'scanning'",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(state.as_str())
+                .bind(reason)
+                .bind(error)
+                .bind(bump)
+                .bind(next)
+                .bind(keep.then_some(owner))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
+                }
+                sqlx::query("DELETE FROM verdicts WHERE file_id = $1")
+                    .bind(file_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for v in verdicts {
+                    sqlx::query(
+                        "INSERT INTO verdicts (file_id, engine, verdict, detail, engine_version, \
+                         db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(file_id)
+                    .bind(&v.engine)
+                    .bind(&v.verdict)
+                    .bind(&v.detail)
+                    .bind(&v.engine_version)
+                    .bind(&v.db_version)
+                    .bind(v.scanned_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let summary: Vec<String> =
+                    verdicts.iter().map(|v| format!("{:?}", format!("{}={}", v.engine, v.verdict))).collect();
+                let detail = format!(r#"{{"state":{:?},"verdicts":[{}]}}"#, state.as_str(), summary.join(","));
+                Self::audit(&mut *tx, now, &actor, "file.scan", file_id, &detail).await?;
+                let file = Self::file_in(&mut *tx, file_id).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn start_convert(
+                &self,
+                file_id: &str,
+                owner: &str,
+                d: &NewDataset,
+            ) -> Result<Reservation> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE files SET state = 'converting', error = NULL, updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('checking','converting')",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(d.now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
+                }
+                let held: Option<(String, String, i64)> = sqlx::query_as(
+                    "SELECT d.id, d.name, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     WHERE v.source_file_id = $1 AND v.state = 'pending'",
+                )
+                .bind(file_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((dataset_id, dataset_name, version)) = held {
+                    tx.commit().await?;
+                    return Ok(Reservation { dataset_id, dataset_name, version });
+                }
+                sqlx::query(
+                    "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
+                )
+                .bind(&d.id)
+                .bind(&d.name)
+                .bind(&d.zone)
+                .bind(&d.classification)
+                .bind(&d.description)
+                .bind(&d.acquisition_id)
+                .bind(d.now)
+                .execute(&mut *tx)
+                .await?;
+                let (dataset_id, acquisition_id): (String, String) =
+                    sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
+                        .bind(&d.zone)
+                        .bind(&d.name)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if acquisition_id != d.acquisition_id {
+                    return Err(CatalogError::Conflict(format!(
+                        "dataset {:?} in zone {:?} (owned by another acquisition)",
+                        d.name, d.zone
+                    )));
+                }
+                let version: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
+                )
+                .bind(&dataset_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at) \
+                     VALUES ($1, $2, 'pending', $3, $4)",
+                )
+                .bind(&dataset_id)
+                .bind(version)
+                .bind(file_id)
+                .bind(d.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE files SET dataset_id = $2, version = $3 WHERE id = $1")
+                    .bind(file_id)
+                    .bind(&dataset_id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = format!(r#"{{"dataset_id":{dataset_id:?},"version":{version}}}"#);
+                Self::audit(&mut *tx, d.now, &format!("system:{owner}"), "file.convert", file_id, &detail)
+                    .await?;
+                tx.commit().await?;
+                Ok(Reservation { dataset_id, dataset_name: d.name.clone(), version })
+            }
+
+            async fn publish(
+                &self,
+                file_id: &str,
+                owner: &str,
+                v: &PublishedVersion,
+            ) -> Result<FileRecord> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE files SET state = 'published', error = NULL, lease_owner = NULL, lease_until = NULL, \
+                     updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'converting'",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(v.now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
+                }
+                let (dataset_id, version): (String, i64) = sqlx::query_as(
+                    "UPDATE dataset_versions SET state = 'published', location = $2, rows = $3, size_bytes = $4, \
+                     created_at = $5 WHERE source_file_id = $1 AND state = 'pending' RETURNING dataset_id, version",
+                )
+                .bind(file_id)
+                .bind(&v.location)
+                .bind(v.rows)
+                .bind(v.size_bytes)
+                .bind(v.now)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| CatalogError::NotFound(format!("reserved version for file {file_id}")))?;
+                for (i, c) in v.columns.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&dataset_id)
+                    .bind(version)
+                    .bind(i as i64)
+                    .bind(&c.name)
+                    .bind(&c.data_type)
+                    .bind(i64::from(c.nullable.0))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = format!(
+                    r#"{{"dataset_id":{dataset_id:?},"version":{version},"location":{:?},"rows":{},"size_bytes":{}}}"#,
+                    v.location, v.rows, v.size_bytes
+                );
+                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, &detail)
+                    .await?;
+                let file = Self::file_in(&mut *tx, file_id).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn reject(
+                &self,
+                file_id: &str,
+                owner: &str,
+                reason: RejectReason,
+                message: &str,
+            ) -> Result<FileRecord> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(concat!(
+                    "UPDATE files SET state = 'rejected', reason = $3, error = $4, dataset_id = NULL, version = NULL, \
+                     lease_owner = NULL, lease_until = NULL, updated_at = $5 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','scanning','checking','converting','held')"
+                ))
+                .bind(file_id)
+                .bind(owner)
+                .bind(reason.as_str())
+                .bind(message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
+                }
+                sqlx::query("DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'")
+                    .bind(file_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = format!(r#"{{"reason":{:?},"message":{:?}}}"#, reason.as_str(), message);
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.reject", file_id, &detail)
+                    .await?;
+                let file = Self::file_in(&mut *tx, file_id).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>> {
+                let pattern = match query {
+                    Some(q) => format!("%{}%", crate::sql::like_escape(&q.to_lowercase())),
+                    None => "%".to_owned(),
+                };
+                Ok(sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
+                     WHERE EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = 'published') \
+                     AND (LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\') \
+                     ORDER BY name",
+                )
+                .bind(pattern)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>> {
+                let Some(dataset): Option<Dataset> = sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at \
+                     FROM datasets WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let versions: Vec<VersionInfo> = sqlx::query_as(
+                    "SELECT version, location, rows, size_bytes, created_at, source_file_id FROM dataset_versions \
+                     WHERE dataset_id = $1 AND state = 'published' ORDER BY version",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(latest) = versions.last() else {
+                    return Ok(None);
+                };
+                let columns = sqlx::query_as(
+                    "SELECT name, data_type, nullable FROM dataset_columns \
+                     WHERE dataset_id = $1 AND version = $2 ORDER BY ordinal",
+                )
+                .bind(id)
+                .bind(latest.version)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Some(DatasetDetail { dataset, versions, columns }))
+            }
+
+            async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events \
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+
+sql_store!(
+    SqliteStore,
+    sqlx::SqliteConnection,
+    backend = "sqlite",
+    skip_locked = "",
+    audit_lock = "SELECT 1"
+);
+sql_store!(
+    PgStore,
+    sqlx::PgConnection,
+    backend = "postgres",
+    skip_locked = "FOR UPDATE SKIP LOCKED",
+    audit_lock = "SELECT pg_advisory_xact_lock(7408299)"
+);
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(super::like_escape(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

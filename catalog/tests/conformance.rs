@@ -1,0 +1,572 @@
+//! One conformance suite, plain async fns over `&dyn CatalogStore`, run
+//! against every backend: SQLite in a temporary file and a throwaway
+//! PostgreSQL database (from `AIRLOCK_TEST_POSTGRES_URL`, which the README's
+//! test command sets).
+
+use std::sync::Arc;
+
+use airlock_catalog::*;
+
+const HOUR: i64 = 3_600_000;
+
+fn id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn user(store: &dyn CatalogStore, name: &str) -> User {
+    let u = NewUser {
+        id: id(),
+        name: name.into(),
+        role: "engineer".into(),
+        created_at: 1,
+    };
+    store
+        .create_user(&u, &format!("hash-of-{name}"))
+        .await
+        .unwrap()
+}
+
+async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acquisition {
+    store
+        .create_acquisition(&NewAcquisition {
+            id: id(),
+            name: slug.into(),
+            slug: slug.into(),
+            description: format!("about {slug}"),
+            target_zone: "sandbox".into(),
+            classification: "OFFICIAL".into(),
+            state: "approved".into(),
+            owner_id: owner.id.clone(),
+            created_at: 1,
+        })
+        .await
+        .unwrap()
+}
+
+async fn file(store: &dyn CatalogStore, acq: &Acquisition, sha: &str) -> Inserted {
+    store
+        .insert_file(&NewFile {
+            id: id(),
+            acquisition_id: acq.id.clone(),
+            filename: "survey.csv".into(),
+            sha256: sha.into(),
+            size_bytes: 10,
+            channel: Channel::Api,
+            submitted_by: acq.owner_id.clone(),
+            created_at: now_ms(),
+        })
+        .await
+        .unwrap()
+}
+
+fn verdict(engine: &str, verdict: &str) -> NewVerdict {
+    NewVerdict {
+        engine: engine.into(),
+        verdict: verdict.into(),
+        detail: None,
+        engine_version: "1.0".into(),
+        db_version: Some("db1".into()),
+        scanned_at: now_ms(),
+    }
+}
+
+fn dataset(acq: &Acquisition, name: &str) -> NewDataset {
+    NewDataset {
+        id: id(),
+        name: name.into(),
+        zone: acq.target_zone.clone(),
+        classification: acq.classification.clone(),
+        description: acq.description.clone(),
+        acquisition_id: acq.id.clone(),
+        now: now_ms(),
+    }
+}
+
+fn version(location: &str, rows: i64) -> PublishedVersion {
+    PublishedVersion {
+        location: location.into(),
+        rows,
+        size_bytes: 100,
+        columns: vec![
+            ColumnInfo {
+                name: "id".into(),
+                data_type: "int64".into(),
+                nullable: Flag(false),
+            },
+            ColumnInfo {
+                name: "name".into(),
+                data_type: "string".into(),
+                nullable: Flag(true),
+            },
+        ],
+        now: now_ms(),
+    }
+}
+
+/// Claims `file` for `owner`, now.
+async fn claim(store: &dyn CatalogStore, owner: &str) -> Option<FileRecord> {
+    let now = now_ms();
+    store.claim_next(owner, now, now + HOUR).await.unwrap()
+}
+
+/// Walks a file from received to published, returning the reservation.
+async fn publish_one(
+    store: &dyn CatalogStore,
+    acq: &Acquisition,
+    sha: &str,
+    ds: &str,
+) -> Reservation {
+    let f = file(store, acq, sha).await.file;
+    let claimed = claim(store, "w").await.expect("work is due");
+    assert_eq!(claimed.id, f.id);
+    store.start_scan(&f.id, "w").await.unwrap();
+    store
+        .finish_scan(&f.id, "w", &[verdict("yara", "clean")], &ScanOutcome::Clean)
+        .await
+        .unwrap();
+    let r = store
+        .start_convert(&f.id, "w", &dataset(acq, ds))
+        .await
+        .unwrap();
+    store
+        .publish(&f.id, "w", &version("file:///lake/x/", 3))
+        .await
+        .unwrap();
+    r
+}
+
+pub async fn users_and_tokens(store: &dyn CatalogStore) {
+    let u = user(store, "ada").await;
+    let found = store
+        .user_by_token_hash("hash-of-ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, u);
+    assert!(store.user_by_token_hash("nope").await.unwrap().is_none());
+    let dup = NewUser {
+        id: id(),
+        name: "ada".into(),
+        role: "analyst".into(),
+        created_at: 2,
+    };
+    let err = store.create_user(&dup, "other").await.unwrap_err();
+    assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
+}
+
+pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "lfs-2026").await;
+    assert_eq!(store.acquisition(&a.id).await.unwrap().unwrap(), a);
+    assert!(store.acquisition("missing").await.unwrap().is_none());
+    let err = store
+        .create_acquisition(&NewAcquisition {
+            id: id(),
+            name: "LFS 2026".into(),
+            slug: "lfs-2026".into(),
+            description: String::new(),
+            target_zone: "sandbox".into(),
+            classification: "OFFICIAL".into(),
+            state: "approved".into(),
+            owner_id: u.id.clone(),
+            created_at: 2,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
+}
+
+pub async fn same_bytes_are_recorded_once(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "dup").await;
+    let first = file(store, &a, "aa").await;
+    assert!(first.created);
+    assert_eq!(first.file.state, FileState::Received);
+    let again = file(store, &a, "aa").await;
+    assert!(!again.created);
+    assert_eq!(again.file.id, first.file.id);
+    // The same bytes for another acquisition are another delivery.
+    let b = acquisition(store, &u, "other").await;
+    assert!(file(store, &b, "aa").await.created);
+}
+
+pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "walk").await;
+    let f = file(store, &a, "bb").await.file;
+    assert!(claim(store, "w").await.is_some());
+    let scanning = store.start_scan(&f.id, "w").await.unwrap();
+    assert_eq!(scanning.state, FileState::Scanning);
+    let checking = store
+        .finish_scan(
+            &f.id,
+            "w",
+            &[verdict("clamav", "clean"), verdict("yara", "clean")],
+            &ScanOutcome::Clean,
+        )
+        .await
+        .unwrap();
+    assert_eq!(checking.state, FileState::Checking);
+    let vs = store.verdicts(&f.id).await.unwrap();
+    assert_eq!(
+        vs.iter().map(|v| v.engine.as_str()).collect::<Vec<_>>(),
+        ["clamav", "yara"]
+    );
+
+    let r = store
+        .start_convert(&f.id, "w", &dataset(&a, "walk.survey"))
+        .await
+        .unwrap();
+    assert_eq!(r.version, 1);
+    // Resuming from converting returns the same reservation.
+    let again = store
+        .start_convert(&f.id, "w", &dataset(&a, "walk.survey"))
+        .await
+        .unwrap();
+    assert_eq!(again, r);
+    // Not visible before publishing.
+    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
+
+    let done = store
+        .publish(&f.id, "w", &version("file:///lake/walk/v1/", 3))
+        .await
+        .unwrap();
+    assert_eq!(done.state, FileState::Published);
+    assert_eq!(done.dataset_id.as_deref(), Some(r.dataset_id.as_str()));
+    assert_eq!(done.version, Some(1));
+    let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
+    assert_eq!(d.dataset.name, "walk.survey");
+    assert_eq!(d.versions.len(), 1);
+    assert_eq!(d.versions[0].rows, 3);
+    assert_eq!(d.versions[0].source_file_id, f.id);
+    assert_eq!(d.columns.len(), 2);
+    assert_eq!(d.columns[1].nullable, Flag(true));
+    // Published files have no more work.
+    assert!(claim(store, "w").await.is_none());
+}
+
+pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "census").await;
+    let r1 = publish_one(store, &a, "c1", "census.people").await;
+    let r2 = publish_one(store, &a, "c2", "census.people").await;
+    assert_eq!((r1.version, r2.version), (1, 2));
+    assert_eq!(r1.dataset_id, r2.dataset_id);
+    publish_one(store, &a, "c3", "census.homes_100%").await;
+
+    let all = store.list_datasets(None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let found = store.list_datasets(Some("PEOPLE")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "census.people");
+    // LIKE wildcards in the query are literal.
+    assert_eq!(store.list_datasets(Some("_")).await.unwrap().len(), 1);
+    assert_eq!(store.list_datasets(Some("100%")).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_datasets(Some("about census"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .list_datasets(Some("nothing"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn leases_exclude_other_workers(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "lease").await;
+    let f = file(store, &a, "dd").await.file;
+    let now = now_ms();
+    assert!(
+        store
+            .claim_next("a", now, now + 1000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .claim_next("b", now, now + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // b may not move a's file.
+    assert!(matches!(
+        store.start_scan(&f.id, "b").await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    store.renew_lease(&f.id, "a", now + 2000).await.unwrap();
+    assert!(
+        store
+            .claim_next("b", now + 1500, now + 9000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Once the lease expires, b takes over and a's steps are refused.
+    let taken = store.claim_next("b", now + 2001, now + 9000).await.unwrap();
+    assert_eq!(taken.unwrap().id, f.id);
+    assert!(matches!(
+        store.start_scan(&f.id, "a").await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    assert!(matches!(
+        store.renew_lease(&f.id, "a", now + 3000).await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    assert_eq!(store.release_leases("b").await.unwrap(), 1);
+    assert!(
+        store
+            .claim_next("c", now + 2002, now + 9000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn held_files_wait_for_their_retry(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "held").await;
+    let f = file(store, &a, "ee").await.file;
+    claim(store, "w").await.unwrap();
+    store.start_scan(&f.id, "w").await.unwrap();
+    let retry_at = now_ms() + HOUR;
+    let held = store
+        .finish_scan(
+            &f.id,
+            "w",
+            &[NewVerdict {
+                detail: Some("clamd unreachable".into()),
+                ..verdict("clamav", "error")
+            }],
+            &ScanOutcome::Held {
+                message: "held: clamav error".into(),
+                retry_at,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.state, FileState::Held);
+    assert_eq!(held.attempts, 1);
+    assert_eq!(held.error.as_deref(), Some("held: clamav error"));
+    assert!(claim(store, "w").await.is_none(), "held files wait");
+    let again = store
+        .claim_next("w", retry_at, retry_at + HOUR)
+        .await
+        .unwrap();
+    assert_eq!(again.unwrap().state, FileState::Held);
+    // A held file is scanned again from the start.
+    assert_eq!(
+        store.start_scan(&f.id, "w").await.unwrap().state,
+        FileState::Scanning
+    );
+}
+
+pub async fn transient_failures_keep_state_and_back_off(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "retry").await;
+    let f = file(store, &a, "ff").await.file;
+    claim(store, "w").await.unwrap();
+    let later = now_ms() + HOUR;
+    store
+        .retry_later(&f.id, "w", "lake unavailable", later)
+        .await
+        .unwrap();
+    let now = store.file(&f.id).await.unwrap().unwrap();
+    assert_eq!(now.state, FileState::Received);
+    assert_eq!(now.attempts, 1);
+    assert_eq!(now.error.as_deref(), Some("lake unavailable"));
+    assert!(claim(store, "w").await.is_none());
+    assert!(
+        store
+            .claim_next("w", later, later + 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn rejection_releases_the_reserved_version(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "rej").await;
+    let f = file(store, &a, "gg").await.file;
+    claim(store, "w").await.unwrap();
+    store.start_scan(&f.id, "w").await.unwrap();
+    store
+        .finish_scan(&f.id, "w", &[], &ScanOutcome::Clean)
+        .await
+        .unwrap();
+    let r = store
+        .start_convert(&f.id, "w", &dataset(&a, "rej.x"))
+        .await
+        .unwrap();
+    let rejected = store
+        .reject(&f.id, "w", RejectReason::Invalid, "ragged row at line 3")
+        .await
+        .unwrap();
+    assert_eq!(rejected.state, FileState::Rejected);
+    assert_eq!(rejected.reason.as_deref(), Some("invalid"));
+    assert_eq!(rejected.dataset_id, None);
+    assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
+    // The version number is free again.
+    assert_eq!(publish_one(store, &a, "hh", "rej.x").await.version, 1);
+    // Final states accept no more transitions.
+    assert!(matches!(
+        store
+            .reject(&f.id, "w", RejectReason::Invalid, "again")
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+}
+
+pub async fn infected_files_are_rejected_with_verdicts(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "bad").await;
+    let f = file(store, &a, "ii").await.file;
+    claim(store, "w").await.unwrap();
+    store.start_scan(&f.id, "w").await.unwrap();
+    let v = NewVerdict {
+        detail: Some("Eicar".into()),
+        ..verdict("clamav", "infected")
+    };
+    let done = store
+        .finish_scan(
+            &f.id,
+            "w",
+            &[v.clone()],
+            &ScanOutcome::Infected {
+                message: "infected: Eicar".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.state, FileState::Rejected);
+    assert_eq!(done.reason.as_deref(), Some("infected"));
+    assert_eq!(store.verdicts(&f.id).await.unwrap(), vec![v]);
+    assert!(claim(store, "w").await.is_none());
+}
+
+pub async fn concurrent_workers_never_share_a_file(store: Arc<dyn CatalogStore>) {
+    let u = user(store.as_ref(), "eng").await;
+    let a = acquisition(store.as_ref(), &u, "race").await;
+    for i in 0..12 {
+        file(store.as_ref(), &a, &format!("r{i}")).await;
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(f) = claim(store.as_ref(), &format!("w{w}")).await {
+                mine.push(f.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(n, 12, "every file claimed");
+    assert_eq!(all.len(), 12, "no file claimed twice");
+}
+
+pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "audit").await;
+    publish_one(store, &a, "jj", "audit.x").await;
+    let events = store.audit_events(0, 100).await.unwrap();
+    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "user.create",
+            "acquisition.create",
+            "file.receive",
+            "file.scan",
+            "file.convert",
+            "file.publish"
+        ]
+    );
+    assert_eq!(verify_audit(store).await.unwrap(), 6);
+    // Any change to an event breaks its hash.
+    let mut forged = events[2].clone();
+    forged.detail = forged.detail.replace("survey.csv", "other.csv");
+    assert!(matches!(
+        forged.verify(&events[1].hash),
+        Err(CatalogError::AuditBroken { seq: 3, .. })
+    ));
+    assert!(
+        events[2].verify(&events[0].hash).is_err(),
+        "links to its own predecessor only"
+    );
+}
+
+macro_rules! conformance {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            conformance!(@each $make;
+                users_and_tokens, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
+                a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
+                leases_exclude_other_workers, held_files_wait_for_their_retry,
+                transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
+                infected_files_are_rejected_with_verdicts, the_audit_chain_verifies);
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn concurrent_workers_never_share_a_file() {
+                let (store, _guard) = $make.await;
+                super::concurrent_workers_never_share_a_file(store).await;
+            }
+        }
+    };
+    (@each $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, _guard) = $make.await;
+                super::$case(store.as_ref()).await;
+            }
+        )+
+    };
+}
+
+async fn sqlite() -> (Arc<dyn CatalogStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
+    (connect(&url).await.unwrap(), dir)
+}
+
+/// A fresh database on the test server, so tests never see each other.
+async fn postgres() -> (Arc<dyn CatalogStore>, ()) {
+    let admin = std::env::var("AIRLOCK_TEST_POSTGRES_URL").expect(
+        "AIRLOCK_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, \
+         which starts or reuses PostgreSQL",
+    );
+    let name = format!("airlock_t_{}", uuid::Uuid::now_v7().simple());
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("connecting to the test PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    (connect(&format!("{base}/{name}")).await.unwrap(), ())
+}
+
+conformance!(on_sqlite, sqlite());
+conformance!(on_postgres, postgres());

@@ -1,0 +1,569 @@
+//! The HTTP API under `/v1`, with `/healthz` and a generated `/openapi.json`.
+//!
+//! Handlers are thin: authenticate (the [`Caller`] extractor, so a handler
+//! cannot forget), authorize through `airlock-policies`, call the library,
+//! shape JSON. Errors map to HTTP in one place, [`IngestError`]'s
+//! `IntoResponse`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use airlock_catalog::{Channel, FileRecord, NewAcquisition, NewFile};
+use airlock_policies::{Action, Principal, authorize};
+use airlock_zones::Classification;
+
+use crate::error::ErrorBody;
+use crate::names::{FileName, slug};
+use crate::{App, IngestError, auth, now_ms};
+
+type AppState = State<Arc<App>>;
+type ApiResult<T> = Result<T, IngestError>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Airlock", description = "Scanned, governed, catalogued ingest into data lakes."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API router; `/openapi.json` is generated from the same routes.
+pub fn router(app: Arc<App>) -> axum::Router {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(list_zones))
+        .routes(routes!(create_acquisition))
+        .routes(routes!(get_acquisition))
+        .routes(routes!(upload_file))
+        .routes(routes!(get_file))
+        .routes(routes!(list_datasets))
+        .routes(routes!(get_dataset))
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { IngestError::NotFound("route".into()) })
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .with_state(app)
+}
+
+/// The authenticated caller of a `/v1` route.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = IngestError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, IngestError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Ok(Caller(
+            auth::authenticate(app.catalog.as_ref(), header).await?,
+        ))
+    }
+}
+
+/// `Json` whose rejections are ordinary [`IngestError`]s.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = IngestError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, IngestError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| JsonBody(v))
+            .map_err(|r| IngestError::bad_request("invalid_json", r.body_text()))
+    }
+}
+
+/// RFC 3339 time from Unix milliseconds.
+fn rfc3339(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    status: &'static str,
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", security(()), responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+struct ZoneView {
+    name: String,
+    kind: String,
+    ceiling: String,
+    accepts_from: Vec<String>,
+}
+
+/// The configured zones and their ceilings.
+#[utoipa::path(get, path = "/v1/zones", responses(
+    (status = 200, body = [ZoneView]),
+    (status = 401, body = ErrorBody)))]
+async fn list_zones(State(app): AppState, Caller(who): Caller) -> ApiResult<Json<Vec<ZoneView>>> {
+    authorize(&who, Action::ListZones)?;
+    Ok(Json(
+        app.zones
+            .iter()
+            .map(|z| ZoneView {
+                name: z.name.to_string(),
+                kind: serde_json::to_value(z.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                ceiling: z.ceiling.to_string(),
+                accepts_from: z.accepts_from.iter().map(|n| n.to_string()).collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateAcquisition {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A lake zone, e.g. `sandbox` or `corporate`.
+    target_zone: String,
+    /// PUBLIC, OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP-SECRET.
+    classification: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AcquisitionView {
+    id: String,
+    name: String,
+    slug: String,
+    description: String,
+    target_zone: String,
+    classification: String,
+    state: String,
+    owner_id: String,
+    created_at: String,
+}
+
+impl From<airlock_catalog::Acquisition> for AcquisitionView {
+    fn from(a: airlock_catalog::Acquisition) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            slug: a.slug,
+            description: a.description,
+            target_zone: a.target_zone,
+            classification: a.classification,
+            state: a.state,
+            owner_id: a.owner_id,
+            created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+/// Registers an acquisition. Until acquisition review arrives, a new
+/// acquisition is approved at once.
+#[utoipa::path(post, path = "/v1/acquisitions", request_body = CreateAcquisition, responses(
+    (status = 201, body = AcquisitionView),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+async fn create_acquisition(
+    State(app): AppState,
+    Caller(who): Caller,
+    JsonBody(req): JsonBody<CreateAcquisition>,
+) -> ApiResult<(StatusCode, Json<AcquisitionView>)> {
+    authorize(&who, Action::CreateAcquisition)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(IngestError::bad_request(
+            "invalid_name",
+            "name must be 1-200 characters",
+        ));
+    }
+    if req.description.len() > 10_000 {
+        return Err(IngestError::bad_request(
+            "invalid_description",
+            "description must be at most 10000 bytes",
+        ));
+    }
+    let classification: Classification = req.classification.parse()?;
+    let zone = app.zones.check_ingest(&req.target_zone, classification)?;
+    let acq = app
+        .catalog
+        .create_acquisition(&NewAcquisition {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: name.to_owned(),
+            slug: slug(name, "acquisition"),
+            description: req.description,
+            target_zone: zone.name.to_string(),
+            classification: classification.to_string(),
+            state: "approved".into(),
+            owner_id: who.user_id,
+            created_at: now_ms(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(acq.into())))
+}
+
+/// One acquisition.
+#[utoipa::path(get, path = "/v1/acquisitions/{id}", responses(
+    (status = 200, body = AcquisitionView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn get_acquisition(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AcquisitionView>> {
+    let acq = app
+        .catalog
+        .acquisition(&id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {id}")))?;
+    authorize(
+        &who,
+        Action::ViewAcquisition {
+            owner_id: &acq.owner_id,
+        },
+    )?;
+    Ok(Json(acq.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+struct FileAccepted {
+    id: String,
+    sha256: String,
+    size_bytes: i64,
+    state: String,
+}
+
+/// Delivers a file: the raw body is streamed to quarantine and hashed, made
+/// durable and recorded before the answer. `202` for a new delivery; `200`
+/// with the earlier record when the same bytes were already delivered.
+#[utoipa::path(put, path = "/v1/acquisitions/{id}/files/{filename}",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 202, body = FileAccepted), (status = 200, body = FileAccepted),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn upload_file(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path((acq_id, filename)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<FileAccepted>)> {
+    let filename = FileName::parse(&filename)?;
+    let acq = app
+        .catalog
+        .acquisition(&acq_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {acq_id}")))?;
+    authorize(
+        &who,
+        Action::DeliverFile {
+            acquisition_owner_id: &acq.owner_id,
+        },
+    )?;
+    if acq.state != "approved" {
+        return Err(IngestError::Conflict(format!(
+            "acquisition {} is {}; files are accepted only for approved acquisitions",
+            acq.id, acq.state
+        )));
+    }
+    let limit = app.config.limits.max_file_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(IngestError::TooLarge { limit_bytes: limit });
+    }
+    let received = app
+        .quarantine
+        .receive(body.into_data_stream(), limit)
+        .await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let (sha256, size_bytes) = (received.sha256.clone(), received.size_bytes as i64);
+    app.quarantine.commit(received, &id).await?;
+    let inserted = app
+        .catalog
+        .insert_file(&NewFile {
+            id: id.clone(),
+            acquisition_id: acq.id.clone(),
+            filename: filename.to_string(),
+            sha256,
+            size_bytes,
+            channel: Channel::Api,
+            submitted_by: who.user_id.clone(),
+            created_at: now_ms(),
+        })
+        .await;
+    let inserted = match inserted {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = app.quarantine.remove(&id).await;
+            return Err(e.into());
+        }
+    };
+    let status = if inserted.created {
+        app.wake.notify_one();
+        StatusCode::ACCEPTED
+    } else {
+        app.quarantine.remove(&id).await?;
+        StatusCode::OK
+    };
+    let f = inserted.file;
+    Ok((
+        status,
+        Json(FileAccepted {
+            id: f.id,
+            sha256: f.sha256,
+            size_bytes: f.size_bytes,
+            state: f.state.to_string(),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct VerdictView {
+    engine: String,
+    /// clean, infected, over_limit, error or timeout.
+    verdict: String,
+    detail: Option<String>,
+    engine_version: String,
+    db_version: Option<String>,
+    scanned_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FileView {
+    id: String,
+    acquisition_id: String,
+    filename: String,
+    sha256: String,
+    size_bytes: i64,
+    channel: String,
+    /// received, scanning, checking, converting, published, rejected or held.
+    state: String,
+    /// Why it was rejected: infected, policy, invalid or reviewer.
+    reason: Option<String>,
+    error: Option<String>,
+    verdicts: Vec<VerdictView>,
+    dataset_id: Option<String>,
+    version: Option<i64>,
+    attempts: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+/// A delivered file's state, every engine's verdict and any error.
+#[utoipa::path(get, path = "/v1/files/{id}", responses(
+    (status = 200, body = FileView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn get_file(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<FileView>> {
+    let f: FileRecord = app
+        .catalog
+        .file(&id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("file {id}")))?;
+    authorize(
+        &who,
+        Action::ViewFile {
+            submitter_id: &f.submitted_by,
+        },
+    )?;
+    let verdicts = app
+        .catalog
+        .verdicts(&f.id)
+        .await?
+        .into_iter()
+        .map(|v| VerdictView {
+            engine: v.engine,
+            verdict: v.verdict,
+            detail: v.detail,
+            engine_version: v.engine_version,
+            db_version: v.db_version,
+            scanned_at: rfc3339(v.scanned_at),
+        })
+        .collect();
+    Ok(Json(FileView {
+        id: f.id,
+        acquisition_id: f.acquisition_id,
+        filename: f.filename,
+        sha256: f.sha256,
+        size_bytes: f.size_bytes,
+        channel: f.channel.to_string(),
+        state: f.state.to_string(),
+        reason: f.reason,
+        error: f.error,
+        verdicts,
+        dataset_id: f.dataset_id,
+        version: f.version,
+        attempts: f.attempts,
+        created_at: rfc3339(f.created_at),
+        updated_at: rfc3339(f.updated_at),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DatasetQuery {
+    /// Case-insensitive text to find in names and descriptions.
+    q: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DatasetSummary {
+    id: String,
+    name: String,
+    zone: String,
+    classification: String,
+    description: String,
+}
+
+/// Published datasets the caller may see.
+#[utoipa::path(get, path = "/v1/datasets", params(DatasetQuery), responses(
+    (status = 200, body = [DatasetSummary]), (status = 401, body = ErrorBody)))]
+async fn list_datasets(
+    State(app): AppState,
+    Caller(who): Caller,
+    Query(q): Query<DatasetQuery>,
+) -> ApiResult<Json<Vec<DatasetSummary>>> {
+    authorize(&who, Action::SearchCatalog)?;
+    let found = app.catalog.list_datasets(q.q.as_deref()).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|d| DatasetSummary {
+                id: d.id,
+                name: d.name,
+                zone: d.zone,
+                classification: d.classification,
+                description: d.description,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct VersionView {
+    version: i64,
+    location: String,
+    rows: i64,
+    size_bytes: i64,
+    created_at: String,
+    source_file_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ColumnView {
+    name: String,
+    /// int64, float64, bool, date, timestamp, string, …
+    #[serde(rename = "type")]
+    data_type: String,
+    /// Whether any null was seen.
+    nullable: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DatasetView {
+    id: String,
+    name: String,
+    zone: String,
+    classification: String,
+    description: String,
+    acquisition_id: String,
+    versions: Vec<VersionView>,
+    columns: Vec<ColumnView>,
+}
+
+/// A dataset with its published versions and the latest version's columns.
+#[utoipa::path(get, path = "/v1/datasets/{id}", responses(
+    (status = 200, body = DatasetView),
+    (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_dataset(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DatasetView>> {
+    authorize(&who, Action::ViewDataset)?;
+    let d = app
+        .catalog
+        .dataset(&id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("dataset {id}")))?;
+    Ok(Json(DatasetView {
+        id: d.dataset.id,
+        name: d.dataset.name,
+        zone: d.dataset.zone,
+        classification: d.dataset.classification,
+        description: d.dataset.description,
+        acquisition_id: d.dataset.acquisition_id,
+        versions: d
+            .versions
+            .into_iter()
+            .map(|v| VersionView {
+                version: v.version,
+                location: v.location,
+                rows: v.rows,
+                size_bytes: v.size_bytes,
+                created_at: rfc3339(v.created_at),
+                source_file_ids: vec![v.source_file_id],
+            })
+            .collect(),
+        columns: d
+            .columns
+            .into_iter()
+            .map(|c| ColumnView {
+                name: c.name,
+                data_type: c.data_type,
+                nullable: c.nullable.0,
+            })
+            .collect(),
+    }))
+}

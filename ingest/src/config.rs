@@ -1,0 +1,206 @@
+//! The daemon's configuration: TOML, unknown fields refused, units in names.
+//! Every field has an embedded default, so no file is needed at all.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use airlock_zones::{Zone, ZoneSet};
+use serde::Deserialize;
+
+use crate::IngestError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub catalog: CatalogConfig,
+    pub scanner: ScannerConfig,
+    pub pipeline: PipelineConfig,
+    pub limits: LimitsConfig,
+    /// Empty means the default zones: trusted, corporate and sandbox.
+    pub zones: Vec<Zone>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// `sqlite:PATH` or `postgres://…`. Default: `sqlite:<data_dir>/catalog.db`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerConfig {
+    /// `tcp://HOST:PORT` or a unix socket path. Overridden by `AIRLOCK_CLAMD`.
+    /// When neither is set, the Debian socket and 127.0.0.1:3310 are probed.
+    pub clamd: Option<String>,
+    pub clamd_connect_timeout_secs: u64,
+    /// Time one engine may take over one file.
+    pub engine_timeout_secs: u64,
+    /// Extra directories of `*.yar` rules, on top of the shipped ones.
+    pub yara_rules_dirs: Vec<PathBuf>,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        Self {
+            clamd: None,
+            clamd_connect_timeout_secs: 5,
+            engine_timeout_secs: 600,
+            yara_rules_dirs: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Concurrent pipeline workers in this daemon.
+    pub workers: usize,
+    /// How often idle workers look for work another daemon made due.
+    pub poll_interval_ms: u64,
+    /// How long a claimed file stays leased without a heartbeat.
+    pub lease_secs: u64,
+    /// First retry delay for held files; doubles per attempt.
+    pub retry_initial_secs: u64,
+    pub retry_max_secs: u64,
+    /// Record batch size of the converter.
+    pub batch_rows: usize,
+    /// Parquet row groups hold at most this many rows.
+    pub row_group_rows: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            poll_interval_ms: 1000,
+            lease_secs: 60,
+            retry_initial_secs: 5,
+            retry_max_secs: 300,
+            batch_rows: 8192,
+            row_group_rows: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest accepted delivery.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 100 << 30,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("./airlock-data"),
+            catalog: CatalogConfig::default(),
+            scanner: ScannerConfig::default(),
+            pipeline: PipelineConfig::default(),
+            limits: LimitsConfig::default(),
+            zones: vec![],
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file, or the embedded defaults when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Self, IngestError> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| IngestError::Config(format!("reading {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| IngestError::Config(format!("{}: {e}", path.display())))
+    }
+
+    pub fn catalog_url(&self) -> String {
+        self.catalog
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("catalog.db").display()))
+    }
+
+    /// The validated zones; a forbidden flow refuses to start.
+    pub fn zone_set(&self) -> Result<ZoneSet, IngestError> {
+        if self.zones.is_empty() {
+            Ok(ZoneSet::defaults())
+        } else {
+            Ok(ZoneSet::new(self.zones.clone())?)
+        }
+    }
+
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.data_dir.join("quarantine")
+    }
+
+    /// A zone's lake URL: configured, or a directory under the data dir.
+    pub fn lake_url(&self, zone: &Zone) -> Result<String, IngestError> {
+        if let Some(url) = &zone.lake {
+            return Ok(url.clone());
+        }
+        let dir = self.data_dir.join("lake").join(zone.name.as_str());
+        std::fs::create_dir_all(&dir)?;
+        let abs = std::fs::canonicalize(&dir)?;
+        Ok(format!("file://{}", abs.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = toml::from_str::<Config>("[pipeline]\nlease = 5\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `lease`"), "{err}");
+    }
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults() {
+        let c: Config = toml::from_str(
+            "listen = \"127.0.0.1:9999\"\n[pipeline]\nlease_secs = 7\n[[zones]]\nname = \"trusted\"\nkind = \"ingest\"\nceiling = \"OFFICIAL\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.pipeline.lease_secs, 7);
+        assert_eq!(c.pipeline.workers, 2);
+        assert!(c.zone_set().is_ok());
+    }
+
+    #[test]
+    fn a_forbidden_flow_refuses_to_start() {
+        let c: Config = toml::from_str(
+            r#"
+[[zones]]
+name = "trusted"
+kind = "ingest"
+ceiling = "OFFICIAL-SENSITIVE"
+[[zones]]
+name = "sandbox"
+kind = "non_sensitive"
+ceiling = "OFFICIAL"
+accepts_from = ["trusted"]
+[[zones]]
+name = "corporate"
+kind = "sensitive"
+ceiling = "OFFICIAL-SENSITIVE"
+accepts_from = ["trusted", "sandbox"]
+"#,
+        )
+        .unwrap();
+        let err = c.zone_set().unwrap_err();
+        assert!(err.to_string().contains("sandbox"), "{err}");
+    }
+}

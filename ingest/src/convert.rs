@@ -1,0 +1,236 @@
+//! Conversion to Parquet. The lake never holds the uploaded bytes: every
+//! value is parsed and re-encoded, which is itself a security control.
+//!
+//! CSV is read twice, both times streaming: a first pass infers the schema
+//! from every row (so no late value can break the types chosen) and finds
+//! ragged rows and bad encodings with their line numbers; the second pass
+//! parses record batches on a blocking thread and hands them, through a
+//! channel of two, to the async Parquet writer, which streams them to the
+//! lake. Memory is bounded by the batch size, not the file size.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::csv::ReaderBuilder;
+use arrow::csv::reader::Format;
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::error::ArrowError;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::AsyncArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use tokio::sync::mpsc;
+
+use airlock_catalog::{ColumnInfo, Flag};
+
+use crate::IngestError;
+
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    pub batch_rows: usize,
+    pub row_group_rows: usize,
+}
+
+/// What a conversion produced.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub rows: i64,
+    pub size_bytes: i64,
+    pub columns: Vec<ColumnInfo>,
+}
+
+fn invalid(e: ArrowError) -> IngestError {
+    let msg = match e {
+        ArrowError::CsvError(m) | ArrowError::ParseError(m) => m,
+        other => other.to_string(),
+    };
+    IngestError::InvalidInput(msg)
+}
+
+/// The name analysts see for an Arrow type.
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Int64 => "int64".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Boolean => "bool".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Timestamp(_, None) => "timestamp".into(),
+        DataType::Timestamp(_, Some(_)) => "timestamp_tz".into(),
+        DataType::Utf8 | DataType::LargeUtf8 => "string".into(),
+        DataType::Null => "null".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Converts the CSV at `src` (header row, comma-separated, UTF-8) to one
+/// zstd Parquet object at `dest`.
+pub async fn csv_to_parquet(
+    src: PathBuf,
+    store: Arc<dyn ObjectStore>,
+    dest: Path,
+    opts: &ConvertOptions,
+) -> Result<Converted, IngestError> {
+    let format = Format::default().with_header(true).with_delimiter(b',');
+    let infer_src = src.clone();
+    let infer_format = format.clone();
+    let schema: SchemaRef = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&infer_src)?;
+        if file.metadata()?.len() == 0 {
+            return Err(IngestError::InvalidInput("the file is empty".into()));
+        }
+        let (schema, _) = infer_format
+            .infer_schema(std::io::BufReader::new(file), None)
+            .map_err(invalid)?;
+        if schema.fields().is_empty() {
+            return Err(IngestError::InvalidInput(
+                "the header row has no columns".into(),
+            ));
+        }
+        Ok(Arc::new(schema))
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+
+    let (tx, mut rx) = mpsc::channel::<Result<RecordBatch, ArrowError>>(2);
+    let read_schema = schema.clone();
+    let batch_rows = opts.batch_rows;
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), IngestError> {
+        let file = std::io::BufReader::new(std::fs::File::open(&src)?);
+        let batches = ReaderBuilder::new(read_schema)
+            .with_format(format)
+            .with_batch_size(batch_rows)
+            .build(file)
+            .map_err(invalid)?;
+        for batch in batches {
+            if tx.blocking_send(batch).is_err() {
+                break; // the writer gave up; its error is reported
+            }
+        }
+        Ok(())
+    });
+
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_max_row_group_row_count(Some(opts.row_group_rows))
+        .set_max_row_group_bytes(Some(128 << 20))
+        .build();
+    let sink = BufWriter::new(store.clone(), dest.clone());
+    let mut writer = AsyncArrowWriter::try_new(sink, schema.clone(), Some(props))?;
+    let mut rows = 0i64;
+    let mut nulls = vec![0usize; schema.fields().len()];
+    while let Some(batch) = rx.recv().await {
+        let batch = batch.map_err(invalid)?;
+        rows += batch.num_rows() as i64;
+        for (n, col) in nulls.iter_mut().zip(batch.columns()) {
+            *n += col.null_count();
+        }
+        writer.write(&batch).await?;
+    }
+    reader.await.map_err(std::io::Error::other)??;
+    writer.close().await?;
+    let size_bytes = store.head(&dest).await?.size as i64;
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(nulls)
+        .map(|(f, n)| ColumnInfo {
+            name: f.name().clone(),
+            data_type: type_name(f.data_type()),
+            nullable: Flag(n > 0),
+        })
+        .collect();
+    Ok(Converted {
+        rows,
+        size_bytes,
+        columns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    const OPTS: ConvertOptions = ConvertOptions {
+        batch_rows: 2,
+        row_group_rows: 1000,
+    };
+
+    async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in.csv");
+        std::fs::write(&src, csv).unwrap();
+        let store = Arc::new(InMemory::new());
+        let r = csv_to_parquet(src, store.clone(), Path::from("out.parquet"), &OPTS).await;
+        (r, store)
+    }
+
+    #[tokio::test]
+    async fn infers_types_and_round_trips() {
+        let csv = b"id,score,ok,day,at,name\n1,1.5,true,2026-01-31,2026-01-31T10:00:00,\"a, \"\"quoted\"\"\nline\"\n2,,false,2026-02-01,2026-02-01T11:30:00,b\n3,2.25,true,2026-02-02,2026-02-02T00:00:00,c\n";
+        let (r, store) = convert(csv).await;
+        let out = r.unwrap();
+        assert_eq!(out.rows, 3);
+        let types: Vec<_> = out.columns.iter().map(|c| c.data_type.as_str()).collect();
+        assert_eq!(
+            types,
+            ["int64", "float64", "bool", "date", "timestamp", "string"]
+        );
+        assert_eq!(out.columns[1].nullable, Flag(true));
+        assert_eq!(out.columns[0].nullable, Flag(false));
+
+        let bytes = store
+            .get(&Path::from("out.parquet"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(out.size_bytes as usize, bytes.len());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+        let all = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let names = all
+            .column(5)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        assert_eq!(names.value(0), "a, \"quoted\"\nline");
+        let ids = all
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        assert_eq!(ids.values().to_vec(), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn ragged_rows_name_their_line() {
+        let (r, _) = convert(b"a,b\n1,2\n3\n4,5\n").await;
+        let err = r.unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_names_its_line() {
+        let (r, _) = convert(b"a,b\n1,2\n3,\xff\xfe\n").await;
+        let err = r.unwrap_err();
+        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn empty_files_are_invalid() {
+        let (r, _) = convert(b"").await;
+        assert!(matches!(r, Err(IngestError::InvalidInput(m)) if m.contains("empty")));
+    }
+}

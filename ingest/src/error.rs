@@ -1,0 +1,113 @@
+//! The daemon's one error type, and the one place where errors become HTTP
+//! responses: the client gets a stable code and a safe message, the details
+//! go to the logs.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use airlock_catalog::CatalogError;
+use airlock_policies::PolicyError;
+use airlock_zones::ZoneError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error(transparent)]
+    Forbidden(#[from] PolicyError),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A request the caller can fix: a stable code and what is wrong.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the delivery exceeds the limit of {limit_bytes} bytes")]
+    TooLarge { limit_bytes: u64 },
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("lake: {0}")]
+    Lake(#[from] object_store::Error),
+    #[error("writing Parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// The delivered data cannot be read as what it claims to be.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable: `unauthorized`, `forbidden`, `not_found`, …
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl IngestError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use IngestError::*;
+        match self {
+            Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Zone(ZoneError::UnknownZone(_) | ZoneError::UnknownClassification(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_zone")
+            }
+            Zone(_) => (StatusCode::UNPROCESSABLE_ENTITY, "zone_rule"),
+            InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+            Catalog(CatalogError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            Catalog(CatalogError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Unavailable(_) | Catalog(CatalogError::Database(_)) | Io(_) | Lake(_) | Parquet(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            Config(_) | Catalog(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for IngestError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            // Internal details (paths, SQL, addresses) stay in the logs.
+            tracing::error!(error = %self, code, "request failed");
+            match status {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "a backing service is unavailable; retry later".to_owned()
+                }
+                _ => "internal error".to_owned(),
+            }
+        } else {
+            self.to_string()
+        };
+        let mut resp = (status, Json(ErrorBody { code, message })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}
+
+impl IngestError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        IngestError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Zone lakes, all through `object_store`.
+//!
+//! A version's parts are written under `_staging/<file id>/` (engines skip
+//! `_`-prefixed directories) and then renamed to `<dataset>/v<N>/`. The
+//! catalog row turning `published` is the commit point: a version is visible
+//! through Airlock only once that row commits. A crash before it leaves at
+//! most a staging object or an unreferenced final object, which the retried
+//! step overwrites with identical content, since the version number is
+//! reserved for that one file.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use airlock_zones::ZoneSet;
+use futures::TryStreamExt;
+
+use crate::IngestError;
+use crate::config::Config;
+
+/// The first (and, in this version, only) part of a dataset version.
+pub const PART_NAME: &str = "part-00000.parquet";
+
+#[derive(Clone)]
+pub struct Lake {
+    pub store: Arc<dyn ObjectStore>,
+    /// The lake's URL, used to build locations analysts can open.
+    pub url: String,
+}
+
+impl Lake {
+    pub fn open(url: &str) -> Result<Self, IngestError> {
+        let Some(dir) = url.strip_prefix("file://") else {
+            return Err(IngestError::Config(format!(
+                "lake URL {url:?}: only file:// lakes are supported by this build"
+            )));
+        };
+        std::fs::create_dir_all(dir)?;
+        let store = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+        Ok(Self {
+            store: Arc::new(store),
+            url: url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    pub fn staging_prefix(file_id: &str) -> Path {
+        Path::from_iter(["_staging", file_id])
+    }
+
+    pub fn staging_part(file_id: &str) -> Path {
+        Path::from_iter(["_staging", file_id, PART_NAME])
+    }
+
+    pub fn version_prefix(dataset: &str, version: i64) -> Path {
+        Path::from_iter([dataset.to_owned(), format!("v{version}")])
+    }
+
+    pub fn final_part(dataset: &str, version: i64) -> Path {
+        Self::version_prefix(dataset, version).join(PART_NAME)
+    }
+
+    /// The location recorded in the catalog: the version's directory.
+    pub fn location(&self, dataset: &str, version: i64) -> String {
+        format!("{}/{}/", self.url, Self::version_prefix(dataset, version))
+    }
+
+    /// Makes the staged part visible under its final key, atomically for the
+    /// local filesystem (a rename).
+    pub async fn commit(
+        &self,
+        file_id: &str,
+        dataset: &str,
+        version: i64,
+    ) -> Result<(), IngestError> {
+        self.store
+            .rename(
+                &Self::staging_part(file_id),
+                &Self::final_part(dataset, version),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Removes whatever a failed or abandoned conversion left in staging.
+    pub async fn clear_staging(&self, file_id: &str) -> Result<(), IngestError> {
+        let prefix = Self::staging_prefix(file_id);
+        let objects: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        for meta in objects {
+            match self.store.delete(&meta.location).await {
+                Err(object_store::Error::NotFound { .. }) | Ok(()) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One lake per zone that has one.
+#[derive(Clone)]
+pub struct Lakes(BTreeMap<String, Lake>);
+
+impl Lakes {
+    pub fn open(config: &Config, zones: &ZoneSet) -> Result<Self, IngestError> {
+        let mut lakes = BTreeMap::new();
+        for zone in zones.iter() {
+            if zone.kind == airlock_zones::ZoneKind::Ingest {
+                continue;
+            }
+            let url = config.lake_url(zone)?;
+            lakes.insert(zone.name.to_string(), Lake::open(&url)?);
+        }
+        Ok(Self(lakes))
+    }
+
+    pub fn get(&self, zone: &str) -> Result<&Lake, IngestError> {
+        self.0
+            .get(zone)
+            .ok_or_else(|| IngestError::Config(format!("zone {zone:?} has no lake")))
+    }
+}

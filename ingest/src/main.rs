@@ -1,0 +1,159 @@
+//! The `airlock` command: the daemon and its administration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use airlock_ingest::{App, Config, auth};
+use airlock_policies::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "airlock",
+    version,
+    about = "Airlock: scanned, governed ingest into data lakes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the configuration comes from; flags override the file.
+#[derive(clap::Args)]
+struct Common {
+    /// TOML configuration file; embedded defaults when absent.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory (catalog, quarantine, local lakes).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl Common {
+    fn load(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Ok(clamd) = std::env::var("AIRLOCK_CLAMD")
+            && !clamd.is_empty()
+        {
+            config.scanner.clamd = Some(clamd);
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the daemon: the HTTP API and the pipeline workers.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Manages users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Validates a configuration file and its zones, then exits.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates a user and prints its bearer token, once.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Checks the configuration without starting anything.
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: airlock_policies::PolicyError| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { common, listen } => {
+            let mut config = common.load()?;
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("binding {}", config.listen))?;
+            let app = App::open(config).await?;
+            tracing::info!(addr = %listener.local_addr()?, "airlock listening");
+            eprintln!("airlock listening on http://{}", listener.local_addr()?);
+            airlock_ingest::serve(app, listener, shutdown_signal()).await?;
+            tracing::info!("airlock stopped");
+        }
+        Command::User {
+            command: UserCommand::Add { name, role, common },
+        } => {
+            let config = common.load()?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
+            let (user, token) = auth::add_user(catalog.as_ref(), &name, role).await?;
+            eprintln!(
+                "created {} ({}) with id {}; its token is shown once:",
+                user.name, user.role, user.id
+            );
+            println!("{token}");
+        }
+        Command::Config {
+            command: ConfigCommand::Check { common },
+        } => {
+            let config = common.load()?;
+            let zones = config.zone_set()?;
+            println!(
+                "configuration is valid: {} zones, {} catalog",
+                zones.iter().count(),
+                // Only the scheme: a PostgreSQL URL may carry a password.
+                config.catalog_url().split(':').next().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing requests, releasing leases");
+}

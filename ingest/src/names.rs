@@ -1,0 +1,114 @@
+//! Validated names. A delivered file's name is only ever metadata: it never
+//! becomes a path. Dataset names become object keys, so they are slugs.
+
+use std::fmt;
+
+use crate::IngestError;
+
+/// A delivered file's name: one path segment, printable, at most 255 bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(s: &str) -> Result<Self, IngestError> {
+        let bad = |why: &str| {
+            IngestError::bad_request(
+                "invalid_filename",
+                format!("invalid file name {s:?}: {why}"),
+            )
+        };
+        if s.is_empty() || s.len() > 255 {
+            return Err(bad("it must be 1 to 255 bytes"));
+        }
+        if s == "." || s == ".." {
+            return Err(bad("it must name a file"));
+        }
+        if s.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+            return Err(bad("it must not contain slashes or control characters"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The lower-cased extension, if any.
+    pub fn extension(&self) -> Option<String> {
+        let (stem, ext) = self.0.rsplit_once('.')?;
+        (!stem.is_empty()).then(|| ext.to_ascii_lowercase())
+    }
+
+    /// The name without its extension.
+    pub fn stem(&self) -> &str {
+        match self.0.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() => stem,
+            _ => &self.0,
+        }
+    }
+}
+
+impl fmt::Display for FileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A lower-case `a-z0-9-` slug of at most 48 characters; `fallback` when
+/// nothing usable is left.
+pub fn slug(s: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        fallback.to_owned()
+    } else {
+        out.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_single_segments() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../etc/passwd",
+            "a/b",
+            "a\\b",
+            "x\0y",
+            "a\nb",
+        ] {
+            assert!(FileName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(FileName::parse(&"a".repeat(256)).is_err());
+        let f = FileName::parse("Survey 2026.CSV").unwrap();
+        assert_eq!(f.extension().as_deref(), Some("csv"));
+        assert_eq!(f.stem(), "Survey 2026");
+        assert_eq!(FileName::parse(".hidden").unwrap().extension(), None);
+    }
+
+    #[test]
+    fn slugs_are_safe_path_segments() {
+        assert_eq!(
+            slug("Labour Force Survey (2026)", "x"),
+            "labour-force-survey-2026"
+        );
+        assert_eq!(slug("../../etc", "x"), "etc");
+        assert_eq!(slug("日本", "data"), "data");
+        assert_eq!(slug(&"a".repeat(100), "x").len(), 48);
+    }
+}

@@ -1,0 +1,320 @@
+//! Pipeline workers: claim a file from the catalog, move it on step by step,
+//! each step one catalog transaction, until it is published, rejected or
+//! held.
+//!
+//! - `received | held → scanning → checking | rejected | held`: every engine
+//!   reads the quarantined bytes at once; the bytes are re-hashed on the way
+//!   and must match the acknowledged SHA-256.
+//! - `checking → converting → published | rejected`: the acquisition and zone
+//!   rules are checked, a dataset version is reserved, the Parquet is staged
+//!   in the lake, renamed into place and the catalog row committed.
+//!
+//! A step that fails for a transient reason (lake or catalog unavailable)
+//! keeps the file's state and retries it later with backoff. Bad input is
+//! rejected with its reason. Nothing is ever passed on without its verdicts.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio_util::sync::CancellationToken;
+
+use airlock_catalog::{
+    CatalogError, FileRecord, FileState, NewDataset, NewVerdict, PublishedVersion, RejectReason,
+    ScanOutcome,
+};
+use airlock_scanner::Decision;
+use airlock_zones::Classification;
+
+use crate::convert::{ConvertOptions, csv_to_parquet};
+use crate::lake::Lake;
+use crate::names::{FileName, slug};
+use crate::{App, IngestError, now_ms};
+
+/// Runs the configured number of workers until `stop` is cancelled, then
+/// releases this daemon's leases so another daemon (or the next start) can
+/// resume at once.
+pub async fn run(app: Arc<App>, stop: CancellationToken) {
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..app.config.pipeline.workers.max(1) {
+        workers.spawn(worker(app.clone(), stop.clone()));
+    }
+    while workers.join_next().await.is_some() {}
+    if let Err(e) = app.catalog.release_leases(&app.node_id).await {
+        tracing::warn!(error = %e, "could not release leases at shutdown; they will expire");
+    }
+}
+
+async fn worker(app: Arc<App>, stop: CancellationToken) {
+    let poll = Duration::from_millis(app.config.pipeline.poll_interval_ms);
+    let lease_ms = (app.config.pipeline.lease_secs * 1000) as i64;
+    while !stop.is_cancelled() {
+        let now = now_ms();
+        match app
+            .catalog
+            .claim_next(&app.node_id, now, now + lease_ms)
+            .await
+        {
+            Ok(Some(file)) => {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = process_leased(&app, file) => {}
+                }
+            }
+            Ok(None) => {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = app.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming work failed");
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Processes a claimed file while renewing its lease; stops if the lease is
+/// lost to another worker.
+async fn process_leased(app: &App, file: FileRecord) {
+    let lease_ms = (app.config.pipeline.lease_secs * 1000) as i64;
+    let every = Duration::from_millis((lease_ms / 3).max(100) as u64);
+    let id = file.id.clone();
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = app
+                .catalog
+                .renew_lease(&id, &app.node_id, now_ms() + lease_ms)
+                .await
+            {
+                tracing::warn!(file = %id, error = %e, "lease renewal failed; stopping work on the file");
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = process(app, file) => {}
+        _ = heartbeat => {}
+    }
+}
+
+/// Moves one file on until it needs nothing more from this worker now.
+pub async fn process(app: &App, mut file: FileRecord) {
+    loop {
+        let step = match file.state {
+            FileState::Received | FileState::Held | FileState::Scanning => scan(app, &file).await,
+            FileState::Checking | FileState::Converting => check_and_publish(app, &file).await,
+            FileState::Published | FileState::Rejected => return,
+        };
+        match step {
+            Ok(next) => {
+                tracing::info!(file = %next.id, state = %next.state, reason = ?next.reason, "file moved on");
+                if next.state.is_final() || next.state == FileState::Held {
+                    return;
+                }
+                file = next;
+            }
+            Err(e) => {
+                fail(app, &file, e).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Records a failed step: bad input is rejected; a lost lease is left to
+/// its new owner; anything else is retried later with backoff.
+async fn fail(app: &App, file: &FileRecord, err: IngestError) {
+    let result = match err {
+        IngestError::InvalidInput(message) => {
+            if let Ok(lake) = zone_lake(app, file).await {
+                let _ = lake.clear_staging(&file.id).await;
+            }
+            app.catalog
+                .reject(&file.id, &app.node_id, RejectReason::Invalid, &message)
+                .await
+                .map(|_| ())
+        }
+        IngestError::Catalog(CatalogError::LeaseLost(_)) => {
+            tracing::info!(file = %file.id, "lease lost; another worker owns the file");
+            Ok(())
+        }
+        other => {
+            let retry_at = now_ms() + backoff_ms(app, file.attempts);
+            tracing::warn!(file = %file.id, state = %file.state, error = %other, "step failed; will retry");
+            app.catalog
+                .retry_later(&file.id, &app.node_id, &other.to_string(), retry_at)
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(file = %file.id, error = %e, "could not record the failed step; the lease will expire and the step be retried");
+    }
+}
+
+/// Exponential backoff from `retry_initial_secs`, capped at `retry_max_secs`.
+fn backoff_ms(app: &App, attempts: i64) -> i64 {
+    let p = &app.config.pipeline;
+    let secs = p
+        .retry_initial_secs
+        .saturating_mul(1u64 << attempts.clamp(0, 20))
+        .min(p.retry_max_secs);
+    (secs * 1000) as i64
+}
+
+async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+    let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
+    let bytes = tokio::fs::File::open(app.quarantine.path(&file.id)).await?;
+    let mut reader = HashingReader {
+        inner: bytes,
+        hasher: Sha256::new(),
+    };
+    let report = app.scanner.scan(&mut reader).await;
+    let sha256 = hex::encode(reader.hasher.finalize());
+    if sha256 != file.sha256 {
+        return Err(IngestError::InvalidInput(format!(
+            "quarantine integrity check failed: the stored bytes hash to {sha256}, not the acknowledged {}",
+            file.sha256
+        )));
+    }
+    let now = now_ms();
+    let verdicts: Vec<NewVerdict> = report
+        .reports
+        .iter()
+        .map(|r| NewVerdict {
+            engine: r.engine.clone(),
+            verdict: r.verdict.kind().to_owned(),
+            detail: r.verdict.detail().map(str::to_owned),
+            engine_version: r.engine_version.clone(),
+            db_version: r.db_version.clone(),
+            scanned_at: now,
+        })
+        .collect();
+    let outcome = match report.decision() {
+        Decision::Clean => ScanOutcome::Clean,
+        Decision::Infected(found) => ScanOutcome::Infected {
+            message: format!("infected: {}", found.join("; ")),
+        },
+        Decision::Unavailable(why) => ScanOutcome::Held {
+            message: format!("held until every engine can scan: {}", why.join("; ")),
+            retry_at: now + backoff_ms(app, file.attempts),
+        },
+    };
+    Ok(app
+        .catalog
+        .finish_scan(&file.id, &app.node_id, &verdicts, &outcome)
+        .await?)
+}
+
+async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
+    let acq = app
+        .catalog
+        .acquisition(&file.acquisition_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    app.lakes.get(&acq.target_zone)
+}
+
+/// The governance checks, then conversion and publishing. Safe to run again
+/// from `converting`: the reserved version and the staging key are the
+/// file's own, and are overwritten.
+async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+    let node = &app.node_id;
+    let acq = app
+        .catalog
+        .acquisition(&file.acquisition_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    let policy = |msg: String| async move {
+        Ok::<_, IngestError>(
+            app.catalog
+                .reject(&file.id, node, RejectReason::Policy, &msg)
+                .await?,
+        )
+    };
+    if acq.state != "approved" {
+        return policy(format!(
+            "acquisition {} is {}, not approved",
+            acq.id, acq.state
+        ))
+        .await;
+    }
+    let classification: Classification = acq.classification.parse()?;
+    if let Err(e) = app.zones.check_ingest(&acq.target_zone, classification) {
+        return policy(e.to_string()).await;
+    }
+    let name =
+        FileName::parse(&file.filename).map_err(|e| IngestError::InvalidInput(e.to_string()))?;
+    if name.extension().as_deref() != Some("csv") {
+        return Err(IngestError::InvalidInput(format!(
+            "unsupported format {:?}: this version converts CSV (.csv) only",
+            name.extension().unwrap_or_default()
+        )));
+    }
+    let lake = app.lakes.get(&acq.target_zone)?;
+    let dataset = NewDataset {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: format!("{}.{}", acq.slug, slug(name.stem(), "data")),
+        zone: acq.target_zone.clone(),
+        classification: acq.classification.clone(),
+        description: acq.description.clone(),
+        acquisition_id: acq.id.clone(),
+        now: now_ms(),
+    };
+    let reserved = app.catalog.start_convert(&file.id, node, &dataset).await?;
+
+    lake.clear_staging(&file.id).await?;
+    let opts = ConvertOptions {
+        batch_rows: app.config.pipeline.batch_rows,
+        row_group_rows: app.config.pipeline.row_group_rows,
+    };
+    let converted = csv_to_parquet(
+        app.quarantine.path(&file.id),
+        lake.store.clone(),
+        Lake::staging_part(&file.id),
+        &opts,
+    )
+    .await?;
+    lake.commit(&file.id, &reserved.dataset_name, reserved.version)
+        .await?;
+    let published = PublishedVersion {
+        location: lake.location(&reserved.dataset_name, reserved.version),
+        rows: converted.rows,
+        size_bytes: converted.size_bytes,
+        columns: converted.columns,
+        now: now_ms(),
+    };
+    Ok(app.catalog.publish(&file.id, node, &published).await?)
+}
+
+/// Hashes what passes through, so the scan re-verifies the quarantined
+/// bytes against the SHA-256 acknowledged at upload.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &poll {
+            this.hasher.update(&buf.filled()[before..]);
+        }
+        poll
+    }
+}

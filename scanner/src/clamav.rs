@@ -1,0 +1,248 @@
+//! The `clamav` engine: clamd's INSTREAM over TCP or a unix socket.
+//!
+//! clamav-client sends the stream and returns clamd's raw reply; the reply
+//! is parsed here, strictly, because its own `clean()` is only a substring
+//! test. Anything that is not exactly `stream: OK` is not clean.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clamav_client::tokio::{Socket, Tcp};
+
+use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+
+/// Where clamd listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClamdAddr {
+    Tcp(String),
+    Unix(PathBuf),
+}
+
+impl FromStr for ClamdAddr {
+    type Err = ScanError;
+    /// `tcp://HOST:PORT`, `unix:///PATH` or an absolute socket path.
+    fn from_str(s: &str) -> Result<Self, ScanError> {
+        if let Some(hostport) = s.strip_prefix("tcp://") {
+            let ok = hostport
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            return if ok {
+                Ok(ClamdAddr::Tcp(hostport.to_owned()))
+            } else {
+                Err(ScanError::ClamdAddr(s.to_owned()))
+            };
+        }
+        let path = s.strip_prefix("unix://").unwrap_or(s);
+        if path.starts_with('/') {
+            Ok(ClamdAddr::Unix(PathBuf::from(path)))
+        } else {
+            Err(ScanError::ClamdAddr(s.to_owned()))
+        }
+    }
+}
+
+impl fmt::Display for ClamdAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClamdAddr::Tcp(a) => write!(f, "tcp://{a}"),
+            ClamdAddr::Unix(p) => write!(f, "unix://{}", p.display()),
+        }
+    }
+}
+
+/// Runs one clamav-client call over whichever transport `addr` names.
+macro_rules! with_transport {
+    ($addr:expr, |$t:ident| $call:expr) => {
+        match $addr {
+            ClamdAddr::Tcp(a) => {
+                let $t = Tcp {
+                    host_address: a.as_str(),
+                };
+                $call.await
+            }
+            ClamdAddr::Unix(p) => {
+                let $t = Socket {
+                    socket_path: p.as_path(),
+                };
+                $call.await
+            }
+        }
+    };
+}
+
+pub struct ClamAv {
+    addr: ClamdAddr,
+    /// Bound on connecting and on each command other than the scan itself.
+    connect_timeout: Duration,
+}
+
+impl ClamAv {
+    pub fn new(addr: ClamdAddr, connect_timeout: Duration) -> Self {
+        Self {
+            addr,
+            connect_timeout,
+        }
+    }
+
+    pub fn addr(&self) -> &ClamdAddr {
+        &self.addr
+    }
+
+    /// True when clamd answers PING with PONG.
+    pub async fn ping(&self) -> bool {
+        let reply = tokio::time::timeout(self.connect_timeout, async {
+            with_transport!(&self.addr, |t| clamav_client::tokio::ping(t))
+        })
+        .await;
+        matches!(reply, Ok(Ok(r)) if r == clamav_client::PONG)
+    }
+
+    /// clamd's engine and signature-database versions.
+    async fn versions(&self) -> Result<(String, Option<String>), String> {
+        let reply = tokio::time::timeout(self.connect_timeout, async {
+            with_transport!(&self.addr, |t| clamav_client::tokio::get_version(t))
+        })
+        .await
+        .map_err(|_| format!("clamd at {} did not answer VERSION in time", self.addr))?
+        .map_err(|e| format!("clamd at {} is unreachable: {e}", self.addr))?;
+        Ok(parse_version(&String::from_utf8_lossy(&reply)))
+    }
+}
+
+/// `ClamAV 1.4.6/27500/Tue Nov 18 09:00:00 2026` → (`ClamAV 1.4.6`,
+/// `Some("27500")`). With only unofficial databases clamd prints no
+/// database version.
+fn parse_version(reply: &str) -> (String, Option<String>) {
+    let reply = reply.trim_end_matches(['\0', '\n']).trim();
+    let mut parts = reply.split('/');
+    let engine = parts.next().unwrap_or_default().to_owned();
+    let db = parts.next().map(str::to_owned);
+    (engine, db)
+}
+
+/// Parses clamd's reply to INSTREAM.
+fn parse_reply(reply: &str) -> Verdict {
+    let reply = reply.trim_end_matches(['\0', '\n']).trim();
+    if reply == "stream: OK" {
+        return Verdict::Clean;
+    }
+    if let Some(sig) = reply
+        .strip_prefix("stream: ")
+        .and_then(|r| r.strip_suffix(" FOUND"))
+    {
+        return Verdict::Infected {
+            signature: sig.to_owned(),
+        };
+    }
+    if reply.contains("size limit exceeded") {
+        return Verdict::OverLimit {
+            limit: "clamd StreamMaxLength".into(),
+        };
+    }
+    Verdict::Error {
+        reason: format!("unexpected clamd reply: {reply:?}"),
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for ClamAv {
+    fn name(&self) -> &'static str {
+        "clamav"
+    }
+
+    async fn scan(&self, input: Chunks) -> EngineReport {
+        let (engine_version, db_version) = match self.versions().await {
+            Ok(v) => v,
+            Err(reason) => {
+                return EngineReport {
+                    engine: self.name().into(),
+                    verdict: Verdict::Error { reason },
+                    engine_version: "unknown".into(),
+                    db_version: None,
+                };
+            }
+        };
+        let stream = futures::stream::unfold(input, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|b| (Ok::<Bytes, std::io::Error>(b), rx))
+        });
+        let reply = with_transport!(&self.addr, |t| clamav_client::tokio::scan_stream(
+            stream,
+            t,
+            Some(1 << 20)
+        ));
+        let verdict = match reply {
+            Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
+            Err(e) => Verdict::Error {
+                reason: format!("clamd at {} failed during the scan: {e}", self.addr),
+            },
+        };
+        EngineReport {
+            engine: self.name().into(),
+            verdict,
+            engine_version,
+            db_version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_parse_strictly() {
+        assert_eq!(parse_reply("stream: OK\0"), Verdict::Clean);
+        assert_eq!(
+            parse_reply("stream: Airlock.Test.EICAR.UNOFFICIAL FOUND\0"),
+            Verdict::Infected {
+                signature: "Airlock.Test.EICAR.UNOFFICIAL".into()
+            }
+        );
+        assert!(matches!(
+            parse_reply("INSTREAM size limit exceeded. ERROR\0"),
+            Verdict::OverLimit { .. }
+        ));
+        // A reply that merely contains "OK" is not clean.
+        assert!(matches!(
+            parse_reply("stream: OK but not really"),
+            Verdict::Error { .. }
+        ));
+        assert!(matches!(parse_reply(""), Verdict::Error { .. }));
+    }
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(
+            parse_version("ClamAV 1.4.6/27500/Tue Nov 18 09:00:00 2026\0"),
+            ("ClamAV 1.4.6".into(), Some("27500".into()))
+        );
+        assert_eq!(
+            parse_version("ClamAV 1.4.6\0"),
+            ("ClamAV 1.4.6".into(), None)
+        );
+    }
+
+    #[test]
+    fn addresses_parse() {
+        assert_eq!(
+            "tcp://127.0.0.1:3310".parse::<ClamdAddr>().unwrap(),
+            ClamdAddr::Tcp("127.0.0.1:3310".into())
+        );
+        assert_eq!(
+            "/run/clamav/clamd.ctl".parse::<ClamdAddr>().unwrap(),
+            ClamdAddr::Unix("/run/clamav/clamd.ctl".into())
+        );
+        assert_eq!(
+            "unix:///tmp/c.sock".parse::<ClamdAddr>().unwrap(),
+            ClamdAddr::Unix("/tmp/c.sock".into())
+        );
+        for bad in ["tcp://nohost", "tcp://:33", "relative.sock", "http://x:1"] {
+            assert!(bad.parse::<ClamdAddr>().is_err(), "{bad}");
+        }
+    }
+}

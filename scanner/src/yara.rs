@@ -1,0 +1,166 @@
+//! The `yara` engine: YARA-X rules over the stream, block by block.
+//!
+//! YARA-X's block scanner never sees the whole file, and a pattern only
+//! matches inside one block, so each block is scanned together with the
+//! tail of the previous one ([`OVERLAP_BYTES`]). A pattern up to that length
+//! that spans a chunk edge is still found. Block mode has no modules and no
+//! `filesize`, so shipped rules use strings and regexes only.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+
+/// The yara-x crate version this engine is built with (checked against
+/// Cargo.lock by a test).
+pub const YARA_X_VERSION: &str = "1.22.1";
+
+/// Rules shipped in the binary, from `scanner/rules/`.
+const BUILTIN_RULES: &[(&str, &str)] = &[
+    ("rules/eicar.yar", include_str!("../rules/eicar.yar")),
+    (
+        "rules/executables.yar",
+        include_str!("../rules/executables.yar"),
+    ),
+    ("rules/scripts.yar", include_str!("../rules/scripts.yar")),
+    ("rules/office.yar", include_str!("../rules/office.yar")),
+];
+
+/// How much of each block is scanned again with the next one.
+pub const OVERLAP_BYTES: usize = 64 * 1024;
+
+pub struct Yara {
+    rules: Arc<yara_x::Rules>,
+    /// A digest of every rule source, so verdicts name the rule set used.
+    rules_version: String,
+}
+
+impl Yara {
+    /// Compiles the built-in rules plus every `*.yar`/`*.yara` file found
+    /// in `dirs`. Any syntax error refuses the whole set, naming the file.
+    pub fn new(dirs: &[&Path]) -> Result<Self, ScanError> {
+        let mut sources: Vec<(String, String)> = BUILTIN_RULES
+            .iter()
+            .map(|(o, s)| ((*o).to_owned(), (*s).to_owned()))
+            .collect();
+        for dir in dirs {
+            let io = |source| ScanError::RulesIo {
+                path: dir.display().to_string(),
+                source,
+            };
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .map_err(io)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(io)?
+                .into_iter()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yar" || e == "yara"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|source| ScanError::RulesIo {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                sources.push((path.display().to_string(), text));
+            }
+        }
+        let mut compiler = yara_x::Compiler::new();
+        let mut digest = Sha256::new();
+        for (origin, text) in &sources {
+            digest.update(origin.as_bytes());
+            digest.update(text.as_bytes());
+            compiler
+                .add_source(yara_x::SourceCode::from(text.as_str()).with_origin(origin.as_str()))
+                .map_err(|e| ScanError::Rules {
+                    origin: origin.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(Self {
+            rules: Arc::new(compiler.build()),
+            rules_version: format!("rules-{}", &hex::encode(digest.finalize())[..12]),
+        })
+    }
+
+    fn report(&self, verdict: Verdict) -> EngineReport {
+        EngineReport {
+            engine: "yara".into(),
+            verdict,
+            engine_version: format!("yara-x {YARA_X_VERSION}"),
+            db_version: Some(self.rules_version.clone()),
+        }
+    }
+}
+
+/// Scans the chunks in blocks, each prefixed by the tail of the previous
+/// one. Returns the identifiers of the matching rules.
+fn scan_blocks(rules: &yara_x::Rules, mut input: Chunks) -> Result<Vec<String>, String> {
+    let mut scanner = yara_x::blocks::Scanner::new(rules);
+    let mut block: Vec<u8> = Vec::new();
+    // Offset in the stream of block[0].
+    let mut base = 0usize;
+    while let Some(chunk) = input.blocking_recv() {
+        let keep = block.len().min(OVERLAP_BYTES);
+        let drop = block.len() - keep;
+        block.drain(..drop);
+        base += drop;
+        block.extend_from_slice(&chunk);
+        scanner.scan(base, &block).map_err(|e| e.to_string())?;
+    }
+    let results = scanner.finish().map_err(|e| e.to_string())?;
+    Ok(results
+        .matching_rules()
+        .map(|r| r.identifier().to_owned())
+        .collect())
+}
+
+#[async_trait::async_trait]
+impl Engine for Yara {
+    fn name(&self) -> &'static str {
+        "yara"
+    }
+
+    async fn scan(&self, input: Chunks) -> EngineReport {
+        let rules = self.rules.clone();
+        let verdict = match tokio::task::spawn_blocking(move || scan_blocks(&rules, input)).await {
+            Ok(Ok(matched)) if matched.is_empty() => Verdict::Clean,
+            Ok(Ok(matched)) => Verdict::Infected {
+                signature: matched.join(", "),
+            },
+            Ok(Err(reason)) => Verdict::Error { reason },
+            Err(e) => Verdict::Error {
+                reason: format!("yara task failed: {e}"),
+            },
+        };
+        self.report(verdict)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_version_matches_cargo_lock() {
+        let lock = include_str!("../../Cargo.lock");
+        let want = format!("name = \"yara-x\"\nversion = \"{YARA_X_VERSION}\"");
+        assert!(
+            lock.contains(&want),
+            "update YARA_X_VERSION to Cargo.lock's yara-x"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yar"), "rule broken { condition: }").unwrap();
+        let Err(err) = Yara::new(&[dir.path()]) else {
+            panic!("bad rules compiled")
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("bad.yar"), "{msg}");
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs every Airlock test against real services on loopback:
+#   1. installs what is missing (clamav-daemon; PostgreSQL if none answers),
+#   2. starts a private clamd with the project's own signatures,
+#   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
+#      or starts a private cluster on a free port,
+#   4. runs `cargo test --workspace` (extra arguments are passed on),
+#   5. stops what it started and drops the test databases.
+# Works on a fresh Debian machine as root (or with passwordless sudo).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/airlock-test.XXXXXX)
+chmod 755 "$WORK"
+CLAMD_PID=""
+PG_STARTED=""
+PG_URL=""
+
+log() { printf '\033[1m[test.sh]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A TCP port on 127.0.0.1 that nothing answers on.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  log "no free port found"
+  return 1
+}
+
+cleanup() {
+  local status=$?
+  if [ -n "$CLAMD_PID" ]; then
+    kill "$CLAMD_PID" 2>/dev/null || true
+    wait "$CLAMD_PID" 2>/dev/null || true
+  fi
+  if [ -n "$PG_URL" ] && command -v psql >/dev/null; then
+    for db in $(psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'airlock\_t\_%'" 2>/dev/null); do
+      psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    done
+  fi
+  if [ -n "$PG_STARTED" ]; then
+    run_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+# --- clamd -------------------------------------------------------------------
+CLAMD_BIN=$(command -v clamd || true)
+[ -n "$CLAMD_BIN" ] || CLAMD_BIN=/usr/sbin/clamd
+if [ ! -x "$CLAMD_BIN" ]; then
+  apt_install clamav-daemon
+fi
+CLAMD_PORT=$(free_port)
+sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$CLAMD_PORT|g" -e "s|@DB@|$ROOT/tests/fixtures/clamav|g" \
+  "$ROOT/tests/fixtures/clamd.conf.in" > "$WORK/clamd.conf"
+"$CLAMD_BIN" --config-file="$WORK/clamd.conf" >"$WORK/clamd.out" 2>&1 &
+CLAMD_PID=$!
+
+clamd_ping() {
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$CLAMD_PORT" || return 1
+  printf 'zPING\0' >&3
+  reply=$(timeout 2 tr -d '\0' <&3 || true)
+  exec 3<&-
+  [ "$reply" = "PONG" ]
+}
+for i in $(seq 1 600); do
+  if clamd_ping 2>/dev/null; then break; fi
+  if ! kill -0 "$CLAMD_PID" 2>/dev/null; then
+    log "clamd exited:"; cat "$WORK/clamd.out" >&2; exit 1
+  fi
+  [ "$i" -lt 600 ] || { log "clamd did not answer PING in 60 s"; exit 1; }
+  sleep 0.1
+done
+log "clamd on tcp://127.0.0.1:$CLAMD_PORT"
+
+# --- PostgreSQL ----------------------------------------------------------------
+if ! command -v psql >/dev/null; then
+  apt_install postgresql-client
+fi
+if psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  log "reusing PostgreSQL on 127.0.0.1:5432"
+else
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_PORT=$(free_port)
+  mkdir -p "$WORK/pg"
+  # initdb refuses to run as root: run the cluster as the postgres user.
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$WORK/pg"
+    run_pg() { su postgres -s /bin/sh -c "$(printf '%q ' "$@")"; }
+  else
+    run_pg() { "$@"; }
+  fi
+  run_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -A trust -U postgres >/dev/null
+  run_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w \
+    -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  PG_STARTED=1
+  PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  log "started a private PostgreSQL on 127.0.0.1:$PG_PORT"
+fi
+
+# --- the tests -------------------------------------------------------------------
+export AIRLOCK_TEST_CLAMD="tcp://127.0.0.1:$CLAMD_PORT"
+export AIRLOCK_TEST_CLAMD_BIN="$CLAMD_BIN"
+export AIRLOCK_TEST_POSTGRES_URL="$PG_URL"
+cd "$ROOT"
+log "cargo test --workspace --locked $*"
+cargo test --workspace --locked "$@"

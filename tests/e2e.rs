@@ -1,0 +1,299 @@
+//! End to end: the real `airlock` binary, a real clamd, real files.
+
+mod support;
+
+use std::fs::File;
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+use support::*;
+
+/// Reads a published version's Parquet back as rows of display strings.
+fn read_back(location: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let dir = location.strip_prefix("file://").expect("a local lake");
+    let parts = files_under(std::path::Path::new(dir), ".parquet");
+    assert_eq!(parts.len(), 1, "one part in {dir}");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&parts[0]).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+    let schema = batches[0].schema();
+    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let opts = FormatOptions::default();
+    let mut rows = Vec::new();
+    for b in &batches {
+        let fmts: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            rows.push(fmts.iter().map(|f| f.value(i).to_string()).collect());
+        }
+    }
+    (names, rows)
+}
+
+fn verdicts(file: &Value) -> Vec<(String, String)> {
+    file["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["engine"].as_str().unwrap().to_owned(),
+                v["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_csv_is_scanned_converted_published_and_catalogued() {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d
+        .acquisition("Labour Force Survey 2026", "sandbox", "OFFICIAL")
+        .await;
+    let csv = "id,name,score,active,visit_date\n\
+               1,Ada,3.5,true,2026-01-31\n\
+               2,\"Lovelace, Countess\",,false,2026-02-01\n\
+               3,Émile,-1.25,true,\n";
+    let (status, accepted) = d
+        .upload(&acq, "responses.csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["size_bytes"], csv.len());
+    let file = d
+        .wait_for(
+            accepted["id"].as_str().unwrap(),
+            &["published", "rejected", "held"],
+        )
+        .await;
+    assert_eq!(file["state"], "published", "{file:#}");
+    assert_eq!(
+        verdicts(&file),
+        [
+            ("clamav".into(), "clean".into()),
+            ("yara".into(), "clean".into())
+        ]
+    );
+    assert_eq!(file["version"], 1);
+
+    let ds_id = file["dataset_id"].as_str().unwrap();
+    let (status, ds) = d.get(&d.analyst, &format!("/v1/datasets/{ds_id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(ds["name"], "labour-force-survey-2026.responses");
+    assert_eq!(ds["zone"], "sandbox");
+    assert_eq!(ds["versions"][0]["rows"], 3);
+    assert_eq!(ds["versions"][0]["source_file_ids"][0], file["id"]);
+    let types: Vec<_> = ds["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{}",
+                c["name"].as_str().unwrap(),
+                c["type"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "id:int64",
+            "name:string",
+            "score:float64",
+            "active:bool",
+            "visit_date:date"
+        ]
+    );
+
+    let location = ds["versions"][0]["location"].as_str().unwrap();
+    assert!(
+        location.ends_with("/labour-force-survey-2026.responses/v1/"),
+        "{location}"
+    );
+    let (names, rows) = read_back(location);
+    assert_eq!(names, ["id", "name", "score", "active", "visit_date"]);
+    assert_eq!(
+        rows,
+        [
+            ["1", "Ada", "3.5", "true", "2026-01-31"],
+            ["2", "Lovelace, Countess", "", "false", "2026-02-01"],
+            ["3", "Émile", "-1.25", "true", ""],
+        ]
+    );
+
+    let (_, found) = d.get(&d.analyst, "/v1/datasets?q=labour").await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let (_, none) = d.get(&d.analyst, "/v1/datasets?q=census").await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+
+    // The same bytes again: recognised, not published twice.
+    let (status, again) = d
+        .upload(&acq, "responses-copy.csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["id"], file["id"]);
+    assert_eq!(files_under(&d.data_dir().join("lake"), ".parquet").len(), 1);
+}
+
+#[tokio::test]
+async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d
+        .acquisition("Suspicious supplier", "sandbox", "OFFICIAL")
+        .await;
+    let mut body = b"id,payload\n1,".to_vec();
+    body.extend_from_slice(&eicar());
+    body.push(b'\n');
+    let (status, accepted) = d.upload(&acq, "data.csv", body).await;
+    assert_eq!(status, 202);
+    let file = d
+        .wait_for(
+            accepted["id"].as_str().unwrap(),
+            &["published", "rejected", "held"],
+        )
+        .await;
+    assert_eq!(file["state"], "rejected", "{file:#}");
+    assert_eq!(file["reason"], "infected");
+    assert_eq!(
+        verdicts(&file),
+        [
+            ("clamav".into(), "infected".into()),
+            ("yara".into(), "infected".into())
+        ]
+    );
+    let details: Vec<_> = file["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["detail"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        details,
+        ["Airlock.Test.EICAR.UNOFFICIAL", "EICAR_Test_File"]
+    );
+    assert_eq!(file["dataset_id"], Value::Null);
+    assert!(files_under(&d.data_dir().join("lake"), "").is_empty());
+    // The bytes stay in quarantine.
+    assert!(
+        d.data_dir()
+            .join("quarantine")
+            .join(file["id"].as_str().unwrap())
+            .exists()
+    );
+}
+
+#[tokio::test]
+async fn a_ragged_csv_is_rejected_naming_its_line() {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d
+        .acquisition("Ragged", "corporate", "OFFICIAL-SENSITIVE")
+        .await;
+    let (_, accepted) = d
+        .upload(&acq, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n".to_vec())
+        .await;
+    let file = d
+        .wait_for(
+            accepted["id"].as_str().unwrap(),
+            &["published", "rejected", "held"],
+        )
+        .await;
+    assert_eq!(file["state"], "rejected", "{file:#}");
+    assert_eq!(file["reason"], "invalid");
+    let error = file["error"].as_str().unwrap();
+    assert!(error.contains("line 3"), "{error}");
+    assert!(files_under(&d.data_dir().join("lake"), ".parquet").is_empty());
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_get_401() {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let http = reqwest::Client::new();
+    let r = http.get(d.url("/v1/zones")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unauthorized");
+    let r = http
+        .get(d.url("/v1/zones"))
+        .bearer_auth("alk_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let (status, zones) = d.get(&d.analyst, "/v1/zones").await;
+    assert_eq!(status, 200);
+    assert_eq!(zones.as_array().unwrap().len(), 3);
+    let r = http.get(d.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
+    let mut clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition("Held", "sandbox", "OFFICIAL").await;
+    clamd.stop();
+    let (status, accepted) = d.upload(&acq, "held.csv", b"x,y\n1,2\n".to_vec()).await;
+    assert_eq!(status, 202);
+    let id = accepted["id"].as_str().unwrap();
+    let held = d.wait_for(id, &["held", "published", "rejected"]).await;
+    assert_eq!(held["state"], "held", "{held:#}");
+    assert_eq!(
+        verdicts(&held),
+        [
+            ("clamav".into(), "error".into()),
+            ("yara".into(), "clean".into())
+        ]
+    );
+    assert!(
+        held["error"].as_str().unwrap().contains("clamav"),
+        "{held:#}"
+    );
+    assert_eq!(held["dataset_id"], Value::Null);
+    assert!(files_under(&d.data_dir().join("lake"), ".parquet").is_empty());
+
+    clamd.resume();
+    let done = d.wait_for(id, &["published", "rejected"]).await;
+    assert_eq!(done["state"], "published", "{done:#}");
+    assert_eq!(
+        verdicts(&done),
+        [
+            ("clamav".into(), "clean".into()),
+            ("yara".into(), "clean".into())
+        ]
+    );
+    assert!(done["attempts"].as_i64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn sigterm_stops_gracefully_and_a_restart_resumes_held_work() {
+    let mut clamd = Clamd::start();
+    let mut d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition("Restart", "sandbox", "OFFICIAL").await;
+    clamd.stop();
+    let (_, accepted) = d.upload(&acq, "r.csv", b"k,v\n1,a\n".to_vec()).await;
+    let id = accepted["id"].as_str().unwrap();
+    assert_eq!(
+        d.wait_for(id, &["held", "published", "rejected"]).await["state"],
+        "held"
+    );
+
+    d.restart();
+    clamd.resume();
+    let done = d.wait_for(id, &["published", "rejected"]).await;
+    assert_eq!(done["state"], "published", "{done:#}");
+    let status = d.terminate();
+    assert!(status.success(), "exit status {status}");
+    assert!(d.log().contains("airlock stopped"), "{}", d.log());
+}

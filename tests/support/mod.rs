@@ -1,0 +1,358 @@
+//! Helpers for the end-to-end tests: a private clamd and the real `airlock`
+//! binary, each on an ephemeral loopback port with a temporary directory.
+//! Waiting is always for a condition (a port answering, a state reached),
+//! bounded by a deadline; never a fixed sleep.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_airlock");
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after
+/// `timeout` saying what was awaited.
+pub fn wait_until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private clamd with the project's test signatures, that a test may stop
+/// and start again on the same port.
+pub struct Clamd {
+    child: Option<Child>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Clamd {
+    pub fn start() -> Clamd {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let template = std::fs::read_to_string(fixtures().join("clamd.conf.in")).unwrap();
+        let db = fixtures().join("clamav").canonicalize().unwrap();
+        let conf = template
+            .replace("@DIR@", dir.path().to_str().unwrap())
+            .replace("@PORT@", &port.to_string())
+            .replace("@DB@", db.to_str().unwrap());
+        std::fs::write(dir.path().join("clamd.conf"), conf).unwrap();
+        let mut clamd = Clamd {
+            child: None,
+            port,
+            dir,
+        };
+        clamd.resume();
+        clamd
+    }
+
+    pub fn addr(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    fn ping(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut reply = Vec::new();
+        s.write_all(b"zPING\0").is_ok() && s.read_to_end(&mut reply).is_ok() && reply == b"PONG\0"
+    }
+
+    /// Starts clamd and waits until it answers PING.
+    pub fn resume(&mut self) {
+        let bin =
+            std::env::var("AIRLOCK_TEST_CLAMD_BIN").unwrap_or_else(|_| "/usr/sbin/clamd".into());
+        let child = Command::new(&bin)
+            .arg(format!(
+                "--config-file={}",
+                self.dir.path().join("clamd.conf").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {bin}: {e} (install clamav-daemon)"));
+        self.child = Some(child);
+        wait_until("clamd to answer PING", Duration::from_secs(60), || {
+            self.ping().then_some(())
+        });
+    }
+
+    /// Kills clamd and waits until its port is closed.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        wait_until("clamd's port to close", Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", self.port))
+                .is_err()
+                .then_some(())
+        });
+    }
+}
+
+impl Drop for Clamd {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The real `airlock serve`, with its own data directory and users.
+pub struct Daemon {
+    child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    config: PathBuf,
+    pub engineer: String,
+    pub other_engineer: String,
+    pub analyst: String,
+    log: Arc<Mutex<Vec<String>>>,
+    http: reqwest::Client,
+}
+
+impl Daemon {
+    /// Starts a daemon using the clamd at `clamd` (`tcp://…`).
+    pub fn start(clamd: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("airlock.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"listen = "127.0.0.1:0"
+data_dir = "{data}"
+
+[scanner]
+clamd = "{clamd}"
+clamd_connect_timeout_secs = 2
+engine_timeout_secs = 60
+
+[pipeline]
+workers = 2
+poll_interval_ms = 100
+lease_secs = 30
+retry_initial_secs = 1
+retry_max_secs = 2
+"#,
+                data = dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let user = |name: &str, role: &str| -> String {
+            let out = Command::new(BIN)
+                .args(["user", "add", name, "--role", role, "--config"])
+                .arg(&config)
+                .env_remove("AIRLOCK_CLAMD")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "user add: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        let engineer = user("eve", "engineer");
+        let other_engineer = user("oscar", "engineer");
+        let analyst = user("ann", "analyst");
+
+        let (child, base, log) = Self::serve(&config);
+        Daemon {
+            child,
+            base,
+            dir,
+            config,
+            engineer,
+            other_engineer,
+            analyst,
+            log,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Spawns `airlock serve` and waits for its "listening on" line.
+    fn serve(config: &Path) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(config)
+            .env_remove("AIRLOCK_CLAMD")
+            .env("AIRLOCK_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("airlock listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("airlock did not start: {:#?}", log.lock().unwrap()));
+        (child, base, log)
+    }
+
+    /// Stops the daemon with SIGTERM, checks it exited cleanly, and starts
+    /// it again on the same data directory.
+    pub fn restart(&mut self) {
+        let status = self.terminate();
+        assert!(status.success(), "exit status {status}: {}", self.log());
+        let (child, base, log) = Self::serve(&self.config);
+        self.child = child;
+        self.base = base;
+        self.log = log;
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn acquisition(&self, name: &str, zone: &str, classification: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/v1/acquisitions"))
+            .bearer_auth(&self.engineer)
+            .json(&serde_json::json!({
+                "name": name, "description": "e2e", "target_zone": zone,
+                "classification": classification
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let v: Value = r.json().await.unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads `body` and returns (status, JSON answer).
+    pub async fn upload(&self, acq: &str, filename: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .http
+            .put(self.url(&format!("/v1/acquisitions/{acq}/files/{filename}")))
+            .bearer_auth(&self.engineer)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    /// Polls the file until its state is one of `states`.
+    pub async fn wait_for(&self, file_id: &str, states: &[&str]) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let (status, file) = self
+                .get(&self.engineer, &format!("/v1/files/{file_id}"))
+                .await;
+            assert_eq!(status, 200, "{file}");
+            if states.contains(&file["state"].as_str().unwrap_or_default()) {
+                return file;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "file never reached {states:?}: {file:#}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir` whose name ends with `suffix`.
+pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p, suffix));
+        } else if p.to_string_lossy().ends_with(suffix) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The EICAR test file, assembled at run time.
+pub fn eicar() -> Vec<u8> {
+    [
+        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+        "EICAR-STANDARD-",
+        "ANTIVIRUS-TEST-FILE!$H+H*",
+    ]
+    .concat()
+    .into_bytes()
+}
