@@ -4,7 +4,7 @@ rule PowerShell_Encoded_Download_Cradle
     meta:
         description = "PowerShell launched with an encoded command or a web download cradle"
     strings:
-        $enc = /powershell(\.exe)?\s+(-\w+\s+)*-e(nc|ncodedcommand)?\s+[A-Za-z0-9+\/=]{40,}/ nocase
+        $enc = /powershell(\.exe)?\s+(-\w+\s+(\w+\s+)?)*-e(nc|ncodedcommand)?\s+[A-Za-z0-9+\/=]{40,}/ nocase
         $cradle1 = /IEX\s*\(\s*(New-Object\s+Net\.WebClient|\[Net\.WebClient\]::new\(\))\.DownloadString\(/ nocase
         $cradle2 = /Invoke-Expression\s*\(\s*\(?\s*New-Object\s+(System\.)?Net\.WebClient/ nocase
     condition:

@@ -110,6 +110,10 @@ fn scan_blocks(rules: &yara_x::Rules, mut input: Chunks) -> Result<Vec<String>, 
         block.extend_from_slice(&chunk);
         scanner.scan(base, &block).map_err(|e| e.to_string())?;
     }
+    if base == 0 && block.is_empty() {
+        // An empty stream: YARA-X panics finishing a scan that saw no block.
+        scanner.scan(0, &[]).map_err(|e| e.to_string())?;
+    }
     let results = scanner.finish().map_err(|e| e.to_string())?;
     Ok(results
         .matching_rules()
