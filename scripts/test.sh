@@ -3,7 +3,8 @@
 #   1. installs what is missing (clamav-daemon; PostgreSQL if none answers),
 #   2. starts a private clamd with the project's own signatures,
 #   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
-#      or starts a private cluster on a free port,
+#      or starts a private cluster on a free port (always, with
+#      AIRLOCK_TEST_PRIVATE_PG=1),
 #   4. runs `cargo test --workspace` (extra arguments are passed on),
 #   5. stops what it started and drops the test databases.
 # Works on a fresh Debian machine as root (or with passwordless sudo).
@@ -100,7 +101,8 @@ log "clamd on tcp://127.0.0.1:$CLAMD_PORT"
 if ! command -v psql >/dev/null; then
   apt_install postgresql-client
 fi
-if psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+if [ -z "${AIRLOCK_TEST_PRIVATE_PG:-}" ] &&
+  psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc 'SELECT 1' >/dev/null 2>&1; then
   PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
   log "reusing PostgreSQL on 127.0.0.1:5432"
 else

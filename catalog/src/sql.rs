@@ -580,11 +580,11 @@ macro_rules! sql_store {
             ) -> Result<FileRecord> {
                 let now = crate::sql::now_ms();
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(concat!(
+                let done = sqlx::query(
                     "UPDATE files SET state = 'rejected', reason = $3, error = $4, dataset_id = NULL, version = NULL, \
                      lease_owner = NULL, lease_until = NULL, updated_at = $5 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','scanning','checking','converting','held')"
-                ))
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','scanning','checking','converting','held')",
+                )
                 .bind(file_id)
                 .bind(owner)
                 .bind(reason.as_str())

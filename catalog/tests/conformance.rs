@@ -442,7 +442,7 @@ pub async fn infected_files_are_rejected_with_verdicts(store: &dyn CatalogStore)
         .finish_scan(
             &f.id,
             "w",
-            &[v.clone()],
+            std::slice::from_ref(&v),
             &ScanOutcome::Infected {
                 message: "infected: Eicar".into(),
             },

@@ -23,8 +23,10 @@ struct Fixture {
 
 async fn fixture(max_file_bytes: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.data_dir = dir.path().to_path_buf();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     // Nothing listens on port 1: the router does not need clamd.
     config.scanner.clamd = Some("tcp://127.0.0.1:1".into());
     config.scanner.clamd_connect_timeout_secs = 1;
