@@ -54,11 +54,7 @@ fn verdicts(file: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_csv_is_scanned_converted_published_and_catalogued() {
-    let clamd = Clamd::start();
-    let d = Daemon::start(&clamd.addr());
-    let acq = d
-        .acquisition("Labour Force Survey 2026", "sandbox", "OFFICIAL")
-        .await;
+    let (_clamd, d, acq) = setup("Labour Force Survey 2026", "sandbox", "OFFICIAL").await;
     let csv = "id,name,score,active,visit_date\n\
                1,Ada,3.5,true,2026-01-31\n\
                2,\"Lovelace, Countess\",,false,2026-02-01\n\
@@ -146,11 +142,7 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
 
 #[tokio::test]
 async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
-    let clamd = Clamd::start();
-    let d = Daemon::start(&clamd.addr());
-    let acq = d
-        .acquisition("Suspicious supplier", "sandbox", "OFFICIAL")
-        .await;
+    let (_clamd, d, acq) = setup("Suspicious supplier", "sandbox", "OFFICIAL").await;
     let mut body = b"id,payload\n1,".to_vec();
     body.extend_from_slice(&eicar());
     body.push(b'\n');
@@ -194,11 +186,7 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
 
 #[tokio::test]
 async fn a_ragged_csv_is_rejected_naming_its_line() {
-    let clamd = Clamd::start();
-    let d = Daemon::start(&clamd.addr());
-    let acq = d
-        .acquisition("Ragged", "corporate", "OFFICIAL-SENSITIVE")
-        .await;
+    let (_clamd, d, acq) = setup("Ragged", "corporate", "OFFICIAL-SENSITIVE").await;
     let (_, accepted) = d
         .upload(&acq, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n".to_vec())
         .await;
@@ -240,9 +228,7 @@ async fn requests_without_a_valid_token_get_401() {
 
 #[tokio::test]
 async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
-    let mut clamd = Clamd::start();
-    let d = Daemon::start(&clamd.addr());
-    let acq = d.acquisition("Held", "sandbox", "OFFICIAL").await;
+    let (mut clamd, d, acq) = setup("Held", "sandbox", "OFFICIAL").await;
     clamd.stop();
     let (status, accepted) = d.upload(&acq, "held.csv", b"x,y\n1,2\n".to_vec()).await;
     assert_eq!(status, 202);
@@ -278,9 +264,7 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
 
 #[tokio::test]
 async fn sigterm_stops_gracefully_and_a_restart_resumes_held_work() {
-    let mut clamd = Clamd::start();
-    let mut d = Daemon::start(&clamd.addr());
-    let acq = d.acquisition("Restart", "sandbox", "OFFICIAL").await;
+    let (mut clamd, mut d, acq) = setup("Restart", "sandbox", "OFFICIAL").await;
     clamd.stop();
     let (_, accepted) = d.upload(&acq, "r.csv", b"k,v\n1,a\n".to_vec()).await;
     let id = accepted["id"].as_str().unwrap();

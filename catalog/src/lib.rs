@@ -66,12 +66,12 @@ pub trait CatalogStore: Send + Sync + 'static {
     // --- users and tokens ---------------------------------------------------
     /// Creates a user holding one bearer token, of which only the hash is
     /// stored.
-    async fn create_user(&self, user: &NewUser, token_hash: &str) -> Result<User>;
+    async fn create_user(&self, user: &User, token_hash: &str) -> Result<User>;
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
 
     // --- acquisitions -------------------------------------------------------
     /// Fails with [`CatalogError::Conflict`] when the slug is taken.
-    async fn create_acquisition(&self, acq: &NewAcquisition) -> Result<Acquisition>;
+    async fn create_acquisition(&self, acq: &Acquisition) -> Result<Acquisition>;
     async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>>;
 
     // --- delivered files ----------------------------------------------------

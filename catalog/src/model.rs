@@ -95,29 +95,8 @@ pub struct User {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub id: String,
-    pub name: String,
-    pub role: String,
-    pub created_at: i64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Acquisition {
-    pub id: String,
-    pub name: String,
-    pub slug: String,
-    pub description: String,
-    pub target_zone: String,
-    pub classification: String,
-    pub state: String,
-    pub owner_id: String,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewAcquisition {
     pub id: String,
     pub name: String,
     pub slug: String,

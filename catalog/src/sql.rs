@@ -19,6 +19,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use serde_json::json;
+
 use crate::audit::{GENESIS_HASH, event_hash};
 use crate::*;
 
@@ -41,7 +43,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
 }
@@ -60,7 +62,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
 }
@@ -81,8 +83,9 @@ macro_rules! sql_store {
                 actor: &str,
                 action: &str,
                 subject: &str,
-                detail: &str,
+                detail: serde_json::Value,
             ) -> Result<()> {
+                let detail = detail.to_string();
                 sqlx::query($lock).execute(&mut *conn).await?;
                 let last: Option<(i64, String)> =
                     sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
@@ -91,7 +94,7 @@ macro_rules! sql_store {
                 let (seq, prev) = last
                     .map(|(s, h)| (s + 1, h))
                     .unwrap_or((1, GENESIS_HASH.to_owned()));
-                let hash = event_hash(&prev, seq, now, actor, action, subject, detail);
+                let hash = event_hash(&prev, seq, now, actor, action, subject, &detail);
                 sqlx::query(
                     "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -124,7 +127,7 @@ macro_rules! sql_store {
                 $backend
             }
 
-            async fn create_user(&self, u: &NewUser, token_hash: &str) -> Result<User> {
+            async fn create_user(&self, u: &User, token_hash: &str) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&u.id)
@@ -143,8 +146,8 @@ macro_rules! sql_store {
                     .bind(u.created_at)
                     .execute(&mut *tx)
                     .await?;
-                let detail = format!(r#"{{"name":{:?},"role":{:?}}}"#, u.name, u.role);
-                Self::audit(&mut *tx, u.created_at, "system:cli", "user.create", &u.id, &detail).await?;
+                let detail = json!({"name": u.name, "role": u.role});
+                Self::audit(&mut *tx, u.created_at, "system:cli", "user.create", &u.id, detail).await?;
                 tx.commit().await?;
                 Ok(User {
                     id: u.id.clone(),
@@ -164,7 +167,7 @@ macro_rules! sql_store {
                 .await?)
             }
 
-            async fn create_acquisition(&self, a: &NewAcquisition) -> Result<Acquisition> {
+            async fn create_acquisition(&self, a: &Acquisition) -> Result<Acquisition> {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(
                     "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
@@ -188,11 +191,10 @@ macro_rules! sql_store {
                     }
                     other => other,
                 })?;
-                let detail = format!(
-                    r#"{{"name":{:?},"target_zone":{:?},"classification":{:?}}}"#,
-                    a.name, a.target_zone, a.classification
-                );
-                Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, &detail)
+                let detail = json!({
+                    "name": a.name, "target_zone": a.target_zone, "classification": a.classification
+                });
+                Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
                     .await?;
                 tx.commit().await?;
                 Ok(acq)
@@ -237,11 +239,11 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 if created {
-                    let detail = format!(
-                        r#"{{"acquisition_id":{:?},"filename":{:?},"sha256":{:?},"size_bytes":{},"channel":{:?}}}"#,
-                        f.acquisition_id, f.filename, f.sha256, f.size_bytes, f.channel.as_str()
-                    );
-                    Self::audit(&mut *tx, f.created_at, &f.submitted_by, "file.receive", &f.id, &detail)
+                    let detail = json!({
+                        "acquisition_id": f.acquisition_id, "filename": f.filename, "sha256": f.sha256,
+                        "size_bytes": f.size_bytes, "channel": f.channel.as_str()
+                    });
+                    Self::audit(&mut *tx, f.created_at, &f.submitted_by, "file.receive", &f.id, detail)
                         .await?;
                 }
                 tx.commit().await?;
@@ -298,11 +300,7 @@ macro_rules! sql_store {
                 .bind(lease_until)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 1 {
-                    Ok(())
-                } else {
-                    Err(CatalogError::LeaseLost(file_id.to_owned()))
-                }
+                one_row(done.rows_affected(), file_id)
             }
 
             async fn release_leases(&self, owner: &str) -> Result<u64> {
@@ -332,11 +330,7 @@ macro_rules! sql_store {
                 .bind(retry_at)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 1 {
-                    Ok(())
-                } else {
-                    Err(CatalogError::LeaseLost(file_id.to_owned()))
-                }
+                one_row(done.rows_affected(), file_id)
             }
 
             async fn start_scan(&self, file_id: &str, owner: &str) -> Result<FileRecord> {
@@ -351,9 +345,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
-                }
+                one_row(done.rows_affected(), file_id)?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -400,9 +392,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
-                }
+                one_row(done.rows_affected(), file_id)?;
                 sqlx::query("DELETE FROM verdicts WHERE file_id = $1")
                     .bind(file_id)
                     .execute(&mut *tx)
@@ -423,9 +413,9 @@ macro_rules! sql_store {
                     .await?;
                 }
                 let summary: Vec<String> =
-                    verdicts.iter().map(|v| format!("{:?}", format!("{}={}", v.engine, v.verdict))).collect();
-                let detail = format!(r#"{{"state":{:?},"verdicts":[{}]}}"#, state.as_str(), summary.join(","));
-                Self::audit(&mut *tx, now, &actor, "file.scan", file_id, &detail).await?;
+                    verdicts.iter().map(|v| format!("{}={}", v.engine, v.verdict)).collect();
+                let detail = json!({"state": state.as_str(), "verdicts": summary});
+                Self::audit(&mut *tx, now, &actor, "file.scan", file_id, detail).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -447,9 +437,7 @@ macro_rules! sql_store {
                 .bind(d.now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
-                }
+                one_row(done.rows_affected(), file_id)?;
                 let held: Option<(String, String, i64)> = sqlx::query_as(
                     "SELECT d.id, d.name, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
                      WHERE v.source_file_id = $1 AND v.state = 'pending'",
@@ -508,8 +496,8 @@ macro_rules! sql_store {
                     .bind(version)
                     .execute(&mut *tx)
                     .await?;
-                let detail = format!(r#"{{"dataset_id":{dataset_id:?},"version":{version}}}"#);
-                Self::audit(&mut *tx, d.now, &format!("system:{owner}"), "file.convert", file_id, &detail)
+                let detail = json!({"dataset_id": dataset_id, "version": version});
+                Self::audit(&mut *tx, d.now, &format!("system:{owner}"), "file.convert", file_id, detail)
                     .await?;
                 tx.commit().await?;
                 Ok(Reservation { dataset_id, dataset_name: d.name.clone(), version })
@@ -531,9 +519,7 @@ macro_rules! sql_store {
                 .bind(v.now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
-                }
+                one_row(done.rows_affected(), file_id)?;
                 let (dataset_id, version): (String, i64) = sqlx::query_as(
                     "UPDATE dataset_versions SET state = 'published', location = $2, rows = $3, size_bytes = $4, \
                      created_at = $5 WHERE source_file_id = $1 AND state = 'pending' RETURNING dataset_id, version",
@@ -560,11 +546,11 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                let detail = format!(
-                    r#"{{"dataset_id":{dataset_id:?},"version":{version},"location":{:?},"rows":{},"size_bytes":{}}}"#,
-                    v.location, v.rows, v.size_bytes
-                );
-                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, &detail)
+                let detail = json!({
+                    "dataset_id": dataset_id, "version": version, "location": v.location,
+                    "rows": v.rows, "size_bytes": v.size_bytes
+                });
+                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, detail)
                     .await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
@@ -592,15 +578,13 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::LeaseLost(file_id.to_owned()));
-                }
+                one_row(done.rows_affected(), file_id)?;
                 sqlx::query("DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'")
                     .bind(file_id)
                     .execute(&mut *tx)
                     .await?;
-                let detail = format!(r#"{{"reason":{:?},"message":{:?}}}"#, reason.as_str(), message);
-                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.reject", file_id, &detail)
+                let detail = json!({"reason": reason.as_str(), "message": message});
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.reject", file_id, detail)
                     .await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
@@ -683,6 +667,16 @@ sql_store!(
     skip_locked = "FOR UPDATE SKIP LOCKED",
     audit_lock = "SELECT pg_advisory_xact_lock(7408299)"
 );
+
+/// A guarded update must touch exactly the one file; otherwise the caller's
+/// lease is gone or the file's state moved on.
+fn one_row(affected: u64, file_id: &str) -> Result<()> {
+    if affected == 1 {
+        Ok(())
+    } else {
+        Err(CatalogError::LeaseLost(file_id.to_owned()))
+    }
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

@@ -14,7 +14,7 @@ fn id() -> String {
 }
 
 async fn user(store: &dyn CatalogStore, name: &str) -> User {
-    let u = NewUser {
+    let u = User {
         id: id(),
         name: name.into(),
         role: "engineer".into(),
@@ -28,7 +28,7 @@ async fn user(store: &dyn CatalogStore, name: &str) -> User {
 
 async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acquisition {
     store
-        .create_acquisition(&NewAcquisition {
+        .create_acquisition(&Acquisition {
             id: id(),
             name: slug.into(),
             slug: slug.into(),
@@ -144,7 +144,7 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         .unwrap();
     assert_eq!(found, u);
     assert!(store.user_by_token_hash("nope").await.unwrap().is_none());
-    let dup = NewUser {
+    let dup = User {
         id: id(),
         name: "ada".into(),
         role: "analyst".into(),
@@ -160,7 +160,7 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
     assert_eq!(store.acquisition(&a.id).await.unwrap().unwrap(), a);
     assert!(store.acquisition("missing").await.unwrap().is_none());
     let err = store
-        .create_acquisition(&NewAcquisition {
+        .create_acquisition(&Acquisition {
             id: id(),
             name: "LFS 2026".into(),
             slug: "lfs-2026".into(),

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use airlock_catalog::{Channel, FileRecord, NewAcquisition, NewFile};
+use airlock_catalog::{Acquisition, Channel, FileRecord, NewFile};
 use airlock_policies::{Action, Principal, authorize};
 use airlock_zones::Classification;
 
@@ -227,7 +227,7 @@ async fn create_acquisition(
     let zone = app.zones.check_ingest(&req.target_zone, classification)?;
     let acq = app
         .catalog
-        .create_acquisition(&NewAcquisition {
+        .create_acquisition(&Acquisition {
             id: uuid::Uuid::now_v7().to_string(),
             name: name.to_owned(),
             slug: slug(name, "acquisition"),

@@ -6,7 +6,7 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use airlock_catalog::{CatalogStore, NewUser, User};
+use airlock_catalog::{CatalogStore, User};
 use airlock_policies::{Principal, Role};
 
 use crate::{IngestError, now_ms};
@@ -36,7 +36,7 @@ pub async fn add_user(
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
-    let user = NewUser {
+    let user = User {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.to_owned(),
         role: role.as_str().to_owned(),

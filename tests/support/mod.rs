@@ -329,6 +329,15 @@ impl Drop for Daemon {
     }
 }
 
+/// A private clamd, a daemon using it, and an acquisition registered by the
+/// daemon's engineer.
+pub async fn setup(acquisition: &str, zone: &str, classification: &str) -> (Clamd, Daemon, String) {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition(acquisition, zone, classification).await;
+    (clamd, d, acq)
+}
+
 /// Every file under `dir` whose name ends with `suffix`.
 pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -1,5 +1,6 @@
--- Airlock catalog, SQLite. Timestamps are Unix milliseconds (BIGINT) so that
--- the SQLite and PostgreSQL schemas and queries stay identical.
+-- Airlock catalog, for SQLite and PostgreSQL alike. Timestamps are Unix
+-- milliseconds (BIGINT) so that both schemas and all queries stay identical.
+-- When the dialects must diverge (full-text search), split this directory.
 CREATE TABLE users (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
