@@ -59,17 +59,10 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
                1,Ada,3.5,true,2026-01-31\n\
                2,\"Lovelace, Countess\",,false,2026-02-01\n\
                3,Émile,-1.25,true,\n";
-    let (status, accepted) = d
-        .upload(&acq, "responses.csv", csv.as_bytes().to_vec())
-        .await;
-    assert_eq!(status, 202, "{accepted}");
-    assert_eq!(accepted["size_bytes"], csv.len());
     let file = d
-        .wait_for(
-            accepted["id"].as_str().unwrap(),
-            &["published", "rejected", "held"],
-        )
+        .deliver(&acq, "responses.csv", csv.as_bytes().to_vec())
         .await;
+    assert_eq!(file["size_bytes"], csv.len());
     assert_eq!(file["state"], "published", "{file:#}");
     assert_eq!(
         verdicts(&file),
@@ -146,14 +139,7 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
     let mut body = b"id,payload\n1,".to_vec();
     body.extend_from_slice(&eicar());
     body.push(b'\n');
-    let (status, accepted) = d.upload(&acq, "data.csv", body).await;
-    assert_eq!(status, 202);
-    let file = d
-        .wait_for(
-            accepted["id"].as_str().unwrap(),
-            &["published", "rejected", "held"],
-        )
-        .await;
+    let file = d.deliver(&acq, "data.csv", body).await;
     assert_eq!(file["state"], "rejected", "{file:#}");
     assert_eq!(file["reason"], "infected");
     assert_eq!(
@@ -187,14 +173,8 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
 #[tokio::test]
 async fn a_ragged_csv_is_rejected_naming_its_line() {
     let (_clamd, d, acq) = setup("Ragged", "corporate", "OFFICIAL-SENSITIVE").await;
-    let (_, accepted) = d
-        .upload(&acq, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n".to_vec())
-        .await;
     let file = d
-        .wait_for(
-            accepted["id"].as_str().unwrap(),
-            &["published", "rejected", "held"],
-        )
+        .deliver(&acq, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n".to_vec())
         .await;
     assert_eq!(file["state"], "rejected", "{file:#}");
     assert_eq!(file["reason"], "invalid");

@@ -115,14 +115,14 @@ pub trait CatalogStore: Send + Sync + 'static {
         verdicts: &[NewVerdict],
         outcome: &ScanOutcome,
     ) -> Result<FileRecord>;
-    /// `checking → converting`: creates the dataset if needed and reserves
-    /// the next version for this file. Idempotent for a file that already
-    /// holds a reservation.
+    /// `checking → converting`: creates the dataset if needed (its `id` is
+    /// used only then) and reserves the next version for this file.
+    /// Idempotent for a file that already holds a reservation.
     async fn start_convert(
         &self,
         file_id: &str,
         owner: &str,
-        dataset: &NewDataset,
+        dataset: &Dataset,
     ) -> Result<Reservation>;
     /// `converting → published`: the version becomes visible with its
     /// location, statistics and columns, in one transaction.

@@ -174,18 +174,6 @@ pub enum ScanOutcome {
     Held { message: String, retry_at: i64 },
 }
 
-#[derive(Debug, Clone)]
-pub struct NewDataset {
-    /// Used only when the dataset does not exist yet.
-    pub id: String,
-    pub name: String,
-    pub zone: String,
-    pub classification: String,
-    pub description: String,
-    pub acquisition_id: String,
-    pub now: i64,
-}
-
 /// A version reserved for one file by [`crate::CatalogStore::start_convert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {

@@ -425,7 +425,7 @@ macro_rules! sql_store {
                 &self,
                 file_id: &str,
                 owner: &str,
-                d: &NewDataset,
+                d: &Dataset,
             ) -> Result<Reservation> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
@@ -434,7 +434,7 @@ macro_rules! sql_store {
                 )
                 .bind(file_id)
                 .bind(owner)
-                .bind(d.now)
+                .bind(d.created_at)
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
@@ -459,7 +459,7 @@ macro_rules! sql_store {
                 .bind(&d.classification)
                 .bind(&d.description)
                 .bind(&d.acquisition_id)
-                .bind(d.now)
+                .bind(d.created_at)
                 .execute(&mut *tx)
                 .await?;
                 let (dataset_id, acquisition_id): (String, String) =
@@ -487,7 +487,7 @@ macro_rules! sql_store {
                 .bind(&dataset_id)
                 .bind(version)
                 .bind(file_id)
-                .bind(d.now)
+                .bind(d.created_at)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE files SET dataset_id = $2, version = $3 WHERE id = $1")
@@ -497,7 +497,7 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 let detail = json!({"dataset_id": dataset_id, "version": version});
-                Self::audit(&mut *tx, d.now, &format!("system:{owner}"), "file.convert", file_id, detail)
+                Self::audit(&mut *tx, d.created_at, &format!("system:{owner}"), "file.convert", file_id, detail)
                     .await?;
                 tx.commit().await?;
                 Ok(Reservation { dataset_id, dataset_name: d.name.clone(), version })

@@ -70,15 +70,15 @@ fn verdict(engine: &str, verdict: &str) -> NewVerdict {
     }
 }
 
-fn dataset(acq: &Acquisition, name: &str) -> NewDataset {
-    NewDataset {
+fn dataset(acq: &Acquisition, name: &str) -> Dataset {
+    Dataset {
         id: id(),
         name: name.into(),
         zone: acq.target_zone.clone(),
         classification: acq.classification.clone(),
         description: acq.description.clone(),
         acquisition_id: acq.id.clone(),
-        now: now_ms(),
+        created_at: now_ms(),
     }
 }
 

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use airlock_catalog::{
-    CatalogError, FileRecord, FileState, NewDataset, NewVerdict, PublishedVersion, RejectReason,
+    CatalogError, Dataset, FileRecord, FileState, NewVerdict, PublishedVersion, RejectReason,
     ScanOutcome,
 };
 use airlock_scanner::Decision;
@@ -261,14 +261,14 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         )));
     }
     let lake = app.lakes.get(&acq.target_zone)?;
-    let dataset = NewDataset {
+    let dataset = Dataset {
         id: uuid::Uuid::now_v7().to_string(),
         name: format!("{}.{}", acq.slug, slug(name.stem(), "data")),
         zone: acq.target_zone.clone(),
         classification: acq.classification.clone(),
         description: acq.description.clone(),
         acquisition_id: acq.id.clone(),
-        now: now_ms(),
+        created_at: now_ms(),
     };
     let reserved = app.catalog.start_convert(&file.id, node, &dataset).await?;
 

@@ -311,6 +311,18 @@ retry_max_secs = 2
         }
     }
 
+    /// Uploads a new file (asserting `202`) and waits until it is published,
+    /// rejected or held.
+    pub async fn deliver(&self, acq: &str, filename: &str, body: Vec<u8>) -> Value {
+        let (status, accepted) = self.upload(acq, filename, body).await;
+        assert_eq!(status, 202, "{accepted}");
+        self.wait_for(
+            accepted["id"].as_str().unwrap(),
+            &["published", "rejected", "held"],
+        )
+        .await
+    }
+
     /// Sends SIGTERM and returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let ok = Command::new("kill")
