@@ -261,3 +261,48 @@ async fn sigterm_stops_gracefully_and_a_restart_resumes_held_work() {
     assert!(status.success(), "exit status {status}");
     assert!(d.log().contains("airlock stopped"), "{}", d.log());
 }
+
+#[test]
+fn a_configuration_opening_sandbox_to_corporate_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("airlock.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:0"
+data_dir = "{}"
+[[zones]]
+name = "trusted"
+kind = "ingest"
+ceiling = "OFFICIAL-SENSITIVE"
+[[zones]]
+name = "sandbox"
+kind = "non_sensitive"
+ceiling = "OFFICIAL"
+accepts_from = ["trusted"]
+[[zones]]
+name = "corporate"
+kind = "sensitive"
+ceiling = "OFFICIAL-SENSITIVE"
+accepts_from = ["trusted", "sandbox"]
+"#,
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    for args in [&["config", "check"][..], &["serve"][..]] {
+        let out = std::process::Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env_remove("AIRLOCK_CLAMD")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} started: {stderr}");
+        assert!(
+            stderr.contains(r#"zone "corporate" may not accept data from "sandbox""#),
+            "{args:?}: {stderr}"
+        );
+    }
+}

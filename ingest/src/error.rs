@@ -111,3 +111,61 @@ impl IngestError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn render(err: IngestError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let resp = err.into_response();
+        let status = resp.status();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, retry, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn server_errors_keep_their_details_in_the_logs() {
+        let secret = "postgres://airlock:hunter2@db.internal/airlock";
+        let err = IngestError::Catalog(CatalogError::Database(sqlx::Error::Configuration(
+            secret.into(),
+        )));
+        let (status, retry, body) = render(err).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("5"));
+        assert_eq!(body["code"], "unavailable");
+        assert!(!body.to_string().contains("hunter2"), "{body}");
+
+        let (status, _, body) = render(IngestError::Config("internal path /srv/x".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            body,
+            serde_json::json!({"code": "internal", "message": "internal error"})
+        );
+    }
+
+    #[tokio::test]
+    async fn client_errors_say_what_is_wrong() {
+        let (status, _, body) = render(IngestError::TooLarge { limit_bytes: 10 }).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "too_large");
+        assert_eq!(
+            body["message"],
+            "the delivery exceeds the limit of 10 bytes"
+        );
+        let (status, _, body) =
+            render(IngestError::Catalog(CatalogError::Conflict("x".into()))).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("conflict"))
+        );
+        let (status, _, body) = render(IngestError::InvalidInput("line 3".into())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["message"], "line 3");
+    }
+}
