@@ -90,12 +90,18 @@ impl Default for PipelineConfig {
 pub struct LimitsConfig {
     /// Largest accepted delivery.
     pub max_file_bytes: u64,
+    /// Longest CSV record (a row, quoted newlines included).
+    pub max_record_bytes: usize,
+    /// Most columns in a table.
+    pub max_columns: usize,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_file_bytes: 100 << 30,
+            max_record_bytes: 16 << 20,
+            max_columns: 16_384,
         }
     }
 }

@@ -32,6 +32,9 @@ use crate::IngestError;
 pub struct ConvertOptions {
     pub batch_rows: usize,
     pub row_group_rows: usize,
+    /// No record (a row, quoted newlines included) may be longer.
+    pub max_record_bytes: usize,
+    pub max_columns: usize,
 }
 
 /// What a conversion produced.
@@ -42,12 +45,114 @@ pub struct Converted {
     pub columns: Vec<ColumnInfo>,
 }
 
+/// Arrow's errors are about the input, except a genuine failure to read the
+/// quarantined file, which is worth retrying.
 fn invalid(e: ArrowError) -> IngestError {
     let msg = match e {
+        ArrowError::IoError(_, io) if io.kind() != std::io::ErrorKind::InvalidData => {
+            return IngestError::Io(io);
+        }
+        ArrowError::IoError(_, io) => io.to_string(),
         ArrowError::CsvError(m) | ArrowError::ParseError(m) => m,
         other => other.to_string(),
     };
     IngestError::InvalidInput(msg)
+}
+
+/// Bounds what the CSV parser can be made to buffer: it reads through the
+/// bytes as they stream past, tracking RFC 4180 quoting, and fails with
+/// `InvalidData`, naming the line, as soon as one record exceeds the limit
+/// (a file with no line breaks, or an unterminated quote).
+struct RecordGuard<R> {
+    inner: R,
+    delimiter: u8,
+    limit: usize,
+    state: Quoting,
+    record_bytes: usize,
+    line: u64,
+    record_line: u64,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: closes it, or escapes a second quote.
+    QuoteInQuoted,
+}
+
+impl<R> RecordGuard<R> {
+    fn new(inner: R, delimiter: u8, limit: usize) -> Self {
+        Self {
+            inner,
+            delimiter,
+            limit,
+            state: Quoting::FieldStart,
+            record_bytes: 0,
+            line: 1,
+            record_line: 1,
+        }
+    }
+
+    fn check(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use Quoting::*;
+        for &b in bytes {
+            self.record_bytes += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+            let ends_record = b == b'\n' && self.state != Quoted;
+            self.state = match (self.state, b) {
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (FieldStart, b'"') | (QuoteInQuoted, b'"') => Quoted,
+                (_, b'\n') => FieldStart,
+                (_, d) if d == self.delimiter => FieldStart,
+                _ => Unquoted,
+            };
+            if ends_record {
+                self.record_bytes = 0;
+                self.record_line = self.line;
+            } else if self.record_bytes > self.limit {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the record starting at line {} is longer than {} bytes{}",
+                        self.record_line,
+                        self.limit,
+                        if self.state == Quoted {
+                            " (is a quote left open?)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.check(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// The quarantined file, buffered and guarded.
+fn open_guarded(
+    path: &std::path::Path,
+    opts: &ConvertOptions,
+) -> std::io::Result<impl std::io::Read + use<>> {
+    let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    Ok(std::io::BufReader::new(RecordGuard::new(
+        file,
+        b',',
+        opts.max_record_bytes,
+    )))
 }
 
 /// The name analysts see for an Arrow type.
@@ -76,18 +181,25 @@ pub async fn csv_to_parquet(
     let format = Format::default().with_header(true).with_delimiter(b',');
     let infer_src = src.clone();
     let infer_format = format.clone();
+    let infer_opts = opts.clone();
     let schema: SchemaRef = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&infer_src)?;
-        if file.metadata()?.len() == 0 {
+        if std::fs::metadata(&infer_src)?.len() == 0 {
             return Err(IngestError::InvalidInput("the file is empty".into()));
         }
         let (schema, _) = infer_format
-            .infer_schema(std::io::BufReader::new(file), None)
+            .infer_schema(open_guarded(&infer_src, &infer_opts)?, None)
             .map_err(invalid)?;
-        if schema.fields().is_empty() {
+        let columns = schema.fields().len();
+        if columns == 0 {
             return Err(IngestError::InvalidInput(
                 "the header row has no columns".into(),
             ));
+        }
+        if columns > infer_opts.max_columns {
+            return Err(IngestError::InvalidInput(format!(
+                "the header row has {columns} columns; at most {} are accepted",
+                infer_opts.max_columns
+            )));
         }
         Ok(Arc::new(schema))
     })
@@ -96,13 +208,12 @@ pub async fn csv_to_parquet(
 
     let (tx, mut rx) = mpsc::channel::<Result<RecordBatch, ArrowError>>(2);
     let read_schema = schema.clone();
-    let batch_rows = opts.batch_rows;
+    let read_opts = opts.clone();
     let reader = tokio::task::spawn_blocking(move || -> Result<(), IngestError> {
-        let file = std::io::BufReader::new(std::fs::File::open(&src)?);
         let batches = ReaderBuilder::new(read_schema)
             .with_format(format)
-            .with_batch_size(batch_rows)
-            .build(file)
+            .with_batch_size(read_opts.batch_rows)
+            .build(open_guarded(&src, &read_opts)?)
             .map_err(invalid)?;
         for batch in batches {
             if tx.blocking_send(batch).is_err() {
@@ -160,6 +271,8 @@ mod tests {
     const OPTS: ConvertOptions = ConvertOptions {
         batch_rows: 2,
         row_group_rows: 1000,
+        max_record_bytes: 64,
+        max_columns: 8,
     };
 
     async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {
@@ -226,6 +339,50 @@ mod tests {
         let err = r.unwrap_err();
         assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
         assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_overlong_record_is_refused_naming_its_line() {
+        let mut csv = b"a,b\n1,\"short\nquoted\"\n".to_vec();
+        csv.extend_from_slice(b"2,");
+        csv.extend(std::iter::repeat_n(b'x', 100));
+        let (r, _) = convert(&csv).await;
+        let err = r.unwrap_err();
+        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("record starting at line 4 is longer than 64 bytes"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unterminated_quote_is_refused() {
+        let mut csv = b"a,b\n1,\"open\n".to_vec();
+        csv.extend(std::iter::repeat_n(b"2,3\n".as_slice(), 40).flatten());
+        let (r, _) = convert(&csv).await;
+        let err = r.unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("quote left open"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stray_and_escaped_quotes_do_not_trip_the_guard() {
+        let mut csv = b"a,b\n".to_vec();
+        for _ in 0..20 {
+            csv.extend_from_slice(b"5\" pipe,\"say \"\"hi\"\"\"\n");
+        }
+        let (r, _) = convert(&csv).await;
+        assert_eq!(r.unwrap().rows, 20);
+    }
+
+    #[tokio::test]
+    async fn too_many_columns_are_refused() {
+        let (r, _) = convert(b"a,b,c,d,e,f,g,h,i\n1,2,3,4,5,6,7,8,9\n").await;
+        let err = r.unwrap_err().to_string();
+        assert!(err.contains("9 columns"), "{err}");
     }
 
     #[tokio::test]

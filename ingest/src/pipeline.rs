@@ -276,6 +276,8 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let opts = ConvertOptions {
         batch_rows: app.config.pipeline.batch_rows,
         row_group_rows: app.config.pipeline.row_group_rows,
+        max_record_bytes: app.config.limits.max_record_bytes,
+        max_columns: app.config.limits.max_columns,
     };
     let converted = csv_to_parquet(
         app.quarantine.path(&file.id),
