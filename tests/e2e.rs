@@ -262,6 +262,42 @@ async fn sigterm_stops_gracefully_and_a_restart_resumes_held_work() {
     assert!(d.log().contains("airlock stopped"), "{}", d.log());
 }
 
+#[tokio::test]
+async fn a_daemon_killed_mid_scan_resumes_the_file_after_restart() {
+    let silent = SilentServer::start();
+    let mut d = Daemon::start(&silent.addr());
+    let acq = d.acquisition("Crash", "sandbox", "OFFICIAL").await;
+    let (status, accepted) = d.upload(&acq, "c.csv", b"k,v\n1,a\n2,b\n".to_vec()).await;
+    assert_eq!(status, 202);
+    let id = accepted["id"].as_str().unwrap();
+    // clamd never answers: the file sits in `scanning`, leased, until the
+    // connect timeout. Kill the daemon there.
+    assert_eq!(
+        d.wait_for(id, &["scanning", "held", "published"]).await["state"],
+        "scanning"
+    );
+
+    let clamd = Clamd::start();
+    d.crash_and_restart_with_clamd(&clamd.addr(), &silent.addr());
+    let done = d.wait_for(id, &["published", "rejected"]).await;
+    assert_eq!(done["state"], "published", "{done:#}");
+    assert_eq!(
+        verdicts(&done),
+        [
+            ("clamav".into(), "clean".into()),
+            ("yara".into(), "clean".into())
+        ]
+    );
+    let ds = done["dataset_id"].as_str().unwrap();
+    let (_, dataset) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;
+    assert_eq!(
+        dataset["versions"].as_array().unwrap().len(),
+        1,
+        "{dataset:#}"
+    );
+    assert_eq!(files_under(&d.data_dir().join("lake"), ".parquet").len(), 1);
+}
+
 #[test]
 fn a_configuration_opening_sandbox_to_corporate_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();

@@ -124,6 +124,30 @@ impl Drop for Clamd {
     }
 }
 
+/// A fault injector standing in for clamd: it accepts connections and never
+/// answers, so a scan against it hangs until the daemon's timeout.
+pub struct SilentServer {
+    pub port: u16,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                held.push(conn);
+            }
+        });
+        SilentServer { port }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+}
+
 /// The real `airlock serve`, with its own data directory and users.
 pub struct Daemon {
     child: Child,
@@ -150,7 +174,7 @@ data_dir = "{data}"
 
 [scanner]
 clamd = "{clamd}"
-clamd_connect_timeout_secs = 2
+clamd_connect_timeout_secs = 5
 engine_timeout_secs = 60
 
 [pipeline]
@@ -223,6 +247,19 @@ retry_max_secs = 2
             .recv_timeout(Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("airlock did not start: {:#?}", log.lock().unwrap()));
         (child, base, log)
+    }
+
+    /// Kills the daemon with SIGKILL (no cleanup at all), points it at
+    /// another clamd and starts it again on the same data directory.
+    pub fn crash_and_restart_with_clamd(&mut self, clamd: &str, old_clamd: &str) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        std::fs::write(&self.config, config.replace(old_clamd, clamd)).unwrap();
+        let (child, base, log) = Self::serve(&self.config);
+        self.child = child;
+        self.base = base;
+        self.log = log;
     }
 
     /// Stops the daemon with SIGTERM, checks it exited cleanly, and starts
