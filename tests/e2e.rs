@@ -301,36 +301,13 @@ async fn a_daemon_killed_mid_scan_resumes_the_file_after_restart() {
 #[test]
 fn a_configuration_opening_sandbox_to_corporate_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("airlock.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"listen = "127.0.0.1:0"
-data_dir = "{}"
-[[zones]]
-name = "trusted"
-kind = "ingest"
-ceiling = "OFFICIAL-SENSITIVE"
-[[zones]]
-name = "sandbox"
-kind = "non_sensitive"
-ceiling = "OFFICIAL"
-accepts_from = ["trusted"]
-[[zones]]
-name = "corporate"
-kind = "sensitive"
-ceiling = "OFFICIAL-SENSITIVE"
-accepts_from = ["trusted", "sandbox"]
-"#,
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
     for args in [&["config", "check"][..], &["serve"][..]] {
         let out = std::process::Command::new(BIN)
             .args(args)
             .arg("--config")
-            .arg(&config)
+            .arg(fixtures().join("forbidden-flow.toml"))
+            .arg("--data-dir")
+            .arg(dir.path())
             .env_remove("AIRLOCK_CLAMD")
             .output()
             .unwrap();

@@ -187,25 +187,8 @@ mod tests {
 
     #[test]
     fn a_forbidden_flow_refuses_to_start() {
-        let c: Config = toml::from_str(
-            r#"
-[[zones]]
-name = "trusted"
-kind = "ingest"
-ceiling = "OFFICIAL-SENSITIVE"
-[[zones]]
-name = "sandbox"
-kind = "non_sensitive"
-ceiling = "OFFICIAL"
-accepts_from = ["trusted"]
-[[zones]]
-name = "corporate"
-kind = "sensitive"
-ceiling = "OFFICIAL-SENSITIVE"
-accepts_from = ["trusted", "sandbox"]
-"#,
-        )
-        .unwrap();
+        let c: Config =
+            toml::from_str(include_str!("../../tests/fixtures/forbidden-flow.toml")).unwrap();
         let err = c.zone_set().unwrap_err();
         assert!(err.to_string().contains("sandbox"), "{err}");
     }

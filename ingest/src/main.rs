@@ -109,6 +109,8 @@ async fn main() -> anyhow::Result<()> {
             if let Some(addr) = listen {
                 config.listen = addr;
             }
+            // Refuse a forbidden configuration before touching anything.
+            config.zone_set()?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("binding {}", config.listen))?;
