@@ -10,6 +10,7 @@
 //!   a read error or a timeout is never clean.
 
 mod clamav;
+mod hashlist;
 mod yara;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
 pub use clamav::{ClamAv, ClamdAddr};
+pub use hashlist::HashList;
 pub use yara::{YARA_X_VERSION, Yara};
 
 /// Everything that can go wrong setting up the scanner. Problems *during* a

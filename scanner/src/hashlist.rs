@@ -1,0 +1,137 @@
+//! The `hashlist` engine: a SHA-256 blocklist.
+//!
+//! Lists are text files of one hash per line; `#` starts a comment, and
+//! anything after the hash (a `sha256sum` file name) is ignored. The hash is
+//! computed in the same streaming pass as every other engine. Lists are
+//! checked for changes (length and modification time) before each scan and
+//! reloaded; a list that no longer parses is refused with its file and line,
+//! and the previous set stays in force.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+
+/// One loaded generation of the lists.
+struct Loaded {
+    /// Hash → where it is listed (`file:line`).
+    hashes: HashMap<[u8; 32], String>,
+    /// What the files looked like when loaded, to notice changes.
+    stamps: Vec<Option<(u64, SystemTime)>>,
+    version: String,
+}
+
+pub struct HashList {
+    files: Vec<PathBuf>,
+    loaded: Mutex<Arc<Loaded>>,
+}
+
+fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
+fn load(files: &[PathBuf]) -> Result<Loaded, ScanError> {
+    let mut hashes = HashMap::new();
+    let mut digest = Sha256::new();
+    let mut stamps = Vec::with_capacity(files.len());
+    for path in files {
+        stamps.push(stamp(path));
+        let text = std::fs::read_to_string(path).map_err(|source| ScanError::RulesIo {
+            path: path.display().to_string(),
+            source,
+        })?;
+        digest.update(text.as_bytes());
+        for (i, line) in text.lines().enumerate() {
+            let entry = line.split('#').next().unwrap_or_default().trim();
+            let Some(hex_hash) = entry.split_whitespace().next() else {
+                continue;
+            };
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(hex_hash, &mut hash).map_err(|_| ScanError::Rules {
+                origin: format!("{}:{}", path.display(), i + 1),
+                message: format!("{hex_hash:?} is not a SHA-256 (64 hex digits)"),
+            })?;
+            hashes.insert(hash, format!("{}:{}", path.display(), i + 1));
+        }
+    }
+    let version = format!(
+        "hashes-{}-{}",
+        hashes.len(),
+        &hex::encode(digest.finalize())[..12]
+    );
+    Ok(Loaded {
+        hashes,
+        stamps,
+        version,
+    })
+}
+
+impl HashList {
+    /// Loads the lists; any malformed line refuses them, naming it.
+    pub fn new(files: Vec<PathBuf>) -> Result<Self, ScanError> {
+        let loaded = load(&files)?;
+        Ok(Self {
+            files,
+            loaded: Mutex::new(Arc::new(loaded)),
+        })
+    }
+
+    /// The lists in force, reloaded first if a file changed.
+    fn current(&self) -> Arc<Loaded> {
+        let mut guard = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let now: Vec<_> = self.files.iter().map(|p| stamp(p)).collect();
+        if now != guard.stamps {
+            match load(&self.files) {
+                Ok(fresh) => {
+                    tracing::info!(version = %fresh.version, "hash lists reloaded");
+                    *guard = Arc::new(fresh);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, version = %guard.version, "hash lists not reloaded; the previous set stays in force");
+                    // Keep the old set, but do not re-parse the same broken
+                    // files on every scan.
+                    let kept = Loaded {
+                        hashes: guard.hashes.clone(),
+                        stamps: now,
+                        version: guard.version.clone(),
+                    };
+                    *guard = Arc::new(kept);
+                }
+            }
+        }
+        guard.clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for HashList {
+    fn name(&self) -> &'static str {
+        "hashlist"
+    }
+
+    async fn scan(&self, mut input: Chunks) -> EngineReport {
+        let lists = self.current();
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = input.recv().await {
+            hasher.update(&chunk);
+        }
+        let hash: [u8; 32] = hasher.finalize().into();
+        let verdict = match lists.hashes.get(&hash) {
+            Some(place) => Verdict::Infected {
+                signature: format!("sha256:{} listed at {place}", hex::encode(hash)),
+            },
+            None => Verdict::Clean,
+        };
+        EngineReport {
+            engine: self.name().into(),
+            verdict,
+            engine_version: concat!("airlock-hashlist ", env!("CARGO_PKG_VERSION")).into(),
+            db_version: Some(lists.version.clone()),
+        }
+    }
+}
