@@ -68,6 +68,7 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
         verdicts(&file),
         [
             ("clamav".into(), "clean".into()),
+            ("filetype".into(), "clean".into()),
             ("yara".into(), "clean".into())
         ]
     );
@@ -146,6 +147,7 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
         verdicts(&file),
         [
             ("clamav".into(), "infected".into()),
+            ("filetype".into(), "clean".into()),
             ("yara".into(), "infected".into())
         ]
     );
@@ -153,7 +155,7 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v["detail"].as_str().unwrap().to_owned())
+        .filter_map(|v| v["detail"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(
         details,
@@ -168,6 +170,26 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
             .join(file["id"].as_str().unwrap())
             .exists()
     );
+}
+
+#[tokio::test]
+async fn an_executable_named_csv_is_refused_by_the_filetype_engine() {
+    let (_clamd, d, acq) = setup("Disguised", "sandbox", "OFFICIAL").await;
+    let mut pe = b"MZ\x90\x00".to_vec();
+    pe.resize(0x80, 0);
+    pe.extend_from_slice(b"PE\0\0");
+    let file = d.deliver(&acq, "data.csv", pe).await;
+    assert_eq!(file["state"], "rejected", "{file:#}");
+    assert_eq!(file["reason"], "infected");
+    assert_eq!(
+        verdicts(&file),
+        [
+            ("clamav".into(), "clean".into()),
+            ("filetype".into(), "infected".into()),
+            ("yara".into(), "clean".into())
+        ]
+    );
+    assert!(files_under(&d.data_dir().join("lake"), ".parquet").is_empty());
 }
 
 #[tokio::test]
@@ -219,6 +241,7 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
         verdicts(&held),
         [
             ("clamav".into(), "error".into()),
+            ("filetype".into(), "clean".into()),
             ("yara".into(), "clean".into())
         ]
     );
@@ -236,6 +259,7 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
         verdicts(&done),
         [
             ("clamav".into(), "clean".into()),
+            ("filetype".into(), "clean".into()),
             ("yara".into(), "clean".into())
         ]
     );
@@ -285,6 +309,7 @@ async fn a_daemon_killed_mid_scan_resumes_the_file_after_restart() {
         verdicts(&done),
         [
             ("clamav".into(), "clean".into()),
+            ("filetype".into(), "clean".into()),
             ("yara".into(), "clean".into())
         ]
     );

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_catalog::CatalogStore;
-use airlock_scanner::{ClamAv, ClamdAddr, Engine, Scanner, Yara};
+use airlock_scanner::{ClamAv, ClamdAddr, Engine, FileType, Scanner, Yara};
 use airlock_zones::ZoneSet;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -102,7 +102,7 @@ fn node_id(config: &Config) -> Result<String, IngestError> {
     }
 }
 
-/// The YARA engine always; clamd when configured (then a clamd that is down
+/// The built-in engines (filetype, yara) always; clamd when configured (then a clamd that is down
 /// holds files) or, unconfigured, when one answers at a default address.
 async fn build_scanner(config: &Config) -> Result<Scanner, IngestError> {
     let sc = &config.scanner;
@@ -130,10 +130,11 @@ async fn build_scanner(config: &Config) -> Result<Scanner, IngestError> {
         }
         None => tracing::warn!(
             probed = ?CLAMD_PROBES,
-            "NO CLAMD FOUND: scanning with the built-in engines only (yara). \
+            "NO CLAMD FOUND: scanning with the built-in engines only (filetype, yara). \
              Set AIRLOCK_CLAMD or [scanner] clamd to scan with ClamAV."
         ),
     }
+    engines.push(Arc::new(FileType::new()));
     engines.push(Arc::new(yara));
     Ok(Scanner::new(
         engines,

@@ -26,7 +26,7 @@ use airlock_catalog::{
     CatalogError, Dataset, FileRecord, FileState, NewVerdict, PublishedVersion, RejectReason,
     ScanOutcome,
 };
-use airlock_scanner::Decision;
+use airlock_scanner::{Allowances, Decision, ScanContext};
 use airlock_zones::Classification;
 
 use crate::convert::{ConvertOptions, csv_to_parquet};
@@ -178,7 +178,13 @@ async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
         inner: bytes,
         hasher: Sha256::new(),
     };
-    let report = app.scanner.scan(&mut reader).await;
+    let ctx = ScanContext {
+        filename: file.filename.clone(),
+        // Acquisitions cannot allow executables, scripts, macros or
+        // encrypted archives yet: everything of the kind is refused.
+        allow: Allowances::default(),
+    };
+    let report = app.scanner.scan(&ctx, &mut reader).await;
     let sha256 = hex::encode(reader.hasher.finalize());
     if sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(

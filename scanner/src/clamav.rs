@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use clamav_client::tokio::{Socket, Tcp};
 
-use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
 /// Where clamd listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ impl Engine for ClamAv {
         "clamav"
     }
 
-    async fn scan(&self, input: Chunks) -> EngineReport {
+    async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
         let (engine_version, db_version) = match self.versions().await {
             Ok(v) => v,
             Err(reason) => {

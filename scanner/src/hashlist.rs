@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
 /// One loaded generation of the lists.
 struct Loaded {
@@ -114,7 +114,7 @@ impl Engine for HashList {
         "hashlist"
     }
 
-    async fn scan(&self, mut input: Chunks) -> EngineReport {
+    async fn scan(&self, _ctx: &ScanContext, mut input: Chunks) -> EngineReport {
         let lists = self.current();
         let mut hasher = Sha256::new();
         while let Some(chunk) = input.recv().await {

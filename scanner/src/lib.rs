@@ -10,6 +10,7 @@
 //!   a read error or a timeout is never clean.
 
 mod clamav;
+mod filetype;
 mod hashlist;
 mod yara;
 
@@ -22,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
 pub use clamav::{ClamAv, ClamdAddr};
+pub use filetype::FileType;
 pub use hashlist::HashList;
 pub use yara::{YARA_X_VERSION, Yara};
 
@@ -93,12 +95,30 @@ pub struct EngineReport {
 /// overrides every verdict).
 pub type Chunks = mpsc::Receiver<Bytes>;
 
+/// What an engine may know about the stream besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanContext {
+    /// The delivered file's name: metadata, never a path.
+    pub filename: String,
+    /// What the acquisition explicitly allows that is otherwise refused.
+    pub allow: Allowances,
+}
+
+/// Content refused unless an acquisition explicitly allows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allowances {
+    pub executables: bool,
+    pub scripts: bool,
+    pub macros: bool,
+    pub encrypted: bool,
+}
+
 /// A scan engine. Engines must consume `input` as it arrives and never
 /// buffer the whole stream.
 #[async_trait::async_trait]
 pub trait Engine: Send + Sync + 'static {
     fn name(&self) -> &'static str;
-    async fn scan(&self, input: Chunks) -> EngineReport;
+    async fn scan(&self, ctx: &ScanContext, input: Chunks) -> EngineReport;
 }
 
 /// What the verdicts mean for the file, under the default quorum: every
@@ -174,17 +194,19 @@ impl Scanner {
     /// Reads `input` once and feeds every chunk to every engine. Each engine
     /// gets `engine_timeout` for the whole stream; past it, its verdict is
     /// `timeout`. A read error makes every verdict an error.
-    pub async fn scan<R: AsyncRead + Unpin>(&self, mut input: R) -> ScanReport {
+    pub async fn scan<R: AsyncRead + Unpin>(&self, ctx: &ScanContext, mut input: R) -> ScanReport {
+        let ctx = Arc::new(ctx.clone());
         let mut senders = Vec::with_capacity(self.engines.len());
         let mut tasks = Vec::with_capacity(self.engines.len());
         for engine in &self.engines {
             let (tx, rx) = mpsc::channel::<Bytes>(4);
             senders.push(Some(tx));
             let engine = engine.clone();
+            let ctx = ctx.clone();
             let timeout = self.engine_timeout;
             tasks.push(tokio::spawn(async move {
                 let name = engine.name();
-                match tokio::time::timeout(timeout, engine.scan(rx)).await {
+                match tokio::time::timeout(timeout, engine.scan(&ctx, rx)).await {
                     Ok(report) => report,
                     Err(_) => EngineReport {
                         engine: name.to_owned(),

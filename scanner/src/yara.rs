@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::{Chunks, Engine, EngineReport, ScanError, Verdict};
+use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
 /// The yara-x crate version this engine is built with (checked against
 /// Cargo.lock by a test).
@@ -127,7 +127,7 @@ impl Engine for Yara {
         "yara"
     }
 
-    async fn scan(&self, input: Chunks) -> EngineReport {
+    async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
         let rules = self.rules.clone();
         let verdict = match tokio::task::spawn_blocking(move || scan_blocks(&rules, input)).await {
             Ok(Ok(matched)) if matched.is_empty() => Verdict::Clean,

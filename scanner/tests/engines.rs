@@ -20,8 +20,16 @@ pub fn eicar() -> Vec<u8> {
 }
 
 async fn scan_one(engine: Arc<dyn Engine>, data: Vec<u8>) -> EngineReport {
+    scan_named(engine, "sample.csv", data).await
+}
+
+async fn scan_named(engine: Arc<dyn Engine>, filename: &str, data: Vec<u8>) -> EngineReport {
     let scanner = Scanner::new(vec![engine], Duration::from_secs(60));
-    let report = scanner.scan(std::io::Cursor::new(data)).await;
+    let ctx = ScanContext {
+        filename: filename.into(),
+        allow: Allowances::default(),
+    };
+    let report = scanner.scan(&ctx, std::io::Cursor::new(data)).await;
     assert_eq!(report.reports.len(), 1);
     report.reports.into_iter().next().unwrap()
 }
@@ -175,7 +183,10 @@ async fn an_unreachable_clamd_is_an_error_and_holds_the_file() {
     ));
     let scanner = Scanner::new(vec![down, yara(&[])], Duration::from_secs(60));
     let report = scanner
-        .scan(std::io::Cursor::new(b"a,b\n1,2\n".to_vec()))
+        .scan(
+            &ScanContext::default(),
+            std::io::Cursor::new(b"a,b\n1,2\n".to_vec()),
+        )
         .await;
     assert!(matches!(report.reports[0].verdict, Verdict::Error { .. }));
     assert_eq!(report.reports[1].verdict, Verdict::Clean);
@@ -217,7 +228,7 @@ async fn a_stalled_engine_times_out_and_never_passes() {
         fn name(&self) -> &'static str {
             "stalled"
         }
-        async fn scan(&self, _input: Chunks) -> EngineReport {
+        async fn scan(&self, _ctx: &ScanContext, _input: Chunks) -> EngineReport {
             std::future::pending().await
         }
     }
@@ -226,9 +237,129 @@ async fn a_stalled_engine_times_out_and_never_passes() {
         Duration::from_millis(300),
     );
     let report = scanner
-        .scan(std::io::Cursor::new(vec![b'x'; 3 << 20]))
+        .scan(
+            &ScanContext::default(),
+            std::io::Cursor::new(vec![b'x'; 3 << 20]),
+        )
         .await;
     assert_eq!(report.reports[0].verdict, Verdict::Timeout);
     assert_eq!(report.reports[1].verdict, Verdict::Clean);
     assert!(matches!(report.decision(), Decision::Unavailable(_)));
+}
+
+fn filetype(_: &[&[u8]]) -> Arc<dyn Engine> {
+    Arc::new(FileType::new())
+}
+
+/// One stored zip member (a local file header and its data).
+fn zip_member(name: &str, data: &[u8], flags: u16) -> Vec<u8> {
+    let mut m = b"PK\x03\x04".to_vec();
+    for v in [20u16, flags, 0, 0, 0] {
+        m.extend_from_slice(&v.to_le_bytes()); // version, flags, method, time, date
+    }
+    m.extend_from_slice(&0u32.to_le_bytes()); // crc (unchecked here)
+    for _ in 0..2 {
+        m.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    }
+    m.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    m.extend_from_slice(&0u16.to_le_bytes());
+    m.extend_from_slice(name.as_bytes());
+    m.extend_from_slice(data);
+    m
+}
+
+#[tokio::test]
+async fn filetype_passes_clean_and_empty_csv() {
+    passes_a_clean_csv(filetype).await;
+    passes_an_empty_file(filetype).await;
+}
+
+#[tokio::test]
+async fn filetype_refuses_what_a_delivery_must_not_carry() {
+    let mut pe = b"MZ\x90\x00".to_vec();
+    pe.resize(0x80, 0);
+    pe.extend_from_slice(b"PE\0\0");
+    let mut big_xlsm = zip_member("[Content_Types].xml", &vec![b'x'; (1 << 20) - 40], 0);
+    big_xlsm.extend(zip_member("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0", 0));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("data.csv", pe, "Executable (a Windows (PE) executable)"),
+        (
+            "data.csv",
+            b"\x7fELF\x02\x01\x01\0\0\0".to_vec(),
+            "Executable (an ELF executable)",
+        ),
+        ("run.csv", b"#!/bin/sh\ncurl x | sh\n".to_vec(), "Script"),
+        (
+            "book.xlsm",
+            [
+                zip_member("xl/workbook.xml", b"<x/>", 0),
+                zip_member("xl/vbaProject.bin", b"\0", 0),
+            ]
+            .concat(),
+            "Macro (xl/vbaProject.bin)",
+        ),
+        // The macro member's header straddles the scanner's 1 MiB chunk edge.
+        ("big.xlsx", big_xlsm, "Macro (xl/vbaProject.bin)"),
+        (
+            "secret.zip",
+            zip_member("data.csv", b"\x12\x34", 1),
+            "Encrypted (data.csv)",
+        ),
+        (
+            "report.csv",
+            b"%PDF-1.7\n%\xe2\xe3\n".to_vec(),
+            "Mismatch (.csv holds a PDF)",
+        ),
+        (
+            "sheet.xlsx",
+            b"id,name\n1,a\n".to_vec(),
+            "Mismatch (.xlsx holds text)",
+        ),
+        // Zip headers inside a CSV make it binary, not a macro archive.
+        (
+            "odd.csv",
+            [b"a,b\n".to_vec(), zip_member("vbaProject.bin", b"x", 1)].concat(),
+            "Mismatch (.csv holds unrecognised binary data)",
+        ),
+    ];
+    for (name, data, want) in cases {
+        let r = scan_named(filetype(&[]), name, data).await;
+        assert_eq!(
+            r.verdict,
+            Verdict::Infected {
+                signature: format!("Airlock.FileType.{want}")
+            },
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn filetype_accepts_matching_content_and_explicit_allowances() {
+    let xlsx = [
+        zip_member("[Content_Types].xml", b"<Types/>", 0),
+        zip_member("xl/workbook.xml", b"<workbook/>", 0),
+    ]
+    .concat();
+    for (name, data) in [
+        ("book.xlsx", xlsx),
+        ("t.parquet", b"PAR1\x15\x04".to_vec()),
+        ("unknown.bin", b"\x00\x01\x02".to_vec()),
+        ("utf16.csv", b"\xff\xfea\0,\0b\0".to_vec()),
+    ] {
+        let r = scan_named(filetype(&[]), name, data).await;
+        assert_eq!(r.verdict, Verdict::Clean, "{name}");
+    }
+    let scanner = Scanner::new(vec![filetype(&[])], Duration::from_secs(60));
+    let ctx = ScanContext {
+        filename: "tool.exe".into(),
+        allow: Allowances {
+            executables: true,
+            ..Allowances::default()
+        },
+    };
+    let report = scanner
+        .scan(&ctx, std::io::Cursor::new(b"MZ\x90\x00".to_vec()))
+        .await;
+    assert_eq!(report.reports[0].verdict, Verdict::Clean);
 }
