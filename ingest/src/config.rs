@@ -32,23 +32,53 @@ pub struct CatalogConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScannerConfig {
-    /// `tcp://HOST:PORT` or a unix socket path. Overridden by `AIRLOCK_CLAMD`.
-    /// When neither is set, the Debian socket and 127.0.0.1:3310 are probed.
-    pub clamd: Option<String>,
     pub clamd_connect_timeout_secs: u64,
     /// Time one engine may take over one file.
     pub engine_timeout_secs: u64,
-    /// Extra directories of `*.yar` rules, on top of the shipped ones.
-    pub yara_rules_dirs: Vec<PathBuf>,
+    /// The engines. Empty means the defaults: clamav (when a clamd is
+    /// found), filetype and yara.
+    pub engines: Vec<EngineConfig>,
 }
 
 impl Default for ScannerConfig {
     fn default() -> Self {
         Self {
-            clamd: None,
             clamd_connect_timeout_secs: 5,
             engine_timeout_secs: 600,
-            yara_rules_dirs: vec![],
+            engines: vec![],
+        }
+    }
+}
+
+/// One `[[scanner.engines]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EngineConfig {
+    /// clamd over INSTREAM. Without `address`: `AIRLOCK_CLAMD`, else the
+    /// first default address that answers.
+    Clamav {
+        #[serde(default)]
+        address: Option<String>,
+    },
+    /// YARA-X with the shipped rules plus `rules_dirs`.
+    Yara {
+        #[serde(default)]
+        rules_dirs: Vec<PathBuf>,
+    },
+    /// SHA-256 blocklist files.
+    Hashlist { files: Vec<PathBuf> },
+    /// Magic bytes against the extension; executables, scripts, macros and
+    /// encrypted archives refused.
+    Filetype,
+}
+
+impl EngineConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineConfig::Clamav { .. } => "clamav",
+            EngineConfig::Yara { .. } => "yara",
+            EngineConfig::Hashlist { .. } => "hashlist",
+            EngineConfig::Filetype => "filetype",
         }
     }
 }

@@ -37,11 +37,6 @@ impl Common {
         if let Some(dir) = &self.data_dir {
             config.data_dir = dir.clone();
         }
-        if let Ok(clamd) = std::env::var("AIRLOCK_CLAMD")
-            && !clamd.is_empty()
-        {
-            config.scanner.clamd = Some(clamd);
-        }
         Ok(config)
     }
 }
@@ -114,7 +109,10 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("binding {}", config.listen))?;
-            let app = App::open(config).await?;
+            let clamd_env = std::env::var("AIRLOCK_CLAMD")
+                .ok()
+                .filter(|v| !v.is_empty());
+            let app = App::open(config, clamd_env.as_deref()).await?;
             tracing::info!(addr = %listener.local_addr()?, "airlock listening");
             eprintln!("airlock listening on http://{}", listener.local_addr()?);
             airlock_ingest::serve(app, listener, shutdown_signal()).await?;

@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use airlock_ingest::config::EngineConfig;
 use airlock_ingest::{App, Config, api, auth};
 use airlock_policies::Role;
 
@@ -27,11 +28,10 @@ async fn fixture(max_file_bytes: u64) -> Fixture {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
-    // Nothing listens on port 1: the router does not need clamd.
-    config.scanner.clamd = Some("tcp://127.0.0.1:1".into());
-    config.scanner.clamd_connect_timeout_secs = 1;
+    // The router does not need clamd: the built-in engines are enough.
+    config.scanner.engines = vec![EngineConfig::Filetype];
     config.limits.max_file_bytes = max_file_bytes;
-    let app = App::open(config).await.unwrap();
+    let app = App::open(config, None).await.unwrap();
     let token = |name: &'static str, role| {
         let app = app.clone();
         async move {

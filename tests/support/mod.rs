@@ -173,9 +173,18 @@ impl Daemon {
 data_dir = "{data}"
 
 [scanner]
-clamd = "{clamd}"
 clamd_connect_timeout_secs = 5
 engine_timeout_secs = 60
+
+[[scanner.engines]]
+type = "clamav"
+address = "{clamd}"
+
+[[scanner.engines]]
+type = "filetype"
+
+[[scanner.engines]]
+type = "yara"
 
 [pipeline]
 workers = 2

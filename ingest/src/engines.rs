@@ -1,0 +1,156 @@
+//! The static engine registry: `[[scanner.engines]]` entries become engines.
+//!
+//! With no entries the daemon runs its defaults: clamav when a clamd answers
+//! (named by `AIRLOCK_CLAMD` or found at a default address), filetype and
+//! yara. An explicitly listed clamav is required: if no clamd answers, files
+//! are held until one does. No configuration yields zero engines.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use airlock_scanner::{ClamAv, ClamdAddr, Engine, FileType, HashList, Scanner, Yara};
+
+use crate::IngestError;
+use crate::config::{EngineConfig, ScannerConfig};
+
+/// Where clamd is looked for when none is named.
+pub const CLAMD_PROBES: &[&str] = &["/var/run/clamav/clamd.ctl", "tcp://127.0.0.1:3310"];
+
+fn config_error(e: impl std::fmt::Display) -> IngestError {
+    IngestError::Config(e.to_string())
+}
+
+/// Builds the configured engines; `clamd_env` is `AIRLOCK_CLAMD`, used by
+/// clamav entries that name no address.
+pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanner, IngestError> {
+    let explicit = !sc.engines.is_empty();
+    let specs = if explicit {
+        sc.engines.clone()
+    } else {
+        vec![
+            EngineConfig::Clamav { address: None },
+            EngineConfig::Filetype,
+            EngineConfig::Yara { rules_dirs: vec![] },
+        ]
+    };
+    let mut engines: Vec<Arc<dyn Engine>> = Vec::new();
+    let mut seen = Vec::new();
+    for spec in specs {
+        let kind = spec.kind();
+        if seen.contains(&kind) {
+            return Err(IngestError::Config(format!(
+                "[[scanner.engines]] lists {kind} twice"
+            )));
+        }
+        seen.push(kind);
+        match spec {
+            EngineConfig::Clamav { address } => {
+                let timeout = Duration::from_secs(sc.clamd_connect_timeout_secs);
+                match clamav(address.as_deref().or(clamd_env), explicit, timeout).await? {
+                    Some(engine) => engines.push(Arc::new(engine)),
+                    None => tracing::warn!(
+                        probed = ?CLAMD_PROBES,
+                        "NO CLAMD FOUND: scanning with the built-in engines only (filetype, yara). \
+                         Set AIRLOCK_CLAMD or list a clamav engine to scan with ClamAV."
+                    ),
+                }
+            }
+            EngineConfig::Yara { rules_dirs } => {
+                let dirs: Vec<&Path> = rules_dirs.iter().map(|p| p.as_path()).collect();
+                engines.push(Arc::new(Yara::new(&dirs).map_err(config_error)?));
+            }
+            EngineConfig::Hashlist { files } => {
+                engines.push(Arc::new(HashList::new(files).map_err(config_error)?));
+            }
+            EngineConfig::Filetype => engines.push(Arc::new(FileType::new())),
+        }
+    }
+    Ok(Scanner::new(
+        engines,
+        Duration::from_secs(sc.engine_timeout_secs),
+    ))
+}
+
+/// The clamav engine for `address`, or for the first default address that
+/// answers. `None` only when clamav is optional and no clamd was found.
+async fn clamav(
+    address: Option<&str>,
+    required: bool,
+    timeout: Duration,
+) -> Result<Option<ClamAv>, IngestError> {
+    let candidates: Vec<&str> = match address {
+        Some(a) => vec![a],
+        None => CLAMD_PROBES.to_vec(),
+    };
+    for candidate in &candidates {
+        let addr: ClamdAddr = candidate.parse().map_err(config_error)?;
+        let engine = ClamAv::new(addr, timeout);
+        if engine.ping().await {
+            tracing::info!(clamd = %engine.addr(), "clamav engine enabled");
+            return Ok(Some(engine));
+        }
+    }
+    if address.is_none() && !required {
+        return Ok(None);
+    }
+    // Required or named: keep it, fail closed until it answers.
+    let addr: ClamdAddr = candidates[0].parse().map_err(config_error)?;
+    tracing::warn!(clamd = %addr, "clamd does not answer; files will be held until it does");
+    Ok(Some(ClamAv::new(addr, timeout)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml_text: &str) -> ScannerConfig {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn defaults_never_lose_the_built_in_engines() {
+        // Nothing listens on port 1.
+        let s = build(&ScannerConfig::default(), Some("tcp://127.0.0.1:1"))
+            .await
+            .unwrap();
+        assert_eq!(s.engine_names(), ["clamav", "filetype", "yara"]);
+    }
+
+    #[tokio::test]
+    async fn an_explicit_list_is_exactly_what_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("block.sha256");
+        std::fs::write(&list, "").unwrap();
+        let sc = config(&format!(
+            "[[engines]]\ntype = \"hashlist\"\nfiles = [{:?}]\n[[engines]]\ntype = \"yara\"\n",
+            list.display().to_string()
+        ));
+        assert_eq!(
+            build(&sc, None).await.unwrap().engine_names(),
+            ["hashlist", "yara"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listed_clamav_is_kept_even_when_down() {
+        let sc = config(
+            "clamd_connect_timeout_secs = 1\n[[engines]]\ntype = \"clamav\"\naddress = \"tcp://127.0.0.1:1\"\n",
+        );
+        assert_eq!(build(&sc, None).await.unwrap().engine_names(), ["clamav"]);
+    }
+
+    #[tokio::test]
+    async fn bad_entries_are_refused() {
+        let dup = config("[[engines]]\ntype = \"filetype\"\n[[engines]]\ntype = \"filetype\"\n");
+        let Err(err) = build(&dup, None).await else {
+            panic!("duplicate accepted")
+        };
+        assert!(err.to_string().contains("filetype twice"), "{err}");
+        let bad = config("[[engines]]\ntype = \"clamav\"\naddress = \"clamd.local\"\n");
+        assert!(build(&bad, None).await.is_err());
+        assert!(toml::from_str::<ScannerConfig>("[[engines]]\ntype = \"sophos\"\n").is_err());
+        let unknown = toml::from_str::<ScannerConfig>("[[engines]]\ntype = \"yara\"\nrules = []\n");
+        assert!(unknown.is_err(), "unknown fields are refused");
+    }
+}
