@@ -2,45 +2,33 @@
 //!
 //! Lists are text files of one hash per line; `#` starts a comment, and
 //! anything after the hash (a `sha256sum` file name) is ignored. The hash is
-//! computed in the same streaming pass as every other engine. Lists are
-//! checked for changes (length and modification time) before each scan and
-//! reloaded; a list that no longer parses is refused with its file and line,
-//! and the previous set stays in force.
+//! computed in the same streaming pass as every other engine. Lists reload
+//! when they change ([`crate::reload`]); a list that no longer parses is
+//! refused with its file and line, and the previous set stays in force.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
+use crate::reload::Reloading;
 use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
 /// One loaded generation of the lists.
 struct Loaded {
     /// Hash → where it is listed (`file:line`).
     hashes: HashMap<[u8; 32], String>,
-    /// What the files looked like when loaded, to notice changes.
-    stamps: Vec<Option<(u64, SystemTime)>>,
     version: String,
 }
 
 pub struct HashList {
-    files: Vec<PathBuf>,
-    loaded: Mutex<Arc<Loaded>>,
-}
-
-fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
+    lists: Reloading<Loaded>,
 }
 
 fn load(files: &[PathBuf]) -> Result<Loaded, ScanError> {
     let mut hashes = HashMap::new();
     let mut digest = Sha256::new();
-    let mut stamps = Vec::with_capacity(files.len());
     for path in files {
-        stamps.push(stamp(path));
         let text = std::fs::read_to_string(path).map_err(|source| ScanError::RulesIo {
             path: path.display().to_string(),
             source,
@@ -64,47 +52,15 @@ fn load(files: &[PathBuf]) -> Result<Loaded, ScanError> {
         hashes.len(),
         &hex::encode(digest.finalize())[..12]
     );
-    Ok(Loaded {
-        hashes,
-        stamps,
-        version,
-    })
+    Ok(Loaded { hashes, version })
 }
 
 impl HashList {
     /// Loads the lists; any malformed line refuses them, naming it.
     pub fn new(files: Vec<PathBuf>) -> Result<Self, ScanError> {
-        let loaded = load(&files)?;
         Ok(Self {
-            files,
-            loaded: Mutex::new(Arc::new(loaded)),
+            lists: Reloading::new("hash lists", files, load)?,
         })
-    }
-
-    /// The lists in force, reloaded first if a file changed.
-    fn current(&self) -> Arc<Loaded> {
-        let mut guard = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let now: Vec<_> = self.files.iter().map(|p| stamp(p)).collect();
-        if now != guard.stamps {
-            match load(&self.files) {
-                Ok(fresh) => {
-                    tracing::info!(version = %fresh.version, "hash lists reloaded");
-                    *guard = Arc::new(fresh);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, version = %guard.version, "hash lists not reloaded; the previous set stays in force");
-                    // Keep the old set, but do not re-parse the same broken
-                    // files on every scan.
-                    let kept = Loaded {
-                        hashes: guard.hashes.clone(),
-                        stamps: now,
-                        version: guard.version.clone(),
-                    };
-                    *guard = Arc::new(kept);
-                }
-            }
-        }
-        guard.clone()
     }
 }
 
@@ -115,7 +71,7 @@ impl Engine for HashList {
     }
 
     async fn scan(&self, _ctx: &ScanContext, mut input: Chunks) -> EngineReport {
-        let lists = self.current();
+        let lists = self.lists.get();
         let mut hasher = Sha256::new();
         while let Some(chunk) = input.recv().await {
             hasher.update(&chunk);

@@ -12,6 +12,7 @@
 mod clamav;
 mod filetype;
 mod hashlist;
+mod reload;
 mod yara;
 
 use std::sync::Arc;

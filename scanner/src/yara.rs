@@ -6,11 +6,11 @@
 //! that spans a chunk edge is still found. Block mode has no modules and no
 //! `filesize`, so shipped rules use strings and regexes only.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::reload::Reloading;
 use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
 /// The yara-x crate version this engine is built with (checked against
@@ -31,67 +31,73 @@ const BUILTIN_RULES: &[(&str, &str)] = &[
 /// How much of each block is scanned again with the next one.
 pub const OVERLAP_BYTES: usize = 64 * 1024;
 
-pub struct Yara {
-    rules: Arc<yara_x::Rules>,
+/// One compiled generation of the rules.
+struct Compiled {
+    rules: yara_x::Rules,
     /// A digest of every rule source, so verdicts name the rule set used.
-    rules_version: String,
+    version: String,
+}
+
+pub struct Yara {
+    rules: Reloading<Compiled>,
+}
+
+/// Compiles the built-in rules plus every `*.yar`/`*.yara` file in `dirs`.
+/// Any syntax error refuses the whole set, naming the file.
+fn compile(dirs: &[PathBuf]) -> Result<Compiled, ScanError> {
+    let mut sources: Vec<(String, String)> = BUILTIN_RULES
+        .iter()
+        .map(|(o, s)| ((*o).to_owned(), (*s).to_owned()))
+        .collect();
+    for dir in dirs {
+        let io = |source| ScanError::RulesIo {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?
+            .into_iter()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yar" || e == "yara"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).map_err(|source| ScanError::RulesIo {
+                path: path.display().to_string(),
+                source,
+            })?;
+            sources.push((path.display().to_string(), text));
+        }
+    }
+    let mut compiler = yara_x::Compiler::new();
+    let mut digest = Sha256::new();
+    for (origin, text) in &sources {
+        digest.update(origin.as_bytes());
+        digest.update(text.as_bytes());
+        compiler
+            .add_source(yara_x::SourceCode::from(text.as_str()).with_origin(origin.as_str()))
+            .map_err(|e| ScanError::Rules {
+                origin: origin.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(Compiled {
+        rules: compiler.build(),
+        version: format!("rules-{}", &hex::encode(digest.finalize())[..12]),
+    })
 }
 
 impl Yara {
-    /// Compiles the built-in rules plus every `*.yar`/`*.yara` file found
-    /// in `dirs`. Any syntax error refuses the whole set, naming the file.
+    /// The shipped rules plus those in `dirs`, recompiled when a file in
+    /// `dirs` changes. A syntax error refuses the set at start, naming the
+    /// file; after start it keeps the previous rules in force.
     pub fn new(dirs: &[&Path]) -> Result<Self, ScanError> {
-        let mut sources: Vec<(String, String)> = BUILTIN_RULES
-            .iter()
-            .map(|(o, s)| ((*o).to_owned(), (*s).to_owned()))
-            .collect();
-        for dir in dirs {
-            let io = |source| ScanError::RulesIo {
-                path: dir.display().to_string(),
-                source,
-            };
-            let mut files: Vec<_> = std::fs::read_dir(dir)
-                .map_err(io)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(io)?
-                .into_iter()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "yar" || e == "yara"))
-                .collect();
-            files.sort();
-            for path in files {
-                let text = std::fs::read_to_string(&path).map_err(|source| ScanError::RulesIo {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                sources.push((path.display().to_string(), text));
-            }
-        }
-        let mut compiler = yara_x::Compiler::new();
-        let mut digest = Sha256::new();
-        for (origin, text) in &sources {
-            digest.update(origin.as_bytes());
-            digest.update(text.as_bytes());
-            compiler
-                .add_source(yara_x::SourceCode::from(text.as_str()).with_origin(origin.as_str()))
-                .map_err(|e| ScanError::Rules {
-                    origin: origin.clone(),
-                    message: e.to_string(),
-                })?;
-        }
+        let dirs = dirs.iter().map(|d| d.to_path_buf()).collect();
         Ok(Self {
-            rules: Arc::new(compiler.build()),
-            rules_version: format!("rules-{}", &hex::encode(digest.finalize())[..12]),
+            rules: Reloading::new("yara rules", dirs, compile)?,
         })
-    }
-
-    fn report(&self, verdict: Verdict) -> EngineReport {
-        EngineReport {
-            engine: "yara".into(),
-            verdict,
-            engine_version: format!("yara-x {YARA_X_VERSION}"),
-            db_version: Some(self.rules_version.clone()),
-        }
     }
 }
 
@@ -128,18 +134,25 @@ impl Engine for Yara {
     }
 
     async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
-        let rules = self.rules.clone();
-        let verdict = match tokio::task::spawn_blocking(move || scan_blocks(&rules, input)).await {
-            Ok(Ok(matched)) if matched.is_empty() => Verdict::Clean,
-            Ok(Ok(matched)) => Verdict::Infected {
-                signature: matched.join(", "),
-            },
-            Ok(Err(reason)) => Verdict::Error { reason },
-            Err(e) => Verdict::Error {
-                reason: format!("yara task failed: {e}"),
-            },
-        };
-        self.report(verdict)
+        let compiled = self.rules.get();
+        let version = compiled.version.clone();
+        let verdict =
+            match tokio::task::spawn_blocking(move || scan_blocks(&compiled.rules, input)).await {
+                Ok(Ok(matched)) if matched.is_empty() => Verdict::Clean,
+                Ok(Ok(matched)) => Verdict::Infected {
+                    signature: matched.join(", "),
+                },
+                Ok(Err(reason)) => Verdict::Error { reason },
+                Err(e) => Verdict::Error {
+                    reason: format!("yara task failed: {e}"),
+                },
+            };
+        EngineReport {
+            engine: "yara".into(),
+            verdict,
+            engine_version: format!("yara-x {YARA_X_VERSION}"),
+            db_version: Some(version),
+        }
     }
 }
 

@@ -363,3 +363,54 @@ async fn filetype_accepts_matching_content_and_explicit_allowances() {
         .await;
     assert_eq!(report.reports[0].verdict, Verdict::Clean);
 }
+
+#[tokio::test]
+async fn yara_rules_reload_on_change_and_a_broken_update_keeps_the_old_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |name: &str, marker: &str| {
+        format!("rule {name} {{ strings: $m = \"{marker}\" condition: $m }}\n")
+    };
+    std::fs::write(
+        dir.path().join("local.yar"),
+        rule("Local_One", "AIRLOCK-MARKER-ONE"),
+    )
+    .unwrap();
+    let engine: Arc<dyn Engine> = Arc::new(Yara::new(&[dir.path()]).unwrap());
+    let one = b"id,x\n1,AIRLOCK-MARKER-ONE\n".to_vec();
+    let two = b"id,x\n1,AIRLOCK-MARKER-TWO\n".to_vec();
+    let before = scan_one(engine.clone(), one.clone()).await;
+    assert_eq!(
+        before.verdict,
+        Verdict::Infected {
+            signature: "Local_One".into()
+        }
+    );
+    assert_eq!(
+        scan_one(engine.clone(), two.clone()).await.verdict,
+        Verdict::Clean
+    );
+
+    let both = rule("Local_One", "AIRLOCK-MARKER-ONE") + &rule("Local_Two", "AIRLOCK-MARKER-TWO");
+    std::fs::write(dir.path().join("local.yar"), both).unwrap();
+    let after = scan_one(engine.clone(), two.clone()).await;
+    assert_eq!(
+        after.verdict,
+        Verdict::Infected {
+            signature: "Local_Two".into()
+        }
+    );
+    assert_ne!(
+        after.db_version, before.db_version,
+        "verdicts name the new rule set"
+    );
+
+    std::fs::write(dir.path().join("broken.yar"), "rule broken { condition: }").unwrap();
+    let still = scan_one(engine.clone(), two).await;
+    assert_eq!(
+        still.verdict,
+        Verdict::Infected {
+            signature: "Local_Two".into()
+        }
+    );
+    assert_eq!(still.db_version, after.db_version);
+}
