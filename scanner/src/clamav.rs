@@ -100,14 +100,17 @@ impl ClamAv {
         matches!(reply, Ok(Ok(r)) if r == clamav_client::PONG)
     }
 
-    /// clamd's engine and signature-database versions.
-    async fn versions(&self) -> Result<(String, Option<String>), String> {
+    /// clamd's engine and signature-database versions; a clamd too slow to
+    /// answer is a `timeout`, an unreachable one an `error`.
+    async fn versions(&self) -> Result<(String, Option<String>), Verdict> {
         let reply = tokio::time::timeout(self.connect_timeout, async {
             with_transport!(&self.addr, |t| clamav_client::tokio::get_version(t))
         })
         .await
-        .map_err(|_| format!("clamd at {} did not answer VERSION in time", self.addr))?
-        .map_err(|e| format!("clamd at {} is unreachable: {e}", self.addr))?;
+        .map_err(|_| Verdict::Timeout)?
+        .map_err(|e| Verdict::Error {
+            reason: format!("clamd at {} is unreachable: {e}", self.addr),
+        })?;
         Ok(parse_version(&String::from_utf8_lossy(&reply)))
     }
 }
@@ -156,10 +159,10 @@ impl Engine for ClamAv {
     async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
         let (engine_version, db_version) = match self.versions().await {
             Ok(v) => v,
-            Err(reason) => {
+            Err(verdict) => {
                 return EngineReport {
                     engine: self.name().into(),
-                    verdict: Verdict::Error { reason },
+                    verdict,
                     engine_version: "unknown".into(),
                     db_version: None,
                 };

@@ -414,3 +414,97 @@ async fn yara_rules_reload_on_change_and_a_broken_update_keeps_the_old_rules() {
     );
     assert_eq!(still.db_version, after.db_version);
 }
+
+/// How the fault-injecting clamd misbehaves once INSTREAM starts.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// Reads everything and never answers.
+    Stall,
+    /// Reads this many bytes, then drops the connection.
+    HangUpAfter(usize),
+}
+
+/// A stand-in for clamd that answers VERSION and then injects `fault`.
+/// Only for faults: the real clamd runs the conformance suite above.
+async fn faulty_clamd(fault: Fault) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("tcp://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut command = Vec::new();
+                let mut byte = [0u8; 1];
+                while conn.read_exact(&mut byte).await.is_ok() && byte[0] != 0 {
+                    command.push(byte[0]);
+                }
+                if command == b"zVERSION" {
+                    let _ = conn.write_all(b"ClamAV 9.9.9/1/today\0").await;
+                    return;
+                }
+                let mut buf = vec![0u8; 64 << 10];
+                let mut seen = 0;
+                loop {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen += n,
+                    }
+                    if let Fault::HangUpAfter(limit) = fault
+                        && seen >= limit
+                    {
+                        return; // drops the connection mid-stream
+                    }
+                }
+                std::future::pending::<()>().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_clamd_that_dies_mid_stream_is_an_error_never_clean() {
+    let addr = faulty_clamd(Fault::HangUpAfter(256 << 10)).await;
+    let clamav: Arc<dyn Engine> =
+        Arc::new(ClamAv::new(addr.parse().unwrap(), Duration::from_secs(5)));
+    let r = scan_one(clamav, vec![b'x'; 8 << 20]).await;
+    assert!(matches!(r.verdict, Verdict::Error { .. }), "{r:?}");
+    assert_eq!(r.engine_version, "ClamAV 9.9.9");
+}
+
+#[tokio::test]
+async fn a_clamd_that_never_answers_times_out_and_holds_the_file() {
+    let addr = faulty_clamd(Fault::Stall).await;
+    let clamav: Arc<dyn Engine> =
+        Arc::new(ClamAv::new(addr.parse().unwrap(), Duration::from_secs(5)));
+    let scanner = Scanner::new(vec![clamav, yara(&[])], Duration::from_millis(500));
+    let report = scanner
+        .scan(
+            &ScanContext::default(),
+            std::io::Cursor::new(vec![b'x'; 1 << 20]),
+        )
+        .await;
+    assert_eq!(report.reports[0].verdict, Verdict::Timeout);
+    assert_eq!(report.reports[1].verdict, Verdict::Clean);
+    assert!(matches!(report.decision(), Decision::Unavailable(_)));
+}
+
+#[tokio::test]
+async fn a_clamd_too_slow_to_say_its_version_is_a_timeout() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("tcp://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let clamav: Arc<dyn Engine> = Arc::new(ClamAv::new(
+        addr.parse().unwrap(),
+        Duration::from_millis(300),
+    ));
+    assert_eq!(
+        scan_one(clamav, b"a,b\n".to_vec()).await.verdict,
+        Verdict::Timeout
+    );
+}
