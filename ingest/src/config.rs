@@ -59,6 +59,11 @@ pub enum EngineConfig {
     Clamav {
         #[serde(default)]
         address: Option<String>,
+        /// Bytes per INSTREAM session, at most clamd's StreamMaxLength
+        /// (default 24 MiB, under Debian's 25M). Longer streams are scanned
+        /// in windows that overlap by one 1 MiB chunk.
+        #[serde(default)]
+        window_bytes: Option<u64>,
     },
     /// YARA-X with the shipped rules plus `rules_dirs`.
     Yara {

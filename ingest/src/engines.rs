@@ -9,7 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_scanner::{ClamAv, ClamdAddr, Engine, FileType, HashList, Scanner, Yara};
+use airlock_scanner::{
+    ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, Engine, FileType, HashList, Scanner, Yara,
+};
 
 use crate::IngestError;
 use crate::config::{EngineConfig, ScannerConfig};
@@ -29,7 +31,10 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
         sc.engines.clone()
     } else {
         vec![
-            EngineConfig::Clamav { address: None },
+            EngineConfig::Clamav {
+                address: None,
+                window_bytes: None,
+            },
             EngineConfig::Filetype,
             EngineConfig::Yara { rules_dirs: vec![] },
         ]
@@ -45,10 +50,16 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
         }
         seen.push(kind);
         match spec {
-            EngineConfig::Clamav { address } => {
+            EngineConfig::Clamav {
+                address,
+                window_bytes,
+            } => {
                 let timeout = Duration::from_secs(sc.clamd_connect_timeout_secs);
                 match clamav(address.as_deref().or(clamd_env), explicit, timeout).await? {
-                    Some(engine) => engines.push(Arc::new(engine)),
+                    Some(engine) => {
+                        let window = window_bytes.unwrap_or(DEFAULT_WINDOW_BYTES);
+                        engines.push(Arc::new(engine.with_window(window).map_err(config_error)?));
+                    }
                     None => tracing::warn!(
                         probed = ?CLAMD_PROBES,
                         "NO CLAMD FOUND: scanning with the built-in engines only (filetype, yara). \

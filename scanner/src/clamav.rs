@@ -4,6 +4,7 @@
 //! is parsed here, strictly, because its own `clean()` is only a substring
 //! test. Anything that is not exactly `stream: OK` is not clean.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -77,14 +78,35 @@ pub struct ClamAv {
     addr: ClamdAddr,
     /// Bound on connecting and on each command other than the scan itself.
     connect_timeout: Duration,
+    /// Bytes sent in one INSTREAM session; must not exceed clamd's
+    /// StreamMaxLength.
+    window_bytes: u64,
 }
+
+/// Below Debian's default StreamMaxLength (25M).
+pub const DEFAULT_WINDOW_BYTES: u64 = 24 << 20;
+/// The smallest window: room for the overlap and new data.
+pub const MIN_WINDOW_BYTES: u64 = 4 << 20;
+/// libclamav never scans past about 2 GiB of one stream.
+pub const MAX_WINDOW_BYTES: u64 = 2_000_000_000;
 
 impl ClamAv {
     pub fn new(addr: ClamdAddr, connect_timeout: Duration) -> Self {
         Self {
             addr,
             connect_timeout,
+            window_bytes: DEFAULT_WINDOW_BYTES,
         }
+    }
+
+    /// Scans streams in windows of `bytes`, each starting with the last
+    /// chunk of the one before.
+    pub fn with_window(mut self, bytes: u64) -> Result<Self, ScanError> {
+        if !(MIN_WINDOW_BYTES..=MAX_WINDOW_BYTES).contains(&bytes) {
+            return Err(ScanError::Window(bytes));
+        }
+        self.window_bytes = bytes;
+        Ok(self)
     }
 
     pub fn addr(&self) -> &ClamdAddr {
@@ -150,6 +172,86 @@ fn parse_reply(reply: &str) -> Verdict {
     }
 }
 
+/// The stream cut into windows: what is queued for the next window (the
+/// overlap, and a chunk that did not fit) comes before new chunks.
+struct Windows {
+    input: Chunks,
+    queue: VecDeque<Bytes>,
+    ended: bool,
+    sent: u64,
+    limit: u64,
+    last: Option<Bytes>,
+    /// Offset in the stream of the current window's first byte.
+    start: u64,
+}
+
+impl Windows {
+    /// The next chunk of the current window; `None` at its end.
+    async fn next(&mut self) -> Option<Bytes> {
+        let chunk = match self.queue.pop_front() {
+            Some(c) => c,
+            None => match self.input.recv().await {
+                Some(c) => c,
+                None => {
+                    self.ended = true;
+                    return None;
+                }
+            },
+        };
+        if self.sent > 0 && self.sent + chunk.len() as u64 > self.limit {
+            self.queue.push_front(chunk);
+            return None;
+        }
+        self.sent += chunk.len() as u64;
+        self.last = Some(chunk.clone());
+        Some(chunk)
+    }
+}
+
+impl ClamAv {
+    /// One INSTREAM session per window until the stream ends or a window is
+    /// not clean.
+    async fn scan_windows(&self, input: Chunks) -> Verdict {
+        let mut w = Windows {
+            input,
+            queue: VecDeque::new(),
+            ended: false,
+            sent: 0,
+            limit: self.window_bytes,
+            last: None,
+            start: 0,
+        };
+        loop {
+            w.sent = 0;
+            let stream = futures::stream::unfold(&mut w, |w| async move {
+                w.next().await.map(|c| (Ok::<Bytes, std::io::Error>(c), w))
+            });
+            let reply = with_transport!(&self.addr, |t| clamav_client::tokio::scan_stream(
+                stream,
+                t,
+                Some(1 << 20)
+            ));
+            let verdict = match reply {
+                Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
+                Err(e) => Verdict::Error {
+                    reason: format!(
+                        "clamd at {} failed during the scan (window at byte {}): {e}",
+                        self.addr, w.start
+                    ),
+                },
+            };
+            if verdict != Verdict::Clean || (w.ended && w.queue.is_empty()) {
+                return verdict;
+            }
+            // The next window repeats this one's last chunk.
+            if let Some(last) = w.last.take() {
+                w.start += w.sent - last.len() as u64;
+                w.queue.push_front(last);
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Engine for ClamAv {
     fn name(&self) -> &'static str {
@@ -168,22 +270,7 @@ impl Engine for ClamAv {
                 };
             }
         };
-        let stream = futures::stream::unfold(input, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|b| (Ok::<Bytes, std::io::Error>(b), rx))
-        });
-        let reply = with_transport!(&self.addr, |t| clamav_client::tokio::scan_stream(
-            stream,
-            t,
-            Some(1 << 20)
-        ));
-        let verdict = match reply {
-            Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
-            Err(e) => Verdict::Error {
-                reason: format!("clamd at {} failed during the scan: {e}", self.addr),
-            },
-        };
+        let verdict = self.scan_windows(input).await;
         EngineReport {
             engine: self.name().into(),
             verdict,

@@ -23,7 +23,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
-pub use clamav::{ClamAv, ClamdAddr};
+pub use clamav::{ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES};
 pub use filetype::FileType;
 pub use hashlist::HashList;
 pub use yara::{YARA_X_VERSION, Yara};
@@ -46,6 +46,10 @@ pub enum ScanError {
     },
     #[error("reading the file to scan: {0}")]
     Read(#[source] std::io::Error),
+    #[error(
+        "clamav window_bytes {0} is outside 4 MiB..=2000000000 (keep it at or below clamd's StreamMaxLength)"
+    )]
+    Window(u64),
 }
 
 /// One engine's verdict on one stream.

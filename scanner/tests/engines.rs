@@ -508,3 +508,48 @@ async fn a_clamd_too_slow_to_say_its_version_is_a_timeout() {
         Verdict::Timeout
     );
 }
+
+fn clamav_windowed(window: u64) -> Arc<dyn Engine> {
+    let addr = std::env::var("AIRLOCK_TEST_CLAMD").expect("AIRLOCK_TEST_CLAMD is not set");
+    Arc::new(
+        ClamAv::new(addr.parse().unwrap(), Duration::from_secs(5))
+            .with_window(window)
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn clamav_scans_long_streams_in_overlapping_windows() {
+    let engine = clamav_windowed(4 << 20);
+    // The signature's bytes straddle the first 4 MiB window edge: only the
+    // overlap puts them whole into one window.
+    let mut straddling = vec![b'a'; (4 << 20) - 40];
+    straddling.extend_from_slice(&eicar());
+    straddling.extend(std::iter::repeat_n(b'z', 6 << 20));
+    assert_infected(
+        &scan_one(engine.clone(), straddling).await,
+        "EICAR across a window edge",
+    );
+
+    let mut at_the_end = vec![b'b'; 11 << 20];
+    at_the_end.extend_from_slice(&eicar());
+    assert_infected(
+        &scan_one(engine.clone(), at_the_end).await,
+        "EICAR in the last window",
+    );
+
+    let clean = scan_one(engine, vec![b'c'; 10 << 20]).await;
+    assert_eq!(clean.verdict, Verdict::Clean);
+}
+
+#[test]
+fn clamav_windows_stay_within_what_clamd_can_scan() {
+    let addr: ClamdAddr = "tcp://127.0.0.1:3310".parse().unwrap();
+    for bad in [1 << 20, 3 << 30] {
+        assert!(
+            ClamAv::new(addr.clone(), Duration::from_secs(1))
+                .with_window(bad)
+                .is_err()
+        );
+    }
+}
