@@ -34,11 +34,12 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# A TCP port on 127.0.0.1 that nothing answers on.
+# A TCP port on 127.0.0.1 that nothing answers on, below the kernel's
+# ephemeral range (32768 and up), where outgoing connections cannot hold it.
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -73,12 +74,6 @@ CLAMD_BIN=$(command -v clamd || true)
 if [ ! -x "$CLAMD_BIN" ]; then
   apt_install clamav-daemon
 fi
-CLAMD_PORT=$(free_port)
-sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$CLAMD_PORT|g" -e "s|@DB@|$ROOT/tests/fixtures/clamav|g" \
-  "$ROOT/tests/fixtures/clamd.conf.in" > "$WORK/clamd.conf"
-"$CLAMD_BIN" --config-file="$WORK/clamd.conf" >"$WORK/clamd.out" 2>&1 &
-CLAMD_PID=$!
-
 clamd_ping() {
   local reply
   exec 3<>"/dev/tcp/127.0.0.1/$CLAMD_PORT" || return 1
@@ -87,13 +82,30 @@ clamd_ping() {
   exec 3<&-
   [ "$reply" = "PONG" ]
 }
-for i in $(seq 1 600); do
-  if clamd_ping 2>/dev/null; then break; fi
-  if ! kill -0 "$CLAMD_PID" 2>/dev/null; then
-    log "clamd exited:"; cat "$WORK/clamd.out" >&2; exit 1
-  fi
-  [ "$i" -lt 600 ] || { log "clamd did not answer PING in 60 s"; exit 1; }
-  sleep 0.1
+
+# Starts clamd on a free port and waits up to 60 s for PING; 0 when it answers.
+start_clamd() {
+  CLAMD_PORT=$(free_port)
+  sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$CLAMD_PORT|g" -e "s|@DB@|$ROOT/tests/fixtures/clamav|g" \
+    "$ROOT/tests/fixtures/clamd.conf.in" > "$WORK/clamd.conf"
+  rm -f "$WORK/clamd.log"
+  "$CLAMD_BIN" --config-file="$WORK/clamd.conf" >"$WORK/clamd.out" 2>&1 &
+  CLAMD_PID=$!
+  for _ in $(seq 1 600); do
+    if clamd_ping 2>/dev/null; then return 0; fi
+    kill -0 "$CLAMD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "clamd did not answer PING on port $CLAMD_PORT:"
+  cat "$WORK/clamd.out" "$WORK/clamd.log" >&2 2>/dev/null || true
+  kill "$CLAMD_PID" 2>/dev/null || true
+  wait "$CLAMD_PID" 2>/dev/null || true
+  CLAMD_PID=""
+  return 1
+}
+for attempt in 1 2 3; do
+  if start_clamd; then break; fi
+  [ "$attempt" -lt 3 ] || { log "giving up on clamd"; exit 1; }
 done
 log "clamd on tcp://127.0.0.1:$CLAMD_PORT"
 
