@@ -43,25 +43,30 @@ fn assert_infected(r: &EngineReport, what: &str) {
     );
 }
 
-/// Builds an engine that must flag `bad`: content engines find their
-/// signatures by themselves; a hash list is given the samples' hashes.
-type Make = fn(&[&[u8]]) -> Arc<dyn Engine>;
+/// Builds an engine that must flag the samples with these SHA-256s: content
+/// engines find their signatures by themselves; a hash list is given them.
+type Make = fn(&[[u8; 32]]) -> Arc<dyn Engine>;
+
+fn sha(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
 
 pub async fn finds_eicar(make: Make) {
     let sample = eicar();
-    let r = scan_one(make(&[&sample]), sample.clone()).await;
+    let r = scan_one(make(&[sha(&sample)]), sample.clone()).await;
     assert_infected(&r, "EICAR");
     assert!(!r.engine_version.is_empty() && r.engine_version != "unknown");
 }
 
 pub async fn passes_a_clean_csv(make: Make) {
     let csv = b"id,name,score\n1,alice,3.5\n2,bob,4.0\n".to_vec();
-    let r = scan_one(make(&[&eicar()]), csv).await;
+    let r = scan_one(make(&[sha(&eicar())]), csv).await;
     assert_eq!(r.verdict, Verdict::Clean, "{}", r.engine);
 }
 
 pub async fn passes_an_empty_file(make: Make) {
-    let r = scan_one(make(&[&eicar()]), Vec::new()).await;
+    let r = scan_one(make(&[sha(&eicar())]), Vec::new()).await;
     assert_eq!(r.verdict, Verdict::Clean, "{}", r.engine);
 }
 
@@ -70,7 +75,7 @@ pub async fn finds_eicar_across_a_chunk_edge(make: Make) {
     let mut data = vec![b'a'; (1 << 20) - 30];
     data.extend_from_slice(&eicar());
     data.extend(std::iter::repeat_n(b'z', 1 << 20));
-    let r = scan_one(make(&[&data]), data.clone()).await;
+    let r = scan_one(make(&[sha(&data)]), data.clone()).await;
     assert_infected(&r, "EICAR across a chunk edge");
 }
 
@@ -78,8 +83,96 @@ pub async fn finds_eicar_across_a_chunk_edge(make: Make) {
 pub async fn finds_eicar_at_the_end_of_a_large_stream(make: Make) {
     let mut data = vec![b'x'; 8 << 20];
     data.extend_from_slice(&eicar());
-    let r = scan_one(make(&[&data]), data.clone()).await;
+    let r = scan_one(make(&[sha(&data)]), data.clone()).await;
     assert_infected(&r, "EICAR after 8 MiB");
+}
+
+/// A stream generated on the fly, never held whole: `len` bytes of CSV-like
+/// filler with `marker` written at `marker_at`.
+struct Generated {
+    len: u64,
+    pos: u64,
+    marker_at: u64,
+    marker: Vec<u8>,
+}
+
+impl Generated {
+    fn new(len: u64, marker_at: u64, marker: Vec<u8>) -> Self {
+        Self {
+            len,
+            pos: 0,
+            marker_at,
+            marker,
+        }
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> usize {
+        const LINE: &[u8; 64] =
+            b"0123456789,abcdef,0123456789,abcdef,0123456789,abcdef,012345678\n";
+        let n = buf.len().min((self.len - self.pos) as usize);
+        let mut i = 0;
+        while i < n {
+            let at = self.pos + i as u64;
+            let off = (at % 64) as usize;
+            let take = (64 - off).min(n - i);
+            buf[i..i + take].copy_from_slice(&LINE[off..off + take]);
+            i += take;
+        }
+        // Overlay the part of the marker that falls in this buffer.
+        let (start, end) = (self.pos, self.pos + n as u64);
+        let (m0, m1) = (self.marker_at, self.marker_at + self.marker.len() as u64);
+        if m0 < end && m1 > start {
+            let from = m0.max(start);
+            let to = m1.min(end);
+            buf[(from - start) as usize..(to - start) as usize]
+                .copy_from_slice(&self.marker[(from - m0) as usize..(to - m0) as usize]);
+        }
+        self.pos += n as u64;
+        n
+    }
+}
+
+impl tokio::io::AsyncRead for Generated {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = self.fill(buf.initialize_unfilled());
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Over libclamav's 2 GiB cap, with the marker 1 MiB before the end.
+const HUGE: u64 = (2 << 30) + (64 << 20);
+
+fn huge() -> Generated {
+    Generated::new(HUGE, HUGE - (1 << 20), eicar())
+}
+
+/// More than 2 GiB, generated as it is read, with the marker near the end:
+/// the engine must read it all, in bounded memory.
+pub async fn finds_eicar_near_the_end_of_a_stream_over_2_gib(make: Make) {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut g = huge();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = g.fill(&mut buf);
+        if n == 0 {
+            break;
+        }
+        sha2::Digest::update(&mut hasher, &buf[..n]);
+    }
+    let digest: [u8; 32] = sha2::Digest::finalize(hasher).into();
+    let scanner = Scanner::new(vec![make(&[digest])], Duration::from_secs(600));
+    let ctx = ScanContext {
+        filename: "huge.csv".into(),
+        allow: Allowances::default(),
+    };
+    let report = scanner.scan(&ctx, huge()).await;
+    assert_eq!(report.size_bytes, HUGE);
+    assert_infected(&report.reports[0], "EICAR near the end of 2 GiB+");
 }
 
 macro_rules! conformance {
@@ -87,7 +180,8 @@ macro_rules! conformance {
         mod $engine {
             use super::*;
             conformance!(@each $make; finds_eicar, passes_a_clean_csv, passes_an_empty_file,
-                finds_eicar_across_a_chunk_edge, finds_eicar_at_the_end_of_a_large_stream);
+                finds_eicar_across_a_chunk_edge, finds_eicar_at_the_end_of_a_large_stream,
+                finds_eicar_near_the_end_of_a_stream_over_2_gib);
         }
     };
     (@each $make:expr; $($case:ident),+) => {
@@ -100,11 +194,11 @@ macro_rules! conformance {
     };
 }
 
-fn yara(_: &[&[u8]]) -> Arc<dyn Engine> {
+fn yara(_: &[[u8; 32]]) -> Arc<dyn Engine> {
     Arc::new(Yara::new(&[]).expect("the shipped rules compile"))
 }
 
-fn clamav(_: &[&[u8]]) -> Arc<dyn Engine> {
+fn clamav(_: &[[u8; 32]]) -> Arc<dyn Engine> {
     let addr = std::env::var("AIRLOCK_TEST_CLAMD").expect(
         "AIRLOCK_TEST_CLAMD is not set: run the tests with scripts/test.sh, which starts clamd",
     );
@@ -117,12 +211,12 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// A hash list naming `bad`, in a directory kept for the test's lifetime.
-fn hashlist(bad: &[&[u8]]) -> Arc<dyn Engine> {
+fn hashlist(bad: &[[u8; 32]]) -> Arc<dyn Engine> {
     let dir = tempfile::tempdir().unwrap().keep();
     let list = dir.join("blocklist.sha256");
     let lines: Vec<String> = bad
         .iter()
-        .map(|b| format!("{}  sample.bin", sha256_hex(b)))
+        .map(|h| format!("{}  sample.bin", hex::encode(h)))
         .collect();
     std::fs::write(&list, format!("# test samples\n{}\n", lines.join("\n"))).unwrap();
     Arc::new(HashList::new(vec![list]).unwrap())
@@ -247,7 +341,7 @@ async fn a_stalled_engine_times_out_and_never_passes() {
     assert!(matches!(report.decision(), Decision::Unavailable(_)));
 }
 
-fn filetype(_: &[&[u8]]) -> Arc<dyn Engine> {
+fn filetype(_: &[[u8; 32]]) -> Arc<dyn Engine> {
     Arc::new(FileType::new())
 }
 
