@@ -38,15 +38,17 @@ fn read_back(location: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (names, rows)
 }
 
-fn verdicts(file: &Value) -> Vec<(String, String)> {
+/// Each engine's verdict as `engine=verdict`, in engine order.
+fn verdicts(file: &Value) -> Vec<String> {
     file["verdicts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| {
-            (
-                v["engine"].as_str().unwrap().to_owned(),
-                v["verdict"].as_str().unwrap().to_owned(),
+            format!(
+                "{}={}",
+                v["engine"].as_str().unwrap(),
+                v["verdict"].as_str().unwrap()
             )
         })
         .collect()
@@ -66,11 +68,7 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
     assert_eq!(file["state"], "published", "{file:#}");
     assert_eq!(
         verdicts(&file),
-        [
-            ("clamav".into(), "clean".into()),
-            ("filetype".into(), "clean".into()),
-            ("yara".into(), "clean".into())
-        ]
+        ["clamav=clean", "filetype=clean", "yara=clean"]
     );
     assert_eq!(file["version"], 1);
 
@@ -145,11 +143,7 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
     assert_eq!(file["reason"], "infected");
     assert_eq!(
         verdicts(&file),
-        [
-            ("clamav".into(), "infected".into()),
-            ("filetype".into(), "clean".into()),
-            ("yara".into(), "infected".into())
-        ]
+        ["clamav=infected", "filetype=clean", "yara=infected"]
     );
     let details: Vec<_> = file["verdicts"]
         .as_array()
@@ -183,11 +177,7 @@ async fn an_executable_named_csv_is_refused_by_the_filetype_engine() {
     assert_eq!(file["reason"], "infected");
     assert_eq!(
         verdicts(&file),
-        [
-            ("clamav".into(), "clean".into()),
-            ("filetype".into(), "infected".into()),
-            ("yara".into(), "clean".into())
-        ]
+        ["clamav=clean", "filetype=infected", "yara=clean"]
     );
     assert!(files_under(&d.data_dir().join("lake"), ".parquet").is_empty());
 }
@@ -239,11 +229,7 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
     assert_eq!(held["state"], "held", "{held:#}");
     assert_eq!(
         verdicts(&held),
-        [
-            ("clamav".into(), "error".into()),
-            ("filetype".into(), "clean".into()),
-            ("yara".into(), "clean".into())
-        ]
+        ["clamav=error", "filetype=clean", "yara=clean"]
     );
     assert!(
         held["error"].as_str().unwrap().contains("clamav"),
@@ -257,11 +243,7 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
     assert_eq!(done["state"], "published", "{done:#}");
     assert_eq!(
         verdicts(&done),
-        [
-            ("clamav".into(), "clean".into()),
-            ("filetype".into(), "clean".into()),
-            ("yara".into(), "clean".into())
-        ]
+        ["clamav=clean", "filetype=clean", "yara=clean"]
     );
     assert!(done["attempts"].as_i64().unwrap() >= 1);
 }
@@ -307,11 +289,7 @@ async fn a_daemon_killed_mid_scan_resumes_the_file_after_restart() {
     assert_eq!(done["state"], "published", "{done:#}");
     assert_eq!(
         verdicts(&done),
-        [
-            ("clamav".into(), "clean".into()),
-            ("filetype".into(), "clean".into()),
-            ("yara".into(), "clean".into())
-        ]
+        ["clamav=clean", "filetype=clean", "yara=clean"]
     );
     let ds = done["dataset_id"].as_str().unwrap();
     let (_, dataset) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;

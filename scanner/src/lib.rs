@@ -44,8 +44,6 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("reading the file to scan: {0}")]
-    Read(#[source] std::io::Error),
     #[error(
         "clamav window_bytes {0} is outside 4 MiB..=2000000000 (keep it at or below clamd's StreamMaxLength)"
     )]
