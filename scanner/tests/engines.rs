@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use airlock_scanner::*;
 
+#[path = "engines/archives.rs"]
+mod archives;
+use archives::{gzip, member_verdict, nested_zip, scan_with, tar, zip};
+
 /// The EICAR test file, assembled at run time.
 pub fn eicar() -> Vec<u8> {
     let parts = [
@@ -85,6 +89,46 @@ pub async fn finds_eicar_at_the_end_of_a_large_stream(make: Make) {
     data.extend_from_slice(&eicar());
     let r = scan_one(make(&[sha(&data)]), data.clone()).await;
     assert_infected(&r, "EICAR after 8 MiB");
+}
+
+/// EICAR inside a zip, a gzip, a tar.gz and a zip nested three deep: the
+/// archive layer hands each member to the engine as a stream of its own.
+pub async fn finds_eicar_inside_archives(make: Make) {
+    let sample = eicar();
+    let cases = [
+        (
+            "eicar.zip",
+            zip(&[("readme.txt", &b"hi\n"[..]), ("eicar.com", &sample)]),
+            "eicar.com",
+        ),
+        ("eicar.com.gz", gzip(&sample), "eicar.com"),
+        (
+            "eicar.tar.gz",
+            gzip(&tar(&[("dir/eicar.com", b'0', &sample, "")])),
+            "eicar.tar!/dir/eicar.com",
+        ),
+        (
+            "nested.zip",
+            nested_zip(3, "eicar.com", &sample),
+            "level2.zip!/level3.zip!/eicar.com",
+        ),
+    ];
+    for (name, data, path) in cases {
+        let engine = make(&[sha(&sample)]);
+        let engine_name = engine.name();
+        let report = scan_with(vec![engine], Budgets::default(), name, data).await;
+        assert!(
+            matches!(
+                member_verdict(&report, path, engine_name),
+                Verdict::Infected { .. }
+            ),
+            "{engine_name} on {name}!/{path}: {report:#?}"
+        );
+        assert!(matches!(
+            report.decision(Quorum::All),
+            Decision::Infected(_)
+        ));
+    }
 }
 
 /// A stream generated on the fly, never held whole: `len` bytes of CSV-like
@@ -181,7 +225,7 @@ macro_rules! conformance {
             use super::*;
             conformance!(@each $make; finds_eicar, passes_a_clean_csv, passes_an_empty_file,
                 finds_eicar_across_a_chunk_edge, finds_eicar_at_the_end_of_a_large_stream,
-                finds_eicar_near_the_end_of_a_stream_over_2_gib);
+                finds_eicar_inside_archives, finds_eicar_near_the_end_of_a_stream_over_2_gib);
         }
     };
     (@each $make:expr; $($case:ident),+) => {
@@ -284,7 +328,10 @@ async fn an_unreachable_clamd_is_an_error_and_holds_the_file() {
         .await;
     assert!(matches!(report.reports[0].verdict, Verdict::Error { .. }));
     assert_eq!(report.reports[1].verdict, Verdict::Clean);
-    assert!(matches!(report.decision(), Decision::Unavailable(_)));
+    assert!(matches!(
+        report.decision(Quorum::All),
+        Decision::Unavailable(_)
+    ));
 }
 
 #[tokio::test]
@@ -338,7 +385,10 @@ async fn a_stalled_engine_times_out_and_never_passes() {
         .await;
     assert_eq!(report.reports[0].verdict, Verdict::Timeout);
     assert_eq!(report.reports[1].verdict, Verdict::Clean);
-    assert!(matches!(report.decision(), Decision::Unavailable(_)));
+    assert!(matches!(
+        report.decision(Quorum::All),
+        Decision::Unavailable(_)
+    ));
 }
 
 fn filetype(_: &[[u8; 32]]) -> Arc<dyn Engine> {
@@ -580,7 +630,10 @@ async fn a_clamd_that_never_answers_times_out_and_holds_the_file() {
         .await;
     assert_eq!(report.reports[0].verdict, Verdict::Timeout);
     assert_eq!(report.reports[1].verdict, Verdict::Clean);
-    assert!(matches!(report.decision(), Decision::Unavailable(_)));
+    assert!(matches!(
+        report.decision(Quorum::All),
+        Decision::Unavailable(_)
+    ));
 }
 
 #[tokio::test]
