@@ -80,7 +80,10 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// with `created == false`.
     async fn insert_file(&self, file: &NewFile) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+    /// Every verdict on the file and on each of its members.
     async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>>;
+    /// The archive members the last scan expanded, in stream order.
+    async fn members(&self, file_id: &str) -> Result<Vec<MemberRecord>>;
 
     // --- the work queue -----------------------------------------------------
     /// Claims the next file that has work due: unfinished, not leased (or
@@ -107,12 +110,13 @@ pub trait CatalogStore: Send + Sync + 'static {
     // --- transitions --------------------------------------------------------
     /// `received | held | scanning → scanning`.
     async fn start_scan(&self, file_id: &str, owner: &str) -> Result<FileRecord>;
-    /// `scanning → checking | rejected | held`, storing every verdict.
+    /// `scanning → checking | rejected | held`, storing every verdict and
+    /// member in place of any earlier scan's.
     async fn finish_scan(
         &self,
         file_id: &str,
         owner: &str,
-        verdicts: &[NewVerdict],
+        scan: &ScanRecord,
         outcome: &ScanOutcome,
     ) -> Result<FileRecord>;
     /// `checking → converting`: creates the dataset if needed (its `id` is
@@ -147,6 +151,26 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>>;
     /// A dataset with its published versions and the latest one's columns.
     async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
+
+    // --- rescans -------------------------------------------------------------
+    /// Source files of dataset versions published since `since` that are
+    /// not tainted yet, oldest first, after `after_file_id`.
+    async fn rescan_candidates(
+        &self,
+        since: i64,
+        after_file_id: &str,
+        limit: i64,
+    ) -> Result<Vec<RescanCandidate>>;
+    /// Stores a rescan's verdicts in place of the earlier ones; with
+    /// `taint`, marks the file's published version tainted for that reason.
+    /// Both are audited.
+    async fn record_rescan(
+        &self,
+        file_id: &str,
+        actor: &str,
+        scan: &ScanRecord,
+        taint: Option<&str>,
+    ) -> Result<()>;
 
     // --- audit --------------------------------------------------------------
     async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>>;

@@ -106,6 +106,9 @@ pub struct Acquisition {
     pub state: String,
     pub owner_id: String,
     pub created_at: i64,
+    /// What the acquisition explicitly allows that scanning otherwise
+    /// refuses, comma-separated (`executables,macros`).
+    pub allow: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -150,9 +153,11 @@ pub struct Inserted {
     pub created: bool,
 }
 
-/// One engine's verdict on one file, as stored.
+/// One engine's verdict on one stream of a file, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct VerdictRecord {
+    /// `""` for the delivered file, else the archive member's path.
+    pub member: String,
     pub engine: String,
     pub verdict: String,
     pub detail: Option<String>,
@@ -162,6 +167,33 @@ pub struct VerdictRecord {
 }
 
 pub type NewVerdict = VerdictRecord;
+
+/// One member of a delivered archive, at any depth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct MemberRecord {
+    pub path: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// Everything one scan found: every verdict on every stream, and the
+/// members it expanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanRecord {
+    pub verdicts: Vec<NewVerdict>,
+    pub members: Vec<MemberRecord>,
+}
+
+/// A published file whose verdicts a rescan may renew: its dataset version,
+/// and whether that version is already marked tainted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RescanCandidate {
+    pub file_id: String,
+    pub dataset_id: String,
+    pub version: i64,
+    pub filename: String,
+    pub acquisition_id: String,
+}
 
 /// What a finished scan means for the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +266,9 @@ pub struct VersionInfo {
     pub size_bytes: i64,
     pub created_at: i64,
     pub source_file_id: String,
+    /// Set when a rescan later flagged the source file.
+    pub tainted_at: Option<i64>,
+    pub taint_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -67,6 +67,25 @@ impl PgStore {
     }
 }
 
+/// What the audit log keeps of a scan: the file's own verdicts, the member
+/// count and every member verdict that was not clean (bounded).
+fn scan_summary(scan: &ScanRecord) -> serde_json::Value {
+    let file: Vec<String> = scan
+        .verdicts
+        .iter()
+        .filter(|v| v.member.is_empty())
+        .map(|v| format!("{}={}", v.engine, v.verdict))
+        .collect();
+    let findings: Vec<String> = scan
+        .verdicts
+        .iter()
+        .filter(|v| !v.member.is_empty() && v.verdict != "clean")
+        .take(20)
+        .map(|v| format!("{}: {}={}", v.member, v.engine, v.verdict))
+        .collect();
+    json!({"verdicts": file, "members": scan.members.len(), "member_findings": findings})
+}
+
 macro_rules! file_cols {
     () => {
         "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
@@ -109,6 +128,49 @@ macro_rules! sql_store {
                 .bind(&hash)
                 .execute(&mut *conn)
                 .await?;
+                Ok(())
+            }
+
+            /// Replaces the file's verdicts and members with `scan`'s.
+            async fn store_scan(conn: &mut $conn, file_id: &str, scan: &ScanRecord) -> Result<()> {
+                for delete in [
+                    "DELETE FROM verdicts WHERE file_id = $1",
+                    "DELETE FROM file_members WHERE file_id = $1",
+                ] {
+                    sqlx::query(delete)
+                        .bind(file_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for v in &scan.verdicts {
+                    sqlx::query(
+                        "INSERT INTO verdicts (file_id, member, engine, verdict, detail, engine_version, \
+                         db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(file_id)
+                    .bind(&v.member)
+                    .bind(&v.engine)
+                    .bind(&v.verdict)
+                    .bind(&v.detail)
+                    .bind(&v.engine_version)
+                    .bind(&v.db_version)
+                    .bind(v.scanned_at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (ordinal, m) in scan.members.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO file_members (file_id, ordinal, path, size_bytes, sha256) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(file_id)
+                    .bind(ordinal as i64)
+                    .bind(&m.path)
+                    .bind(m.size_bytes)
+                    .bind(&m.sha256)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 Ok(())
             }
 
@@ -171,8 +233,9 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(
                     "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
-                     state, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     RETURNING id, name, slug, description, target_zone, classification, state, owner_id, created_at",
+                     state, owner_id, created_at, allow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     RETURNING id, name, slug, description, target_zone, classification, state, owner_id, \
+                     created_at, allow",
                 )
                 .bind(&a.id)
                 .bind(&a.name)
@@ -183,6 +246,7 @@ macro_rules! sql_store {
                 .bind(&a.state)
                 .bind(&a.owner_id)
                 .bind(a.created_at)
+                .bind(&a.allow)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match CatalogError::from(e) {
@@ -192,7 +256,8 @@ macro_rules! sql_store {
                     other => other,
                 })?;
                 let detail = json!({
-                    "name": a.name, "target_zone": a.target_zone, "classification": a.classification
+                    "name": a.name, "target_zone": a.target_zone, "classification": a.classification,
+                    "allow": a.allow
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
                     .await?;
@@ -203,7 +268,7 @@ macro_rules! sql_store {
             async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
                 Ok(sqlx::query_as(
                     "SELECT id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at FROM acquisitions WHERE id = $1",
+                     created_at, allow FROM acquisitions WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -261,8 +326,17 @@ macro_rules! sql_store {
 
             async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>> {
                 Ok(sqlx::query_as(
-                    "SELECT engine, verdict, detail, engine_version, db_version, scanned_at \
-                     FROM verdicts WHERE file_id = $1 ORDER BY engine",
+                    "SELECT member, engine, verdict, detail, engine_version, db_version, scanned_at \
+                     FROM verdicts WHERE file_id = $1 ORDER BY member, engine",
+                )
+                .bind(file_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn members(&self, file_id: &str) -> Result<Vec<MemberRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT path, size_bytes, sha256 FROM file_members WHERE file_id = $1 ORDER BY ordinal",
                 )
                 .bind(file_id)
                 .fetch_all(&self.pool)
@@ -355,7 +429,7 @@ macro_rules! sql_store {
                 &self,
                 file_id: &str,
                 owner: &str,
-                verdicts: &[NewVerdict],
+                scan: &ScanRecord,
                 outcome: &ScanOutcome,
             ) -> Result<FileRecord> {
                 let now = crate::sql::now_ms();
@@ -393,28 +467,8 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
-                sqlx::query("DELETE FROM verdicts WHERE file_id = $1")
-                    .bind(file_id)
-                    .execute(&mut *tx)
-                    .await?;
-                for v in verdicts {
-                    sqlx::query(
-                        "INSERT INTO verdicts (file_id, engine, verdict, detail, engine_version, \
-                         db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(file_id)
-                    .bind(&v.engine)
-                    .bind(&v.verdict)
-                    .bind(&v.detail)
-                    .bind(&v.engine_version)
-                    .bind(&v.db_version)
-                    .bind(v.scanned_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let summary: Vec<String> =
-                    verdicts.iter().map(|v| format!("{}={}", v.engine, v.verdict)).collect();
-                let detail = json!({"state": state.as_str(), "verdicts": summary});
+                Self::store_scan(&mut *tx, file_id, scan).await?;
+                let detail = json!({"state": state.as_str(), "scan": scan_summary(scan)});
                 Self::audit(&mut *tx, now, &actor, "file.scan", file_id, detail).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
@@ -619,7 +673,8 @@ macro_rules! sql_store {
                     return Ok(None);
                 };
                 let versions: Vec<VersionInfo> = sqlx::query_as(
-                    "SELECT version, location, rows, size_bytes, created_at, source_file_id FROM dataset_versions \
+                    "SELECT version, location, rows, size_bytes, created_at, source_file_id, tainted_at, \
+                     taint_reason FROM dataset_versions \
                      WHERE dataset_id = $1 AND state = 'published' ORDER BY version",
                 )
                 .bind(id)
@@ -637,6 +692,57 @@ macro_rules! sql_store {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(Some(DatasetDetail { dataset, versions, columns }))
+            }
+
+            async fn rescan_candidates(
+                &self,
+                since: i64,
+                after_file_id: &str,
+                limit: i64,
+            ) -> Result<Vec<RescanCandidate>> {
+                Ok(sqlx::query_as(
+                    "SELECT f.id AS file_id, v.dataset_id, v.version, f.filename, f.acquisition_id \
+                     FROM dataset_versions v JOIN files f ON f.id = v.source_file_id \
+                     WHERE v.state = 'published' AND v.tainted_at IS NULL AND v.created_at >= $1 \
+                     AND f.id > $2 ORDER BY f.id LIMIT $3",
+                )
+                .bind(since)
+                .bind(after_file_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn record_rescan(
+                &self,
+                file_id: &str,
+                actor: &str,
+                scan: &ScanRecord,
+                taint: Option<&str>,
+            ) -> Result<()> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                Self::store_scan(&mut *tx, file_id, scan).await?;
+                Self::audit(&mut *tx, now, actor, "file.rescan", file_id, json!({"scan": scan_summary(scan)}))
+                    .await?;
+                if let Some(reason) = taint {
+                    let tainted: Vec<(String, i64)> = sqlx::query_as(
+                        "UPDATE dataset_versions SET tainted_at = $2, taint_reason = $3 \
+                         WHERE source_file_id = $1 AND state = 'published' AND tainted_at IS NULL \
+                         RETURNING dataset_id, version",
+                    )
+                    .bind(file_id)
+                    .bind(now)
+                    .bind(reason)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (dataset_id, version) in tainted {
+                        let detail = json!({"version": version, "source_file_id": file_id, "reason": reason});
+                        Self::audit(&mut *tx, now, actor, "dataset.taint", &dataset_id, detail).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>> {

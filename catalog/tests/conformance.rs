@@ -38,6 +38,7 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
             state: "approved".into(),
             owner_id: owner.id.clone(),
             created_at: 1,
+            allow: "macros".into(),
         })
         .await
         .unwrap()
@@ -61,12 +62,21 @@ async fn file(store: &dyn CatalogStore, acq: &Acquisition, sha: &str) -> Inserte
 
 fn verdict(engine: &str, verdict: &str) -> NewVerdict {
     NewVerdict {
+        member: String::new(),
         engine: engine.into(),
         verdict: verdict.into(),
         detail: None,
         engine_version: "1.0".into(),
         db_version: Some("db1".into()),
         scanned_at: now_ms(),
+    }
+}
+
+/// A scan of the file alone, with these verdicts.
+fn scan(verdicts: Vec<NewVerdict>) -> ScanRecord {
+    ScanRecord {
+        verdicts,
+        members: vec![],
     }
 }
 
@@ -121,7 +131,12 @@ async fn publish_one(
     assert_eq!(claimed.id, f.id);
     store.start_scan(&f.id, "w").await.unwrap();
     store
-        .finish_scan(&f.id, "w", &[verdict("yara", "clean")], &ScanOutcome::Clean)
+        .finish_scan(
+            &f.id,
+            "w",
+            &scan(vec![verdict("yara", "clean")]),
+            &ScanOutcome::Clean,
+        )
         .await
         .unwrap();
     let r = store
@@ -170,6 +185,7 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
             state: "approved".into(),
             owner_id: u.id.clone(),
             created_at: 2,
+            allow: String::new(),
         })
         .await
         .unwrap_err();
@@ -201,7 +217,7 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
         .finish_scan(
             &f.id,
             "w",
-            &[verdict("clamav", "clean"), verdict("yara", "clean")],
+            &scan(vec![verdict("clamav", "clean"), verdict("yara", "clean")]),
             &ScanOutcome::Clean,
         )
         .await
@@ -344,10 +360,10 @@ pub async fn held_files_wait_for_their_retry(store: &dyn CatalogStore) {
         .finish_scan(
             &f.id,
             "w",
-            &[NewVerdict {
+            &scan(vec![NewVerdict {
                 detail: Some("clamd unreachable".into()),
                 ..verdict("clamav", "error")
-            }],
+            }]),
             &ScanOutcome::Held {
                 message: "held: clamav error".into(),
                 retry_at,
@@ -402,7 +418,7 @@ pub async fn rejection_releases_the_reserved_version(store: &dyn CatalogStore) {
     claim(store, "w").await.unwrap();
     store.start_scan(&f.id, "w").await.unwrap();
     store
-        .finish_scan(&f.id, "w", &[], &ScanOutcome::Clean)
+        .finish_scan(&f.id, "w", &ScanRecord::default(), &ScanOutcome::Clean)
         .await
         .unwrap();
     let r = store
@@ -428,31 +444,132 @@ pub async fn rejection_releases_the_reserved_version(store: &dyn CatalogStore) {
     ));
 }
 
-pub async fn infected_files_are_rejected_with_verdicts(store: &dyn CatalogStore) {
+pub async fn infected_files_are_rejected_with_member_verdicts(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "bad").await;
     let f = file(store, &a, "ii").await.file;
     claim(store, "w").await.unwrap();
     store.start_scan(&f.id, "w").await.unwrap();
-    let v = NewVerdict {
+    let member = |path: &str, engine: &str, v: &str| NewVerdict {
+        member: path.into(),
+        ..verdict(engine, v)
+    };
+    let found = NewVerdict {
         detail: Some("Eicar".into()),
-        ..verdict("clamav", "infected")
+        ..member("inner.zip!/eicar.com", "clamav", "infected")
+    };
+    let record = ScanRecord {
+        verdicts: vec![
+            verdict("archive", "clean"),
+            verdict("clamav", "clean"),
+            member("inner.zip", "clamav", "clean"),
+            found.clone(),
+        ],
+        members: vec![
+            MemberRecord {
+                path: "inner.zip".into(),
+                size_bytes: 200,
+                sha256: "11".repeat(32),
+            },
+            MemberRecord {
+                path: "inner.zip!/eicar.com".into(),
+                size_bytes: 68,
+                sha256: "22".repeat(32),
+            },
+        ],
     };
     let done = store
         .finish_scan(
             &f.id,
             "w",
-            std::slice::from_ref(&v),
+            &record,
             &ScanOutcome::Infected {
-                message: "infected: Eicar".into(),
+                message: "infected: inner.zip!/eicar.com: clamav: Eicar".into(),
             },
         )
         .await
         .unwrap();
     assert_eq!(done.state, FileState::Rejected);
     assert_eq!(done.reason.as_deref(), Some("infected"));
-    assert_eq!(store.verdicts(&f.id).await.unwrap(), vec![v]);
+    let stored = store.verdicts(&f.id).await.unwrap();
+    assert_eq!(stored.len(), 4);
+    assert!(stored.contains(&found));
+    assert_eq!(store.members(&f.id).await.unwrap(), record.members);
     assert!(claim(store, "w").await.is_none());
+}
+
+pub async fn a_rescan_replaces_verdicts_and_taints_the_published_version(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "taint").await;
+    let r = publish_one(store, &a, "tt", "taint.x").await;
+    let published = store.rescan_candidates(0, "", 10).await.unwrap();
+    assert_eq!(published.len(), 1);
+    let c = &published[0];
+    assert_eq!(
+        (c.dataset_id.as_str(), c.version),
+        (r.dataset_id.as_str(), 1)
+    );
+    // Nothing published after `since`, nothing after the last id seen.
+    assert!(
+        store
+            .rescan_candidates(now_ms() + HOUR, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .rescan_candidates(0, &c.file_id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A clean rescan renews the verdicts and leaves the version alone.
+    let renewed = NewVerdict {
+        db_version: Some("db2".into()),
+        ..verdict("yara", "clean")
+    };
+    store
+        .record_rescan(
+            &c.file_id,
+            "system:rescan",
+            &scan(vec![renewed.clone()]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.verdicts(&c.file_id).await.unwrap(), vec![renewed]);
+    let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
+    assert_eq!(d.versions[0].tainted_at, None);
+
+    let flagged = NewVerdict {
+        detail: Some("New.Sig".into()),
+        db_version: Some("db3".into()),
+        ..verdict("yara", "infected")
+    };
+    store
+        .record_rescan(
+            &c.file_id,
+            "system:rescan",
+            &scan(vec![flagged]),
+            Some("yara: New.Sig"),
+        )
+        .await
+        .unwrap();
+    let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
+    assert!(d.versions[0].tainted_at.is_some());
+    assert_eq!(d.versions[0].taint_reason.as_deref(), Some("yara: New.Sig"));
+    // A tainted version is not rescanned again, and the taint is audited.
+    assert!(store.rescan_candidates(0, "", 10).await.unwrap().is_empty());
+    let events = store.audit_events(0, 1000).await.unwrap();
+    let taint = events
+        .iter()
+        .find(|e| e.action == "dataset.taint")
+        .expect("a taint event");
+    assert_eq!(taint.subject, r.dataset_id);
+    assert_eq!(taint.actor, "system:rescan");
+    assert_eq!(verify_audit(store).await.unwrap(), events.len() as i64);
 }
 
 pub async fn concurrent_workers_never_share_a_file(store: Arc<dyn CatalogStore>) {
@@ -523,7 +640,8 @@ macro_rules! conformance {
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
                 leases_exclude_other_workers, held_files_wait_for_their_retry,
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
-                infected_files_are_rejected_with_verdicts, the_audit_chain_verifies);
+                infected_files_are_rejected_with_member_verdicts,
+                a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_workers_never_share_a_file() {

@@ -5,6 +5,7 @@
 //! shape JSON. Errors map to HTTP in one place, [`IngestError`]'s
 //! `IntoResponse`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -22,6 +23,7 @@ use utoipa_axum::routes;
 
 use airlock_catalog::{Acquisition, Channel, FileRecord, NewFile};
 use airlock_policies::{Action, Principal, authorize};
+use airlock_scanner::Allowances;
 use airlock_zones::Classification;
 
 use crate::error::ErrorBody;
@@ -166,6 +168,10 @@ struct CreateAcquisition {
     target_zone: String,
     /// PUBLIC, OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP-SECRET.
     classification: String,
+    /// Content that scanning refuses unless the acquisition explicitly
+    /// allows it: `executables`, `scripts`, `macros`, `encrypted`.
+    #[serde(default)]
+    allow: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -179,6 +185,7 @@ struct AcquisitionView {
     state: String,
     owner_id: String,
     created_at: String,
+    allow: Vec<String>,
 }
 
 impl From<airlock_catalog::Acquisition> for AcquisitionView {
@@ -193,6 +200,12 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
             state: a.state,
             owner_id: a.owner_id,
             created_at: rfc3339(a.created_at),
+            allow: a
+                .allow
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -225,6 +238,8 @@ async fn create_acquisition(
     }
     let classification: Classification = req.classification.parse()?;
     let zone = app.zones.check_ingest(&req.target_zone, classification)?;
+    let allow = Allowances::parse(req.allow.iter().map(String::as_str))
+        .map_err(|e| IngestError::bad_request("invalid_allow", e))?;
     let acq = app
         .catalog
         .create_acquisition(&Acquisition {
@@ -237,6 +252,7 @@ async fn create_acquisition(
             state: "approved".into(),
             owner_id: who.user_id,
             created_at: now_ms(),
+            allow: allow.names().join(","),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(acq.into())))
@@ -388,7 +404,11 @@ struct FileView {
     /// Why it was rejected: infected, policy, invalid or reviewer.
     reason: Option<String>,
     error: Option<String>,
+    /// Every engine's verdict on the file itself.
     verdicts: Vec<VerdictView>,
+    /// Every member of an archive, at any depth, with every engine's
+    /// verdict on it.
+    members: Vec<MemberView>,
     dataset_id: Option<String>,
     version: Option<i64>,
     attempts: i64,
@@ -396,7 +416,17 @@ struct FileView {
     updated_at: String,
 }
 
-/// A delivered file's state, every engine's verdict and any error.
+#[derive(Serialize, ToSchema)]
+struct MemberView {
+    /// The member's path; `inner.zip!/x.csv` for a member of a member.
+    path: String,
+    size_bytes: i64,
+    sha256: String,
+    verdicts: Vec<VerdictView>,
+}
+
+/// A delivered file's state, every engine's verdict on it and on each
+/// archive member, and any error.
 #[utoipa::path(get, path = "/v1/files/{id}", responses(
     (status = 200, body = FileView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -417,18 +447,28 @@ async fn get_file(
             submitter_id: &f.submitted_by,
         },
     )?;
-    let verdicts = app
-        .catalog
-        .verdicts(&f.id)
-        .await?
-        .into_iter()
-        .map(|v| VerdictView {
+    let mut by_member: HashMap<String, Vec<VerdictView>> = HashMap::new();
+    for v in app.catalog.verdicts(&f.id).await? {
+        by_member.entry(v.member).or_default().push(VerdictView {
             engine: v.engine,
             verdict: v.verdict,
             detail: v.detail,
             engine_version: v.engine_version,
             db_version: v.db_version,
             scanned_at: rfc3339(v.scanned_at),
+        });
+    }
+    let verdicts = by_member.remove("").unwrap_or_default();
+    let members = app
+        .catalog
+        .members(&f.id)
+        .await?
+        .into_iter()
+        .map(|m| MemberView {
+            verdicts: by_member.remove(&m.path).unwrap_or_default(),
+            path: m.path,
+            size_bytes: m.size_bytes,
+            sha256: m.sha256,
         })
         .collect();
     Ok(Json(FileView {
@@ -442,6 +482,7 @@ async fn get_file(
         reason: f.reason,
         error: f.error,
         verdicts,
+        members,
         dataset_id: f.dataset_id,
         version: f.version,
         attempts: f.attempts,
@@ -498,6 +539,10 @@ struct VersionView {
     size_bytes: i64,
     created_at: String,
     source_file_ids: Vec<String>,
+    /// Set when a rescan flagged a source file after publication: when,
+    /// and what was found.
+    tainted_at: Option<String>,
+    taint_reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -554,6 +599,8 @@ async fn get_dataset(
                 size_bytes: v.size_bytes,
                 created_at: rfc3339(v.created_at),
                 source_file_ids: vec![v.source_file_id],
+                tainted_at: v.tainted_at.map(rfc3339),
+                taint_reason: v.taint_reason,
             })
             .collect(),
         columns: d

@@ -36,8 +36,14 @@ pub struct ScannerConfig {
     /// Time one engine may take over one file.
     pub engine_timeout_secs: u64,
     /// The engines. Empty means the defaults: clamav (when a clamd is
-    /// found), filetype and yara.
+    /// found), filetype, yara and archive.
     pub engines: Vec<EngineConfig>,
+    /// `"all"` (the default): every engine must say clean for the file and
+    /// every member. A number N: at least N content engines must say clean
+    /// and the others may be down; a finding or a limit still stops the
+    /// file.
+    pub quorum: QuorumConfig,
+    pub rescan: RescanConfig,
 }
 
 impl Default for ScannerConfig {
@@ -46,6 +52,50 @@ impl Default for ScannerConfig {
             clamd_connect_timeout_secs: 5,
             engine_timeout_secs: 600,
             engines: vec![],
+            quorum: QuorumConfig::default(),
+            rescan: RescanConfig::default(),
+        }
+    }
+}
+
+/// `quorum = "all"` or `quorum = N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub enum QuorumConfig {
+    #[default]
+    All,
+    MinClean(usize),
+}
+
+impl TryFrom<toml::Value> for QuorumConfig {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::String(s) if s == "all" => Ok(Self::All),
+            toml::Value::Integer(n) if n >= 1 => Ok(Self::MinClean(n as usize)),
+            other => Err(format!(
+                "quorum must be \"all\" or a number of engines of at least 1, not {other}"
+            )),
+        }
+    }
+}
+
+/// The rescan job: when a signature database changes, the sources of
+/// recently published datasets are scanned again.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RescanConfig {
+    /// A cron expression with seconds: `sec min hour day month weekday`.
+    pub schedule: String,
+    /// Sources of versions published this recently are rescanned.
+    pub published_within_days: u64,
+}
+
+impl Default for RescanConfig {
+    fn default() -> Self {
+        Self {
+            schedule: "0 */15 * * * *".into(),
+            published_within_days: 30,
         }
     }
 }
@@ -75,15 +125,46 @@ pub enum EngineConfig {
     /// Magic bytes against the extension; executables, scripts, macros and
     /// encrypted archives refused.
     Filetype,
+    /// Zip, gzip and tar members scanned by every engine, under budgets
+    /// shared by the whole tree of one delivered file.
+    Archive {
+        /// Archive levels opened (default 6).
+        #[serde(default)]
+        max_depth: Option<u32>,
+        /// Members over all levels (default 10000).
+        #[serde(default)]
+        max_members: Option<u64>,
+        /// Bytes expanded over all levels (default 64 GiB).
+        #[serde(default)]
+        max_expanded_bytes: Option<u64>,
+        /// Expanded bytes per delivered byte, past 16 MiB (default 200).
+        #[serde(default)]
+        max_ratio: Option<u64>,
+        /// Wall time for the expansion (default 1800).
+        #[serde(default)]
+        max_expand_secs: Option<u64>,
+    },
 }
 
 impl EngineConfig {
+    /// The archive layer with its default budgets.
+    pub fn archive() -> Self {
+        EngineConfig::Archive {
+            max_depth: None,
+            max_members: None,
+            max_expanded_bytes: None,
+            max_ratio: None,
+            max_expand_secs: None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             EngineConfig::Clamav { .. } => "clamav",
             EngineConfig::Yara { .. } => "yara",
             EngineConfig::Hashlist { .. } => "hashlist",
             EngineConfig::Filetype => "filetype",
+            EngineConfig::Archive { .. } => "archive",
         }
     }
 }
@@ -218,6 +299,18 @@ mod tests {
         assert_eq!(c.pipeline.lease_secs, 7);
         assert_eq!(c.pipeline.workers, 2);
         assert!(c.zone_set().is_ok());
+    }
+
+    #[test]
+    fn quorum_is_all_or_a_positive_number() {
+        let q = |text: &str| toml::from_str::<ScannerConfig>(text).map(|c| c.quorum);
+        assert_eq!(q("").unwrap(), QuorumConfig::All);
+        assert_eq!(q("quorum = \"all\"").unwrap(), QuorumConfig::All);
+        assert_eq!(q("quorum = 2").unwrap(), QuorumConfig::MinClean(2));
+        for bad in ["quorum = 0", "quorum = \"most\"", "quorum = -1"] {
+            let err = q(bad).unwrap_err().to_string();
+            assert!(err.contains("quorum must be"), "{bad}: {err}");
+        }
     }
 
     #[test]

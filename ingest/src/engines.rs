@@ -1,20 +1,22 @@
 //! The static engine registry: `[[scanner.engines]]` entries become engines.
 //!
 //! With no entries the daemon runs its defaults: clamav when a clamd answers
-//! (named by `AIRLOCK_CLAMD` or found at a default address), filetype and
-//! yara. An explicitly listed clamav is required: if no clamd answers, files
-//! are held until one does. No configuration yields zero engines.
+//! (named by `AIRLOCK_CLAMD` or found at a default address), filetype, yara
+//! and archive. An explicitly listed clamav is required: if no clamd
+//! answers, files are held until one does. No configuration yields zero
+//! engines, and no quorum lets a file through that no engine scanned.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_scanner::{
-    ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, Engine, FileType, HashList, Scanner, Yara,
+    Budgets, ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, Engine, FileType, HashList, Quorum, Scanner,
+    Yara,
 };
 
 use crate::IngestError;
-use crate::config::{EngineConfig, ScannerConfig};
+use crate::config::{EngineConfig, QuorumConfig, ScannerConfig};
 
 /// Where clamd is looked for when none is named.
 pub const CLAMD_PROBES: &[&str] = &["/var/run/clamav/clamd.ctl", "tcp://127.0.0.1:3310"];
@@ -37,9 +39,11 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
             },
             EngineConfig::Filetype,
             EngineConfig::Yara { rules_dirs: vec![] },
+            EngineConfig::archive(),
         ]
     };
     let mut engines: Vec<Arc<dyn Engine>> = Vec::new();
+    let mut archive = None;
     let mut seen = Vec::new();
     for spec in specs {
         let kind = spec.kind();
@@ -75,12 +79,39 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
                 engines.push(Arc::new(HashList::new(files).map_err(config_error)?));
             }
             EngineConfig::Filetype => engines.push(Arc::new(FileType::new())),
+            EngineConfig::Archive {
+                max_depth,
+                max_members,
+                max_expanded_bytes,
+                max_ratio,
+                max_expand_secs,
+            } => {
+                let d = Budgets::default();
+                archive = Some(Budgets {
+                    max_depth: max_depth.unwrap_or(d.max_depth),
+                    max_members: max_members.unwrap_or(d.max_members),
+                    max_expanded_bytes: max_expanded_bytes.unwrap_or(d.max_expanded_bytes),
+                    max_ratio: max_ratio.unwrap_or(d.max_ratio),
+                    max_expand_secs: max_expand_secs.unwrap_or(d.max_expand_secs),
+                });
+            }
         }
     }
-    Ok(Scanner::new(
-        engines,
-        Duration::from_secs(sc.engine_timeout_secs),
-    ))
+    if engines.is_empty() {
+        return Err(IngestError::Config(
+            "[[scanner.engines]] lists no engine that reads content (clamav, yara, hashlist or filetype)"
+                .into(),
+        ));
+    }
+    let mut scanner = Scanner::new(engines, Duration::from_secs(sc.engine_timeout_secs));
+    if let Some(budgets) = archive {
+        scanner = scanner.with_archive(budgets);
+    }
+    let quorum = match sc.quorum {
+        QuorumConfig::All => Quorum::All,
+        QuorumConfig::MinClean(n) => Quorum::AtLeast(n),
+    };
+    scanner.with_quorum(quorum).map_err(config_error)
 }
 
 /// The clamav engine for `address`, or for the first default address that
@@ -125,7 +156,7 @@ mod tests {
         let s = build(&ScannerConfig::default(), Some("tcp://127.0.0.1:1"))
             .await
             .unwrap();
-        assert_eq!(s.engine_names(), ["clamav", "filetype", "yara"]);
+        assert_eq!(s.engine_names(), ["clamav", "filetype", "yara", "archive"]);
     }
 
     #[tokio::test]
@@ -160,6 +191,17 @@ mod tests {
         assert!(err.to_string().contains("filetype twice"), "{err}");
         let bad = config("[[engines]]\ntype = \"clamav\"\naddress = \"clamd.local\"\n");
         assert!(build(&bad, None).await.is_err());
+        let only_archive = config("[[engines]]\ntype = \"archive\"\nmax_depth = 2\n");
+        assert!(
+            build(&only_archive, None).await.is_err(),
+            "archive alone scans nothing"
+        );
+        let quorum =
+            config("quorum = 3\n[[engines]]\ntype = \"filetype\"\n[[engines]]\ntype = \"yara\"\n");
+        let Err(err) = build(&quorum, None).await else {
+            panic!("an unreachable quorum accepted")
+        };
+        assert!(err.to_string().contains("min_clean = 3"), "{err}");
         assert!(toml::from_str::<ScannerConfig>("[[engines]]\ntype = \"sophos\"\n").is_err());
         let unknown = toml::from_str::<ScannerConfig>("[[engines]]\ntype = \"yara\"\nrules = []\n");
         assert!(unknown.is_err(), "unknown fields are refused");

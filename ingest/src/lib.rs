@@ -19,6 +19,7 @@ pub mod lake;
 pub mod names;
 pub mod pipeline;
 pub mod quarantine;
+pub mod rescan;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub struct App {
     pub node_id: String,
     /// Wakes an idle worker when a file arrives.
     pub wake: Notify,
+    pub rescan_schedule: cron::Schedule,
 }
 
 impl App {
@@ -54,6 +56,7 @@ impl App {
     /// `clamd_env` is `AIRLOCK_CLAMD`, if set.
     pub async fn open(config: Config, clamd_env: Option<&str>) -> Result<Arc<App>, IngestError> {
         let zones = config.zone_set()?;
+        let rescan_schedule = rescan::schedule(&config.scanner.rescan.schedule)?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
@@ -84,6 +87,7 @@ impl App {
             scanner,
             node_id,
             wake: Notify::new(),
+            rescan_schedule,
         }))
     }
 }
@@ -110,6 +114,11 @@ pub async fn serve(
 ) -> Result<(), IngestError> {
     let stop = CancellationToken::new();
     let workers = tokio::spawn(pipeline::run(app.clone(), stop.clone()));
+    let rescans = tokio::spawn(rescan::run(
+        app.clone(),
+        app.rescan_schedule.clone(),
+        stop.clone(),
+    ));
     let router = api::router(app.clone());
     let stop_http = stop.clone();
     axum::serve(listener, router)
@@ -122,5 +131,6 @@ pub async fn serve(
         .await?;
     stop.cancel();
     workers.await.map_err(std::io::Error::other)?;
+    rescans.await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -136,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let config = common.load()?;
             let zones = config.zone_set()?;
+            airlock_ingest::rescan::schedule(&config.scanner.rescan.schedule)?;
             println!(
                 "configuration is valid: {} zones, {} catalog",
                 zones.iter().count(),

@@ -13,20 +13,16 @@
 //! keeps the file's state and retries it later with backoff. Bad input is
 //! rejected with its reason. Nothing is ever passed on without its verdicts.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use airlock_catalog::{
-    CatalogError, Dataset, FileRecord, FileState, NewVerdict, PublishedVersion, RejectReason,
-    ScanOutcome,
+    CatalogError, Dataset, FileRecord, FileState, MemberRecord, NewVerdict, PublishedVersion,
+    RejectReason, ScanOutcome, ScanRecord,
 };
-use airlock_scanner::{Allowances, Decision, ScanContext};
+use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
 use airlock_zones::Classification;
 
 use crate::convert::{ConvertOptions, csv_to_parquet};
@@ -173,39 +169,20 @@ fn backoff_ms(app: &App, attempts: i64) -> i64 {
 
 async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
-    let bytes = tokio::fs::File::open(app.quarantine.path(&file.id)).await?;
-    let mut reader = HashingReader {
-        inner: bytes,
-        hasher: Sha256::new(),
-    };
-    let ctx = ScanContext {
-        filename: file.filename.clone(),
-        // Acquisitions cannot allow executables, scripts, macros or
-        // encrypted archives yet: everything of the kind is refused.
-        allow: Allowances::default(),
-    };
-    let report = app.scanner.scan(&ctx, &mut reader).await;
-    let sha256 = hex::encode(reader.hasher.finalize());
-    if sha256 != file.sha256 {
+    let acq = app
+        .catalog
+        .acquisition(&file.acquisition_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    let report = scan_quarantined(app, &file, &acq.allow).await?;
+    if report.sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(
-            "quarantine integrity check failed: the stored bytes hash to {sha256}, not the acknowledged {}",
-            file.sha256
+            "quarantine integrity check failed: the stored bytes hash to {}, not the acknowledged {}",
+            report.sha256, file.sha256
         )));
     }
     let now = now_ms();
-    let verdicts: Vec<NewVerdict> = report
-        .reports
-        .iter()
-        .map(|r| NewVerdict {
-            engine: r.engine.clone(),
-            verdict: r.verdict.kind().to_owned(),
-            detail: r.verdict.detail().map(str::to_owned),
-            engine_version: r.engine_version.clone(),
-            db_version: r.db_version.clone(),
-            scanned_at: now,
-        })
-        .collect();
-    let outcome = match report.decision() {
+    let outcome = match app.scanner.decision(&report) {
         Decision::Clean => ScanOutcome::Clean,
         Decision::Infected(found) => ScanOutcome::Infected {
             message: format!("infected: {}", found.join("; ")),
@@ -217,8 +194,56 @@ async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     };
     Ok(app
         .catalog
-        .finish_scan(&file.id, &app.node_id, &verdicts, &outcome)
+        .finish_scan(&file.id, &app.node_id, &scan_record(&report, now), &outcome)
         .await?)
+}
+
+/// Scans a file's quarantined bytes with what its acquisition allows.
+pub(crate) async fn scan_quarantined(
+    app: &App,
+    file: &FileRecord,
+    allow: &str,
+) -> Result<ScanReport, IngestError> {
+    let bytes = tokio::fs::File::open(app.quarantine.path(&file.id)).await?;
+    let ctx = ScanContext {
+        filename: file.filename.clone(),
+        allow: Allowances::parse(allow.split(',')).map_err(|e| {
+            IngestError::Catalog(CatalogError::Corrupt(format!(
+                "acquisition {}: {e}",
+                file.acquisition_id
+            )))
+        })?,
+    };
+    Ok(app.scanner.scan(&ctx, bytes).await)
+}
+
+/// Every verdict on every stream of a scan, and its members, as the catalog
+/// stores them.
+pub(crate) fn scan_record(report: &ScanReport, now: i64) -> ScanRecord {
+    let verdicts = report
+        .streams()
+        .flat_map(|(member, reports)| {
+            reports.iter().map(move |r| NewVerdict {
+                member: member.to_owned(),
+                engine: r.engine.clone(),
+                verdict: r.verdict.kind().to_owned(),
+                detail: r.verdict.detail().map(str::to_owned),
+                engine_version: r.engine_version.clone(),
+                db_version: r.db_version.clone(),
+                scanned_at: now,
+            })
+        })
+        .collect();
+    let members = report
+        .members
+        .iter()
+        .map(|m| MemberRecord {
+            path: m.path.clone(),
+            size_bytes: m.size_bytes as i64,
+            sha256: m.sha256.clone(),
+        })
+        .collect();
+    ScanRecord { verdicts, members }
 }
 
 async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
@@ -302,27 +327,4 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         now: now_ms(),
     };
     Ok(app.catalog.publish(&file.id, node, &published).await?)
-}
-
-/// Hashes what passes through, so the scan re-verifies the quarantined
-/// bytes against the SHA-256 acknowledged at upload.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = &mut *self;
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll {
-            this.hasher.update(&buf.filled()[before..]);
-        }
-        poll
-    }
 }

@@ -1,6 +1,7 @@
 //! The axum router in-process with `oneshot`: authentication on every
-//! route, authorization, validation and the error shape. The pipeline does
-//! not run here; the end-to-end tests cover it.
+//! route, authorization, validation and the error shape. A few tests also
+//! drive the pipeline in-process (built-in engines only) to see what it
+//! records through the API; the end-to-end tests cover the daemon.
 
 use std::sync::Arc;
 
@@ -23,13 +24,17 @@ struct Fixture {
 }
 
 async fn fixture(max_file_bytes: u64) -> Fixture {
+    // The router does not need clamd: the built-in engines are enough.
+    fixture_with(max_file_bytes, vec![EngineConfig::Filetype]).await
+}
+
+async fn fixture_with(max_file_bytes: u64, engines: Vec<EngineConfig>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
-    // The router does not need clamd: the built-in engines are enough.
-    config.scanner.engines = vec![EngineConfig::Filetype];
+    config.scanner.engines = engines;
     config.limits.max_file_bytes = max_file_bytes;
     let app = App::open(config, None).await.unwrap();
     let token = |name: &'static str, role| {
@@ -88,6 +93,33 @@ impl Fixture {
             Body::from(body.to_string()),
         )
         .await
+    }
+
+    /// Delivers `body` as `name`, then runs the pipeline on it until it
+    /// rests; returns the file's view.
+    async fn deliver_and_process(&self, acq: &str, name: &str, body: Vec<u8>) -> Value {
+        let (status, accepted) = self
+            .call(
+                "PUT",
+                &format!("/v1/acquisitions/{acq}/files/{name}"),
+                Some(&self.engineer),
+                Body::from(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        let now = airlock_ingest::now_ms();
+        let file = self
+            .app
+            .catalog
+            .claim_next(&self.app.node_id, now, now + 60_000)
+            .await
+            .unwrap()
+            .expect("the delivery is due");
+        airlock_ingest::pipeline::process(&self.app, file).await;
+        let uri = format!("/v1/files/{}", accepted["id"].as_str().unwrap());
+        self.call("GET", &uri, Some(&self.engineer), Body::empty())
+            .await
+            .1
     }
 
     async fn sandbox_acquisition(&self) -> String {
@@ -305,4 +337,206 @@ async fn unknown_routes_answer_json() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
+}
+
+/// A zip of stored (uncompressed) members.
+fn stored_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let (mut out, mut cd) = (Vec::new(), Vec::new());
+    let le16 = |v: usize| (v as u16).to_le_bytes();
+    let le32 = |v: u64| (v as u32).to_le_bytes();
+    for (name, data) in members {
+        let offset = out.len();
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let sizes = [
+            le32(crc.sum() as u64),
+            le32(data.len() as u64),
+            le32(data.len() as u64),
+        ];
+        out.extend(b"PK\x03\x04");
+        out.extend([le16(20), le16(0), le16(0), le16(0), le16(0x21)].concat());
+        out.extend(sizes.concat());
+        out.extend([le16(name.len()), le16(0)].concat());
+        out.extend(name.as_bytes());
+        out.extend(*data);
+        cd.extend(b"PK\x01\x02");
+        cd.extend([le16(20), le16(20), le16(0), le16(0), le16(0), le16(0x21)].concat());
+        cd.extend(sizes.concat());
+        cd.extend([le16(name.len()), le16(0), le16(0), le16(0), le16(0)].concat());
+        cd.extend([le32(0), le32(offset as u64)].concat());
+        cd.extend(name.as_bytes());
+    }
+    let at = out.len();
+    out.extend(b"PK\x05\x06");
+    out.extend([le16(0), le16(0), le16(members.len()), le16(members.len())].concat());
+    out.extend([le32(cd.len() as u64), le32(at as u64)].concat());
+    out.extend(le16(0));
+    out.extend(cd);
+    // The directory goes before its end record.
+    let end = out.split_off(at);
+    let (record, directory) = end.split_at(22);
+    out.extend(directory);
+    out.extend(record);
+    out
+}
+
+#[tokio::test]
+async fn every_member_and_its_verdicts_show_in_the_file_view() {
+    let f = fixture_with(
+        1 << 20,
+        vec![EngineConfig::Filetype, EngineConfig::archive()],
+    )
+    .await;
+    let acq = f.sandbox_acquisition().await;
+    let mut pe = b"MZ\x90\x00".to_vec();
+    pe.resize(0x80, 0);
+    let zip = stored_zip(&[("ok.csv", b"a,b\n1,2\n"), ("tools/run.csv", &pe)]);
+    let file = f.deliver_and_process(&acq, "bundle.zip", zip).await;
+    assert_eq!(file["state"], "rejected", "{file}");
+    assert_eq!(file["reason"], "infected");
+    assert!(
+        file["error"]
+            .as_str()
+            .unwrap()
+            .contains("tools/run.csv: filetype: Airlock.FileType.Executable"),
+        "{file}"
+    );
+    let engines = |verdicts: &Value| -> Vec<(String, String)> {
+        verdicts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["engine"].as_str().unwrap().into(),
+                    v["verdict"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let pair = |e: &str, v: &str| (e.to_owned(), v.to_owned());
+    assert_eq!(
+        engines(&file["verdicts"]),
+        [pair("archive", "clean"), pair("filetype", "clean")]
+    );
+    let members = file["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{file}");
+    assert_eq!(members[0]["path"], "ok.csv");
+    assert_eq!(members[0]["sha256"], sha256_hex(b"a,b\n1,2\n"));
+    assert_eq!(members[0]["size_bytes"], 8);
+    assert_eq!(
+        engines(&members[0]["verdicts"]),
+        [pair("archive", "clean"), pair("filetype", "clean")]
+    );
+    assert_eq!(members[1]["path"], "tools/run.csv");
+    assert_eq!(
+        engines(&members[1]["verdicts"]),
+        [pair("archive", "clean"), pair("filetype", "infected")]
+    );
+}
+
+#[tokio::test]
+async fn acquisitions_record_what_they_explicitly_allow() {
+    let f = fixture_with(1 << 20, vec![EngineConfig::Filetype]).await;
+    let (status, body) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Tools", "target_zone": "sandbox", "classification": "OFFICIAL",
+                   "allow": ["anything"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "invalid_allow");
+    let (status, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Tools", "target_zone": "sandbox", "classification": "OFFICIAL",
+                   "allow": ["scripts", "executables"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    assert_eq!(acq["allow"], json!(["executables", "scripts"]));
+    // The allowance reaches the scan: a script delivered as .sh is clean.
+    let id = acq["id"].as_str().unwrap();
+    let file = f
+        .deliver_and_process(id, "setup.sh", b"#!/bin/sh\necho hi\n".to_vec())
+        .await;
+    assert_eq!(file["verdicts"][0]["verdict"], "clean", "{file}");
+    // Without it, the same bytes are refused.
+    let plain = f.sandbox_acquisition().await;
+    let file = f
+        .deliver_and_process(&plain, "setup.sh", b"#!/bin/sh\necho hi\n".to_vec())
+        .await;
+    assert_eq!(file["reason"], "infected", "{file}");
+}
+
+#[tokio::test]
+async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_source() {
+    let lists = tempfile::tempdir().unwrap();
+    let list = lists.path().join("blocklist.sha256");
+    std::fs::write(&list, "# nothing blocked yet\n").unwrap();
+    let f = fixture_with(
+        1 << 20,
+        vec![
+            EngineConfig::Filetype,
+            EngineConfig::Hashlist {
+                files: vec![list.clone()],
+            },
+        ],
+    )
+    .await;
+    let acq = f.sandbox_acquisition().await;
+    let csv = b"id,score\n1,3.5\n2,4.0\n".to_vec();
+    let file = f.deliver_and_process(&acq, "scores.csv", csv.clone()).await;
+    assert_eq!(file["state"], "published", "{file}");
+    let dataset_uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+
+    // Nothing changed: nothing is rescanned.
+    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
+    assert_eq!((s.current, s.rescanned, s.tainted), (1, 0, 0));
+
+    // A new hash list entry flags the published source.
+    std::fs::write(&list, format!("{}  scores.csv\n", sha256_hex(&csv))).unwrap();
+    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
+    assert_eq!((s.current, s.rescanned, s.tainted), (0, 1, 1));
+    let (status, dataset) = f
+        .call("GET", &dataset_uri, Some(&f.analyst), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let v = &dataset["versions"][0];
+    assert!(v["tainted_at"].is_string(), "{dataset}");
+    assert!(
+        v["taint_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("infected: hashlist: sha256:"),
+        "{dataset}"
+    );
+    let (_, file) = f
+        .call(
+            "GET",
+            &format!("/v1/files/{}", file["id"].as_str().unwrap()),
+            Some(&f.engineer),
+            Body::empty(),
+        )
+        .await;
+    assert!(
+        file["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["engine"] == "hashlist" && v["verdict"] == "infected"),
+        "the file shows the rescan's verdicts: {file}"
+    );
+    let events = f.app.catalog.audit_events(0, 1000).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "dataset.taint"
+        && e.subject == file["dataset_id"].as_str().unwrap()
+        && e.actor == "system:rescan"));
+    airlock_catalog::verify_audit(f.app.catalog.as_ref())
+        .await
+        .unwrap();
+
+    // A tainted version is not rescanned again.
+    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
+    assert_eq!((s.current, s.rescanned), (0, 0));
 }

@@ -278,6 +278,10 @@ impl Engine for ClamAv {
             db_version,
         }
     }
+
+    async fn db_version(&self) -> Option<String> {
+        self.versions().await.ok().and_then(|(_, db)| db)
+    }
 }
 
 #[cfg(test)]

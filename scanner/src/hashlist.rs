@@ -90,4 +90,8 @@ impl Engine for HashList {
             db_version: Some(lists.version.clone()),
         }
     }
+
+    async fn db_version(&self) -> Option<String> {
+        Some(self.lists.get().version.clone())
+    }
 }

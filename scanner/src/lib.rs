@@ -134,12 +134,58 @@ pub struct Allowances {
     pub encrypted: bool,
 }
 
+impl Allowances {
+    /// The names an acquisition lists: `executables`, `scripts`, `macros`,
+    /// `encrypted`.
+    pub const NAMES: [&str; 4] = ["executables", "scripts", "macros", "encrypted"];
+
+    fn flags(&self) -> [bool; 4] {
+        [self.executables, self.scripts, self.macros, self.encrypted]
+    }
+
+    /// Parses names separated by commas (an empty list allows nothing).
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut a = Self::default();
+        for name in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
+            let flag = match name {
+                "executables" => &mut a.executables,
+                "scripts" => &mut a.scripts,
+                "macros" => &mut a.macros,
+                "encrypted" => &mut a.encrypted,
+                other => {
+                    return Err(format!(
+                        "unknown allowance {other:?}: expected one of {}",
+                        Self::NAMES.join(", ")
+                    ));
+                }
+            };
+            *flag = true;
+        }
+        Ok(a)
+    }
+
+    /// The allowed names, in canonical order.
+    pub fn names(&self) -> Vec<&'static str> {
+        Self::NAMES
+            .iter()
+            .zip(self.flags())
+            .filter_map(|(n, on)| on.then_some(*n))
+            .collect()
+    }
+}
+
 /// A scan engine. Engines must consume `input` as it arrives and never
 /// buffer the whole stream.
 #[async_trait::async_trait]
 pub trait Engine: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     async fn scan(&self, ctx: &ScanContext, input: Chunks) -> EngineReport;
+    /// The signature database a scan would use now, as its reports name
+    /// it; `None` when the engine has none or cannot say (clamd down). The
+    /// rescan job compares it with the version recorded on each verdict.
+    async fn db_version(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What the verdicts mean for the file.
@@ -295,6 +341,15 @@ impl Scanner {
             names.push(ARCHIVE_ENGINE);
         }
         names
+    }
+
+    /// Each engine's current signature database version.
+    pub async fn db_versions(&self) -> Vec<(&'static str, Option<String>)> {
+        let mut out = Vec::with_capacity(self.engines.len());
+        for e in &self.engines {
+            out.push((e.name(), e.db_version().await));
+        }
+        out
     }
 
     /// What the report means under this scanner's quorum.
@@ -546,6 +601,18 @@ mod tests {
             engine_version: "1".into(),
             db_version: None,
         }
+    }
+
+    #[test]
+    fn allowances_round_trip_by_name() {
+        let a = Allowances::parse("macros, executables".split(',')).unwrap();
+        assert!(a.macros && a.executables && !a.scripts && !a.encrypted);
+        assert_eq!(a.names(), ["executables", "macros"]);
+        assert_eq!(
+            Allowances::parse("".split(',')).unwrap(),
+            Allowances::default()
+        );
+        assert!(Allowances::parse(["everything"]).is_err());
     }
 
     #[test]

@@ -154,6 +154,10 @@ impl Engine for Yara {
             db_version: Some(version),
         }
     }
+
+    async fn db_version(&self) -> Option<String> {
+        Some(self.rules.get().version.clone())
+    }
 }
 
 #[cfg(test)]

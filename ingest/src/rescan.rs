@@ -1,0 +1,144 @@
+//! The rescan job: when an engine's signature database changes, the sources
+//! of recently published datasets are scanned again, and a version whose
+//! source is now flagged is marked tainted in the catalog, with an audit
+//! event.
+//!
+//! Files not yet published need no job: they are scanned with the databases
+//! in force when their scan step runs, and a held file is scanned afresh on
+//! every retry. A rescan that cannot get a verdict (an engine down) records
+//! nothing, so the next run tries again. Several daemons sharing a catalog
+//! may rescan the same file; the taint is set once.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use airlock_scanner::Decision;
+use tokio_util::sync::CancellationToken;
+
+use crate::pipeline::{scan_quarantined, scan_record};
+use crate::{App, IngestError, now_ms};
+
+/// The actor rescans are audited as.
+const ACTOR: &str = "system:rescan";
+
+/// Parses the configured schedule, naming it on error.
+pub fn schedule(expr: &str) -> Result<cron::Schedule, IngestError> {
+    cron::Schedule::from_str(expr).map_err(|e| {
+        IngestError::Config(format!(
+            "[scanner.rescan] schedule {expr:?}: {e} (expected `sec min hour day month weekday`)"
+        ))
+    })
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Candidates whose verdicts were already current.
+    pub current: u64,
+    pub rescanned: u64,
+    pub tainted: u64,
+    /// Rescans that got no verdict; tried again next run.
+    pub unavailable: u64,
+}
+
+/// Runs a pass at every time the schedule gives, until `stop`.
+pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
+    loop {
+        let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+            return;
+        };
+        let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        match tokio::select! {
+            _ = stop.cancelled() => return,
+            done = rescan_once(&app) => done,
+        } {
+            Ok(s) => tracing::info!(?s, "rescan pass finished"),
+            Err(e) => tracing::warn!(error = %e, "rescan pass failed; the next one retries"),
+        }
+    }
+}
+
+/// One pass over the sources of versions published within the configured
+/// window whose recorded signature versions differ from today's.
+pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
+    let current: Vec<(&str, String)> = app
+        .scanner
+        .db_versions()
+        .await
+        .into_iter()
+        .filter_map(|(engine, db)| db.map(|db| (engine, db)))
+        .collect();
+    let window_ms = app.config.scanner.rescan.published_within_days as i64 * 86_400_000;
+    let since = now_ms() - window_ms;
+    let mut summary = Summary::default();
+    let mut after = String::new();
+    loop {
+        let page = app.catalog.rescan_candidates(since, &after, 100).await?;
+        let Some(last) = page.last() else {
+            return Ok(summary);
+        };
+        after = last.file_id.clone();
+        for c in page {
+            let recorded: HashMap<String, Option<String>> = app
+                .catalog
+                .verdicts(&c.file_id)
+                .await?
+                .into_iter()
+                .filter(|v| v.member.is_empty())
+                .map(|v| (v.engine, v.db_version))
+                .collect();
+            let stale = current
+                .iter()
+                .any(|(engine, db)| recorded.get(*engine) != Some(&Some(db.clone())));
+            if !stale {
+                summary.current += 1;
+                continue;
+            }
+            let Some(file) = app.catalog.file(&c.file_id).await? else {
+                continue;
+            };
+            let acq = app
+                .catalog
+                .acquisition(&file.acquisition_id)
+                .await?
+                .ok_or_else(|| {
+                    IngestError::NotFound(format!("acquisition {}", file.acquisition_id))
+                })?;
+            let report = scan_quarantined(app, &file, &acq.allow).await?;
+            let taint = if report.sha256 != file.sha256 {
+                Some(format!(
+                    "quarantine integrity: the source now hashes to {}, not {}",
+                    report.sha256, file.sha256
+                ))
+            } else {
+                match app.scanner.decision(&report) {
+                    Decision::Clean => None,
+                    Decision::Infected(found) => Some(format!("infected: {}", found.join("; "))),
+                    Decision::Unavailable(why) => {
+                        tracing::info!(file = %file.id, ?why, "rescan got no verdict; next run retries");
+                        summary.unavailable += 1;
+                        continue;
+                    }
+                }
+            };
+            app.catalog
+                .record_rescan(
+                    &file.id,
+                    ACTOR,
+                    &scan_record(&report, now_ms()),
+                    taint.as_deref(),
+                )
+                .await?;
+            summary.rescanned += 1;
+            if let Some(reason) = taint {
+                tracing::warn!(file = %file.id, dataset = %c.dataset_id, version = c.version, reason, "published source flagged: version tainted");
+                summary.tainted += 1;
+            }
+        }
+    }
+}
