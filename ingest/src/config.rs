@@ -109,6 +109,13 @@ pub enum EngineConfig {
     Clamav {
         #[serde(default)]
         address: Option<String>,
+        /// A pool of clamd servers, used in turn; one that fails leaves the
+        /// rotation for `health_check_secs`. Instead of `address`.
+        #[serde(default)]
+        addresses: Vec<String>,
+        /// How long a failed clamd stays out of the rotation (default 10).
+        #[serde(default)]
+        health_check_secs: Option<u64>,
         /// Bytes per INSTREAM session, at most clamd's StreamMaxLength
         /// (default 24 MiB, under Debian's 25M). Longer streams are scanned
         /// in windows that overlap by one 1 MiB chunk.

@@ -11,9 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_scanner::{
-    Budgets, ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, Engine, FileType, HashList, Quorum, Scanner,
-    Yara,
+    Budgets, ClamAv, ClamdAddr, DEFAULT_HEALTH_CHECK, DEFAULT_WINDOW_BYTES, Engine, FileType,
+    HashList, Quorum, Scanner, Yara,
 };
+
+fn addr_of(engine: &ClamAv) -> String {
+    engine
+        .addrs()
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 use crate::IngestError;
 use crate::config::{EngineConfig, QuorumConfig, ScannerConfig};
@@ -35,6 +44,8 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
         vec![
             EngineConfig::Clamav {
                 address: None,
+                addresses: vec![],
+                health_check_secs: None,
                 window_bytes: None,
             },
             EngineConfig::Filetype,
@@ -56,13 +67,33 @@ pub async fn build(sc: &ScannerConfig, clamd_env: Option<&str>) -> Result<Scanne
         match spec {
             EngineConfig::Clamav {
                 address,
+                addresses,
+                health_check_secs,
                 window_bytes,
             } => {
                 let timeout = Duration::from_secs(sc.clamd_connect_timeout_secs);
-                match clamav(address.as_deref().or(clamd_env), explicit, timeout).await? {
+                let found = if addresses.is_empty() {
+                    clamav(address.as_deref().or(clamd_env), explicit, timeout).await?
+                } else if address.is_some() {
+                    return Err(IngestError::Config(
+                        "a clamav engine takes `address` or `addresses`, not both".into(),
+                    ));
+                } else {
+                    let pool = addresses
+                        .iter()
+                        .map(|a| a.parse())
+                        .collect::<Result<Vec<ClamdAddr>, _>>()
+                        .map_err(config_error)?;
+                    Some(ClamAv::pool(pool, timeout).map_err(config_error)?)
+                };
+                match found {
                     Some(engine) => {
                         let window = window_bytes.unwrap_or(DEFAULT_WINDOW_BYTES);
-                        engines.push(Arc::new(engine.with_window(window).map_err(config_error)?));
+                        let check = health_check_secs
+                            .map(Duration::from_secs)
+                            .unwrap_or(DEFAULT_HEALTH_CHECK);
+                        let engine = engine.with_window(window).map_err(config_error)?;
+                        engines.push(Arc::new(engine.with_health_check(check)));
                     }
                     None => tracing::warn!(
                         probed = ?CLAMD_PROBES,
@@ -129,7 +160,7 @@ async fn clamav(
         let addr: ClamdAddr = candidate.parse().map_err(config_error)?;
         let engine = ClamAv::new(addr, timeout);
         if engine.ping().await {
-            tracing::info!(clamd = %engine.addr(), "clamav engine enabled");
+            tracing::info!(clamd = %addr_of(&engine), "clamav engine enabled");
             return Ok(Some(engine));
         }
     }
@@ -180,6 +211,14 @@ mod tests {
             "clamd_connect_timeout_secs = 1\n[[engines]]\ntype = \"clamav\"\naddress = \"tcp://127.0.0.1:1\"\n",
         );
         assert_eq!(build(&sc, None).await.unwrap().engine_names(), ["clamav"]);
+        let pool = config(
+            "[[engines]]\ntype = \"clamav\"\naddresses = [\"tcp://127.0.0.1:1\", \"unix:///run/x.sock\"]\nhealth_check_secs = 2\n",
+        );
+        assert_eq!(build(&pool, None).await.unwrap().engine_names(), ["clamav"]);
+        let both = config(
+            "[[engines]]\ntype = \"clamav\"\naddress = \"tcp://127.0.0.1:1\"\naddresses = [\"tcp://127.0.0.1:2\"]\n",
+        );
+        assert!(build(&both, None).await.is_err());
     }
 
     #[tokio::test]

@@ -3,12 +3,23 @@
 //! clamav-client sends the stream and returns clamd's raw reply; the reply
 //! is parsed here, strictly, because its own `clean()` is only a substring
 //! test. Anything that is not exactly `stream: OK` is not clean.
+//!
+//! The engine may use a pool of clamd addresses. Each scan takes the next
+//! address in turn and health-checks it first with VERSION (which it needs
+//! anyway for the verdict's versions). An address that fails, then or
+//! mid-stream, leaves the rotation for the health-check interval and is
+//! probed again before it is used after that. A stream cannot be replayed,
+//! so a clamd dying mid-stream is an `error` (the file is held and retried,
+//! on another address); only when no address answers is the scan an error
+//! before it starts.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clamav_client::tokio::{Socket, Tcp};
@@ -74,8 +85,17 @@ macro_rules! with_transport {
     };
 }
 
-pub struct ClamAv {
+/// One clamd of the pool and when it may next be used without a probe.
+struct Member {
     addr: ClamdAddr,
+    down_until: Mutex<Option<Instant>>,
+}
+
+pub struct ClamAv {
+    pool: Vec<Member>,
+    next: AtomicUsize,
+    /// How long a failed address stays out of the rotation.
+    health_check: Duration,
     /// Bound on connecting and on each command other than the scan itself.
     connect_timeout: Duration,
     /// Bytes sent in one INSTREAM session; must not exceed clamd's
@@ -90,13 +110,39 @@ pub const MIN_WINDOW_BYTES: u64 = 4 << 20;
 /// libclamav never scans past about 2 GiB of one stream.
 pub const MAX_WINDOW_BYTES: u64 = 2_000_000_000;
 
+/// The default time a failed clamd stays out of the rotation.
+pub const DEFAULT_HEALTH_CHECK: Duration = Duration::from_secs(10);
+
 impl ClamAv {
     pub fn new(addr: ClamdAddr, connect_timeout: Duration) -> Self {
-        Self {
-            addr,
+        Self::pool(vec![addr], connect_timeout).expect("one address")
+    }
+
+    /// Scans with each of `addrs` in turn, skipping those that fail.
+    pub fn pool(addrs: Vec<ClamdAddr>, connect_timeout: Duration) -> Result<Self, ScanError> {
+        if addrs.is_empty() {
+            return Err(ScanError::ClamdAddr(String::new()));
+        }
+        Ok(Self {
+            pool: addrs
+                .into_iter()
+                .map(|addr| Member {
+                    addr,
+                    down_until: Mutex::new(None),
+                })
+                .collect(),
+            next: AtomicUsize::new(0),
+            health_check: DEFAULT_HEALTH_CHECK,
             connect_timeout,
             window_bytes: DEFAULT_WINDOW_BYTES,
-        }
+        })
+    }
+
+    /// How long an address that failed stays out of the rotation before it
+    /// is probed again.
+    pub fn with_health_check(mut self, interval: Duration) -> Self {
+        self.health_check = interval;
+        self
     }
 
     /// Scans streams in windows of `bytes`, each starting with the last
@@ -109,31 +155,90 @@ impl ClamAv {
         Ok(self)
     }
 
-    pub fn addr(&self) -> &ClamdAddr {
-        &self.addr
+    pub fn addrs(&self) -> Vec<&ClamdAddr> {
+        self.pool.iter().map(|m| &m.addr).collect()
     }
 
-    /// True when clamd answers PING with PONG.
+    /// The addresses in the rotation now (not marked down).
+    pub fn healthy(&self) -> Vec<&ClamdAddr> {
+        let now = Instant::now();
+        self.pool
+            .iter()
+            .filter(|m| !m.is_down(now))
+            .map(|m| &m.addr)
+            .collect()
+    }
+
+    /// True when some clamd of the pool answers PING with PONG.
     pub async fn ping(&self) -> bool {
-        let reply = tokio::time::timeout(self.connect_timeout, async {
-            with_transport!(&self.addr, |t| clamav_client::tokio::ping(t))
-        })
-        .await;
-        matches!(reply, Ok(Ok(r)) if r == clamav_client::PONG)
+        for m in &self.pool {
+            let reply = tokio::time::timeout(self.connect_timeout, async {
+                with_transport!(&m.addr, |t| clamav_client::tokio::ping(t))
+            })
+            .await;
+            if matches!(reply, Ok(Ok(r)) if r == clamav_client::PONG) {
+                return true;
+            }
+        }
+        false
     }
 
-    /// clamd's engine and signature-database versions; a clamd too slow to
-    /// answer is a `timeout`, an unreachable one an `error`.
-    async fn versions(&self) -> Result<(String, Option<String>), Verdict> {
+    /// One clamd's engine and signature-database versions; a clamd too slow
+    /// to answer is a `timeout`, an unreachable one an `error`.
+    async fn versions_at(&self, addr: &ClamdAddr) -> Result<(String, Option<String>), Verdict> {
         let reply = tokio::time::timeout(self.connect_timeout, async {
-            with_transport!(&self.addr, |t| clamav_client::tokio::get_version(t))
+            with_transport!(addr, |t| clamav_client::tokio::get_version(t))
         })
         .await
         .map_err(|_| Verdict::Timeout)?
         .map_err(|e| Verdict::Error {
-            reason: format!("clamd at {} is unreachable: {e}", self.addr),
+            reason: format!("clamd at {addr} is unreachable: {e}"),
         })?;
         Ok(parse_version(&String::from_utf8_lossy(&reply)))
+    }
+
+    /// The next healthy clamd, health-checked, with its versions. Addresses
+    /// in the rotation come first, in turn; those marked down are probed
+    /// only when none of the others answers.
+    async fn pick(&self) -> Result<(&Member, String, Option<String>), Verdict> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let n = self.pool.len();
+        let order = (0..n).map(|i| &self.pool[(start + i) % n]);
+        let (up, down): (Vec<&Member>, Vec<&Member>) = order.partition(|m| !m.is_down(now));
+        let mut last = None;
+        for m in up.into_iter().chain(down) {
+            match self.versions_at(&m.addr).await {
+                Ok((engine, db)) => {
+                    m.mark(None);
+                    return Ok((m, engine, db));
+                }
+                Err(verdict) => {
+                    tracing::warn!(clamd = %m.addr, ?verdict, "clamd failed its health check; out of rotation");
+                    m.mark(Some(Instant::now() + self.health_check));
+                    last = Some(verdict);
+                }
+            }
+        }
+        Err(match last {
+            Some(Verdict::Error { reason }) if n > 1 => Verdict::Error {
+                reason: format!("no clamd of the pool of {n} answers; the last: {reason}"),
+            },
+            other => other.unwrap_or(Verdict::Error {
+                reason: "no clamd address".into(),
+            }),
+        })
+    }
+}
+
+impl Member {
+    fn is_down(&self, now: Instant) -> bool {
+        let until = *self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        until.is_some_and(|t| t > now)
+    }
+
+    fn mark(&self, until: Option<Instant>) {
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) = until;
     }
 }
 
@@ -211,7 +316,7 @@ impl Windows {
 impl ClamAv {
     /// One INSTREAM session per window until the stream ends or a window is
     /// not clean.
-    async fn scan_windows(&self, input: Chunks) -> Verdict {
+    async fn scan_windows(&self, addr: &ClamdAddr, input: Chunks) -> Verdict {
         let mut w = Windows {
             input,
             queue: VecDeque::new(),
@@ -226,7 +331,7 @@ impl ClamAv {
             let stream = futures::stream::unfold(&mut w, |w| async move {
                 w.next().await.map(|c| (Ok::<Bytes, std::io::Error>(c), w))
             });
-            let reply = with_transport!(&self.addr, |t| clamav_client::tokio::scan_stream(
+            let reply = with_transport!(addr, |t| clamav_client::tokio::scan_stream(
                 stream,
                 t,
                 Some(1 << 20)
@@ -235,8 +340,8 @@ impl ClamAv {
                 Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
                 Err(e) => Verdict::Error {
                     reason: format!(
-                        "clamd at {} failed during the scan (window at byte {}): {e}",
-                        self.addr, w.start
+                        "clamd at {addr} failed during the scan (window at byte {}): {e}",
+                        w.start
                     ),
                 },
             };
@@ -259,7 +364,7 @@ impl Engine for ClamAv {
     }
 
     async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
-        let (engine_version, db_version) = match self.versions().await {
+        let (member, engine_version, db_version) = match self.pick().await {
             Ok(v) => v,
             Err(verdict) => {
                 return EngineReport {
@@ -270,7 +375,10 @@ impl Engine for ClamAv {
                 };
             }
         };
-        let verdict = self.scan_windows(input).await;
+        let verdict = self.scan_windows(&member.addr, input).await;
+        if matches!(verdict, Verdict::Error { .. }) {
+            member.mark(Some(Instant::now() + self.health_check));
+        }
         EngineReport {
             engine: self.name().into(),
             verdict,
@@ -280,7 +388,7 @@ impl Engine for ClamAv {
     }
 
     async fn db_version(&self) -> Option<String> {
-        self.versions().await.ok().and_then(|(_, db)| db)
+        self.pick().await.ok().and_then(|(_, _, db)| db)
     }
 }
 

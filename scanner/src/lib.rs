@@ -37,7 +37,10 @@ use tokio::sync::mpsc;
 pub use archive::{Budgets, MemberPath, RATIO_GRACE_BYTES};
 use archive::{Expansion, Stop};
 
-pub use clamav::{ClamAv, ClamdAddr, DEFAULT_WINDOW_BYTES, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES};
+pub use clamav::{
+    ClamAv, ClamdAddr, DEFAULT_HEALTH_CHECK, DEFAULT_WINDOW_BYTES, MAX_WINDOW_BYTES,
+    MIN_WINDOW_BYTES,
+};
 pub use filetype::FileType;
 pub use hashlist::HashList;
 pub use yara::{YARA_X_VERSION, Yara};

@@ -11,6 +11,8 @@ use airlock_scanner::*;
 
 #[path = "engines/archives.rs"]
 mod archives;
+#[path = "../../tests/support/clamd.rs"]
+mod clamd;
 use archives::{gzip, member_verdict, nested_zip, scan_with, tar, zip};
 
 /// The EICAR test file, assembled at run time.
@@ -699,4 +701,80 @@ fn clamav_windows_stay_within_what_clamd_can_scan() {
                 .is_err()
         );
     }
+}
+
+#[tokio::test]
+async fn a_clamd_pool_skips_members_that_fail_their_health_check() {
+    let real: ClamdAddr = std::env::var("AIRLOCK_TEST_CLAMD")
+        .expect("AIRLOCK_TEST_CLAMD is not set")
+        .parse()
+        .unwrap();
+    // Nothing listens on port 1.
+    let dead: ClamdAddr = "tcp://127.0.0.1:1".parse().unwrap();
+    let pool = Arc::new(
+        ClamAv::pool(vec![dead.clone(), real.clone()], Duration::from_secs(2))
+            .unwrap()
+            .with_health_check(Duration::from_secs(3600)),
+    );
+    assert_eq!(pool.healthy().len(), 2);
+    for round in 0..3 {
+        let r = scan_one(pool.clone(), eicar()).await;
+        assert_infected(&r, &format!("EICAR through the pool, round {round}"));
+    }
+    // The dead member failed once and is out of the rotation.
+    assert_eq!(pool.healthy(), [&real]);
+
+    // A member that dies mid-stream fails that scan (the stream cannot be
+    // replayed) and leaves the rotation; the next scan uses the other.
+    let flaky: ClamdAddr = faulty_clamd(Fault::HangUpAfter(256 << 10))
+        .await
+        .parse()
+        .unwrap();
+    let pool = Arc::new(
+        ClamAv::pool(vec![flaky, real.clone()], Duration::from_secs(2))
+            .unwrap()
+            .with_health_check(Duration::from_secs(3600)),
+    );
+    let r = scan_one(pool.clone(), vec![b'x'; 8 << 20]).await;
+    assert!(matches!(r.verdict, Verdict::Error { .. }), "{r:?}");
+    assert_eq!(pool.healthy(), [&real]);
+    let mut big = vec![b'x'; 8 << 20];
+    big.extend_from_slice(&eicar());
+    assert_infected(
+        &scan_one(pool.clone(), big).await,
+        "EICAR after the failover",
+    );
+
+    // When no member answers, the verdict says so: the file is held.
+    let none = Arc::new(ClamAv::pool(vec![dead.clone(), dead], Duration::from_secs(1)).unwrap());
+    match scan_one(none, b"a\n".to_vec()).await.verdict {
+        Verdict::Error { reason } => {
+            assert!(
+                reason.starts_with("no clamd of the pool of 2 answers"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A clamd whose StreamMaxLength is smaller than the window: the real clamd
+/// refuses the stream, and the verdict is over_limit, never clean.
+#[tokio::test]
+async fn a_stream_over_clamds_limit_is_over_limit_never_clean() {
+    let clamd = clamd::Clamd::start_with(&[("StreamMaxLength", "1M")]);
+    let engine: Arc<dyn Engine> = Arc::new(
+        ClamAv::new(clamd.addr().parse().unwrap(), Duration::from_secs(10))
+            .with_window(MIN_WINDOW_BYTES)
+            .unwrap(),
+    );
+    let small = scan_one(engine.clone(), vec![b'a'; 512 << 10]).await;
+    assert_eq!(small.verdict, Verdict::Clean, "within the limit");
+    let r = scan_one(engine, vec![b'a'; 3 << 20]).await;
+    assert_eq!(
+        r.verdict,
+        Verdict::OverLimit {
+            limit: "clamd StreamMaxLength".into()
+        }
+    );
 }
