@@ -68,7 +68,12 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
     assert_eq!(file["state"], "published", "{file:#}");
     assert_eq!(
         verdicts(&file),
-        ["clamav=clean", "filetype=clean", "yara=clean"]
+        [
+            "archive=clean",
+            "clamav=clean",
+            "filetype=clean",
+            "yara=clean"
+        ]
     );
     assert_eq!(file["version"], 1);
 
@@ -143,7 +148,12 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
     assert_eq!(file["reason"], "infected");
     assert_eq!(
         verdicts(&file),
-        ["clamav=infected", "filetype=clean", "yara=infected"]
+        [
+            "archive=clean",
+            "clamav=infected",
+            "filetype=clean",
+            "yara=infected"
+        ]
     );
     let details: Vec<_> = file["verdicts"]
         .as_array()
@@ -167,6 +177,34 @@ async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
 }
 
 #[tokio::test]
+async fn eicar_inside_a_gzip_is_found_as_a_member_by_every_engine() {
+    use std::io::Write;
+    let (_clamd, d, acq) = setup("Compressed supplier", "sandbox", "OFFICIAL").await;
+    let mut csv = b"id,payload\n1,".to_vec();
+    csv.extend_from_slice(&eicar());
+    csv.push(b'\n');
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&csv).unwrap();
+    let file = d.deliver(&acq, "survey.csv.gz", gz.finish().unwrap()).await;
+    assert_eq!(file["state"], "rejected", "{file:#}");
+    assert_eq!(file["reason"], "infected");
+    let members = file["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{file:#}");
+    assert_eq!(members[0]["path"], "survey.csv");
+    assert_eq!(members[0]["size_bytes"], csv.len());
+    assert_eq!(
+        verdicts(&members[0]),
+        [
+            "archive=clean",
+            "clamav=infected",
+            "filetype=clean",
+            "yara=infected"
+        ]
+    );
+    assert!(files_under(&d.data_dir().join("lake"), "").is_empty());
+}
+
+#[tokio::test]
 async fn an_executable_named_csv_is_refused_by_the_filetype_engine() {
     let (_clamd, d, acq) = setup("Disguised", "sandbox", "OFFICIAL").await;
     let mut pe = b"MZ\x90\x00".to_vec();
@@ -177,7 +215,12 @@ async fn an_executable_named_csv_is_refused_by_the_filetype_engine() {
     assert_eq!(file["reason"], "infected");
     assert_eq!(
         verdicts(&file),
-        ["clamav=clean", "filetype=infected", "yara=clean"]
+        [
+            "archive=clean",
+            "clamav=clean",
+            "filetype=infected",
+            "yara=clean"
+        ]
     );
     assert!(files_under(&d.data_dir().join("lake"), ".parquet").is_empty());
 }
@@ -229,7 +272,12 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
     assert_eq!(held["state"], "held", "{held:#}");
     assert_eq!(
         verdicts(&held),
-        ["clamav=error", "filetype=clean", "yara=clean"]
+        [
+            "archive=clean",
+            "clamav=error",
+            "filetype=clean",
+            "yara=clean"
+        ]
     );
     assert!(
         held["error"].as_str().unwrap().contains("clamav"),
@@ -243,7 +291,12 @@ async fn with_clamd_down_a_file_is_held_then_published_when_it_returns() {
     assert_eq!(done["state"], "published", "{done:#}");
     assert_eq!(
         verdicts(&done),
-        ["clamav=clean", "filetype=clean", "yara=clean"]
+        [
+            "archive=clean",
+            "clamav=clean",
+            "filetype=clean",
+            "yara=clean"
+        ]
     );
     assert!(done["attempts"].as_i64().unwrap() >= 1);
 }
@@ -289,7 +342,12 @@ async fn a_daemon_killed_mid_scan_resumes_the_file_after_restart() {
     assert_eq!(done["state"], "published", "{done:#}");
     assert_eq!(
         verdicts(&done),
-        ["clamav=clean", "filetype=clean", "yara=clean"]
+        [
+            "archive=clean",
+            "clamav=clean",
+            "filetype=clean",
+            "yara=clean"
+        ]
     );
     let ds = done["dataset_id"].as_str().unwrap();
     let (_, dataset) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;

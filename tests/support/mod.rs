@@ -81,6 +81,9 @@ type = "filetype"
 [[scanner.engines]]
 type = "yara"
 
+[[scanner.engines]]
+type = "archive"
+
 [pipeline]
 workers = 2
 poll_interval_ms = 100
