@@ -142,3 +142,17 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_are_cron_with_seconds_and_errors_name_the_expression() {
+        assert!(schedule("0 */15 * * * *").is_ok());
+        assert!(schedule(&crate::config::RescanConfig::default().schedule).is_ok());
+        let err = schedule("every hour").unwrap_err().to_string();
+        assert!(err.contains("\"every hour\""), "{err}");
+        assert!(err.contains("sec min hour day month weekday"), "{err}");
+    }
+}

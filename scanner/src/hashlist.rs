@@ -71,7 +71,7 @@ impl Engine for HashList {
     }
 
     async fn scan(&self, _ctx: &ScanContext, mut input: Chunks) -> EngineReport {
-        let lists = self.lists.get();
+        let lists = self.lists.get().await;
         let mut hasher = Sha256::new();
         while let Some(chunk) = input.recv().await {
             hasher.update(&chunk);
@@ -92,6 +92,6 @@ impl Engine for HashList {
     }
 
     async fn db_version(&self) -> Option<String> {
-        Some(self.lists.get().version.clone())
+        Some(self.lists.get().await.version.clone())
     }
 }

@@ -4,7 +4,9 @@
 //! compared with those seen at the last load (a watched directory stands for
 //! the files in it). On a change the set is loaded again; if the new files do
 //! not load, the error is logged and the previous set stays in force, so a
-//! half-written or broken update never disarms an engine.
+//! half-written or broken update never disarms an engine. The check and
+//! any reload run on a blocking thread: a large list or rule set never
+//! stalls the async workers.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -38,7 +40,9 @@ fn stamps(watched: &[PathBuf]) -> Vec<Stamp> {
     out
 }
 
-pub(crate) struct Reloading<T> {
+pub(crate) struct Reloading<T>(Arc<Inner<T>>);
+
+struct Inner<T> {
     what: &'static str,
     watched: Vec<PathBuf>,
     load: fn(&[PathBuf]) -> Result<T, ScanError>,
@@ -54,16 +58,36 @@ impl<T> Reloading<T> {
     ) -> Result<Self, ScanError> {
         let seen = stamps(&watched);
         let first = load(&watched)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             what,
             watched,
             load,
             current: Mutex::new((Arc::new(first), seen)),
-        })
+        })))
     }
+}
 
+impl<T: Send + Sync + 'static> Reloading<T> {
     /// The set in force, reloaded first if a watched file changed.
-    pub(crate) fn get(&self) -> Arc<T> {
+    pub(crate) async fn get(&self) -> Arc<T> {
+        let inner = self.0.clone();
+        match tokio::task::spawn_blocking(move || inner.get()).await {
+            Ok(set) => set,
+            // The check itself failed (it cannot panic short of a bug): the
+            // set in force stays.
+            Err(_) => self
+                .0
+                .current
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .0
+                .clone(),
+        }
+    }
+}
+
+impl<T> Inner<T> {
+    fn get(&self) -> Arc<T> {
         let mut guard = self.current.lock().unwrap_or_else(|e| e.into_inner());
         let now = stamps(&self.watched);
         if now != guard.1 {

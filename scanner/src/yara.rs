@@ -134,7 +134,7 @@ impl Engine for Yara {
     }
 
     async fn scan(&self, _ctx: &ScanContext, input: Chunks) -> EngineReport {
-        let compiled = self.rules.get();
+        let compiled = self.rules.get().await;
         let version = compiled.version.clone();
         let verdict =
             match tokio::task::spawn_blocking(move || scan_blocks(&compiled.rules, input)).await {
@@ -156,7 +156,7 @@ impl Engine for Yara {
     }
 
     async fn db_version(&self) -> Option<String> {
-        Some(self.rules.get().version.clone())
+        Some(self.rules.get().await.version.clone())
     }
 }
 
