@@ -185,10 +185,10 @@ async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let outcome = match app.scanner.decision(&report) {
         Decision::Clean => ScanOutcome::Clean,
         Decision::Infected(found) => ScanOutcome::Infected {
-            message: format!("infected: {}", found.join("; ")),
+            message: format!("infected: {}", first_of(&found)),
         },
         Decision::Unavailable(why) => ScanOutcome::Held {
-            message: format!("held until every engine can scan: {}", why.join("; ")),
+            message: format!("held until every engine can scan: {}", first_of(&why)),
             retry_at: now + backoff_ms(app, file.attempts),
         },
     };
@@ -196,6 +196,17 @@ async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
         .catalog
         .finish_scan(&file.id, &app.node_id, &scan_record(&report, now), &outcome)
         .await?)
+}
+
+/// The first few of `items`, joined, and how many more there are: a file
+/// of many members keeps a readable reason (every verdict is stored).
+pub(crate) fn first_of(items: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = items[..items.len().min(SHOWN)].join("; ");
+    if items.len() > SHOWN {
+        text.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 /// Scans a file's quarantined bytes with what its acquisition allows.
@@ -327,4 +338,19 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         now: now_ms(),
     };
     Ok(app.catalog.publish(&file.id, node, &published).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_reasons_show_the_first_ten_and_count_the_rest() {
+        let items: Vec<String> = (0..13).map(|i| format!("m{i}")).collect();
+        assert_eq!(
+            first_of(&items),
+            "m0; m1; m2; m3; m4; m5; m6; m7; m8; m9; and 3 more"
+        );
+        assert_eq!(first_of(&items[..2]), "m0; m1");
+    }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use airlock_scanner::Decision;
 use tokio_util::sync::CancellationToken;
 
-use crate::pipeline::{scan_quarantined, scan_record};
+use crate::pipeline::{first_of, scan_quarantined, scan_record};
 use crate::{App, IngestError, now_ms};
 
 /// The actor rescans are audited as.
@@ -118,7 +118,7 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
             } else {
                 match app.scanner.decision(&report) {
                     Decision::Clean => None,
-                    Decision::Infected(found) => Some(format!("infected: {}", found.join("; "))),
+                    Decision::Infected(found) => Some(format!("infected: {}", first_of(&found))),
                     Decision::Unavailable(why) => {
                         tracing::info!(file = %file.id, ?why, "rescan got no verdict; next run retries");
                         summary.unavailable += 1;
