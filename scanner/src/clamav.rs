@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use clamav_client::tokio::{Socket, Tcp};
+use clamav_client::tokio::{Socket, TransportProtocol};
+use tokio::sync::mpsc;
 
 use crate::{Chunks, Engine, EngineReport, ScanContext, ScanError, Verdict};
 
@@ -65,14 +66,27 @@ impl fmt::Display for ClamdAddr {
     }
 }
 
+/// TCP with Nagle's algorithm off. INSTREAM sends a 4-byte length before
+/// every chunk and a 4-byte terminator at the end; with Nagle on, those
+/// small writes wait on delayed ACKs, some 40 ms a session.
+struct NoDelayTcp<'a>(&'a str);
+
+impl TransportProtocol for NoDelayTcp<'_> {
+    type Stream = tokio::net::TcpStream;
+
+    async fn connect(&self) -> std::io::Result<Self::Stream> {
+        let stream = tokio::net::TcpStream::connect(self.0).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+}
+
 /// Runs one clamav-client call over whichever transport `addr` names.
 macro_rules! with_transport {
     ($addr:expr, |$t:ident| $call:expr) => {
         match $addr {
             ClamdAddr::Tcp(a) => {
-                let $t = Tcp {
-                    host_address: a.as_str(),
-                };
+                let $t = NoDelayTcp(a.as_str());
                 $call.await
             }
             ClamdAddr::Unix(p) => {
@@ -277,81 +291,86 @@ fn parse_reply(reply: &str) -> Verdict {
     }
 }
 
-/// The stream cut into windows: what is queued for the next window (the
-/// overlap, and a chunk that did not fit) comes before new chunks.
-struct Windows {
-    input: Chunks,
-    queue: VecDeque<Bytes>,
-    ended: bool,
-    sent: u64,
-    limit: u64,
-    last: Option<Bytes>,
-    /// Offset in the stream of the current window's first byte.
-    start: u64,
-}
-
-impl Windows {
-    /// The next chunk of the current window; `None` at its end.
-    async fn next(&mut self) -> Option<Bytes> {
-        let chunk = match self.queue.pop_front() {
-            Some(c) => c,
-            None => match self.input.recv().await {
-                Some(c) => c,
-                None => {
-                    self.ended = true;
-                    return None;
-                }
-            },
-        };
-        if self.sent > 0 && self.sent + chunk.len() as u64 > self.limit {
-            self.queue.push_front(chunk);
-            return None;
-        }
-        self.sent += chunk.len() as u64;
-        self.last = Some(chunk.clone());
-        Some(chunk)
+/// One INSTREAM session over the chunks `rx` delivers: the window starting
+/// at byte `start` of the stream.
+async fn scan_window(addr: ClamdAddr, rx: mpsc::Receiver<Bytes>, start: u64) -> Verdict {
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|c| (Ok::<Bytes, std::io::Error>(c), rx))
+    });
+    let reply = with_transport!(&addr, |t| clamav_client::tokio::scan_stream(
+        stream,
+        t,
+        Some(1 << 20)
+    ));
+    match reply {
+        Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
+        Err(e) => Verdict::Error {
+            reason: format!("clamd at {addr} failed during the scan (window at byte {start}): {e}"),
+        },
     }
 }
 
+/// Windows in flight at once: while clamd scans one, the next streams in.
+const WINDOWS_IN_FLIGHT: usize = 2;
+
 impl ClamAv {
-    /// One INSTREAM session per window until the stream ends or a window is
-    /// not clean.
-    async fn scan_windows(&self, addr: &ClamdAddr, input: Chunks) -> Verdict {
-        let mut w = Windows {
-            input,
-            queue: VecDeque::new(),
-            ended: false,
-            sent: 0,
-            limit: self.window_bytes,
-            last: None,
-            start: 0,
-        };
+    /// One INSTREAM session per window of `window_bytes`, each starting with
+    /// the previous window's last chunk, until the stream ends or a window
+    /// is not clean. Up to [`WINDOWS_IN_FLIGHT`] sessions overlap, so
+    /// clamd's scan of one window does not stall the stream.
+    async fn scan_windows(&self, addr: &ClamdAddr, mut input: Chunks) -> Verdict {
+        let mut in_flight: VecDeque<tokio::task::JoinHandle<Verdict>> = VecDeque::new();
+        let mut start = 0u64;
+        // The overlap, then a chunk that did not fit the last window.
+        let mut queued: VecDeque<Bytes> = VecDeque::new();
+        let mut ended = false;
         loop {
-            w.sent = 0;
-            let stream = futures::stream::unfold(&mut w, |w| async move {
-                w.next().await.map(|c| (Ok::<Bytes, std::io::Error>(c), w))
-            });
-            let reply = with_transport!(addr, |t| clamav_client::tokio::scan_stream(
-                stream,
-                t,
-                Some(1 << 20)
-            ));
-            let verdict = match reply {
-                Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
-                Err(e) => Verdict::Error {
-                    reason: format!(
-                        "clamd at {addr} failed during the scan (window at byte {}): {e}",
-                        w.start
-                    ),
-                },
-            };
-            if verdict != Verdict::Clean || (w.ended && w.queue.is_empty()) {
-                return verdict;
+            let (tx, rx) = mpsc::channel::<Bytes>(2);
+            in_flight.push_back(tokio::spawn(scan_window(addr.clone(), rx, start)));
+            let (mut sent, mut last) = (0u64, None);
+            loop {
+                let chunk = match queued.pop_front() {
+                    Some(c) => c,
+                    None => match input.recv().await {
+                        Some(c) => c,
+                        None => {
+                            ended = true;
+                            break;
+                        }
+                    },
+                };
+                if sent > 0 && sent + chunk.len() as u64 > self.window_bytes {
+                    queued.push_back(chunk);
+                    break;
+                }
+                sent += chunk.len() as u64;
+                last = Some(chunk.clone());
+                // A session that died stops reading; its verdict says why.
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+            drop(tx);
+            let done = ended && queued.is_empty();
+            while in_flight.len() >= WINDOWS_IN_FLIGHT || (done && !in_flight.is_empty()) {
+                let oldest = in_flight.pop_front().expect("a window in flight");
+                let verdict = oldest.await.unwrap_or_else(|e| Verdict::Error {
+                    reason: format!("clamd session task failed: {e}"),
+                });
+                if verdict != Verdict::Clean {
+                    in_flight.iter().for_each(|t| t.abort());
+                    return verdict;
+                }
+            }
+            if done {
+                return Verdict::Clean;
             }
             // The next window repeats this one's last chunk.
-            if let Some(last) = w.last.take() {
-                w.start += w.sent - last.len() as u64;
-                w.queue.push_front(last);
+            if let Some(last) = last {
+                start += sent - last.len() as u64;
+                queued.push_front(last);
             }
         }
     }
