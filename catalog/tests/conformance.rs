@@ -662,13 +662,22 @@ macro_rules! conformance {
 }
 
 async fn sqlite() -> (Arc<dyn CatalogStore>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
+    let (url, dir) = sqlite_url();
     (connect(&url).await.unwrap(), dir)
 }
 
-/// A fresh database on the test server, so tests never see each other.
+fn sqlite_url() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
+    (url, dir)
+}
+
 async fn postgres() -> (Arc<dyn CatalogStore>, ()) {
+    (connect(&postgres_url().await).await.unwrap(), ())
+}
+
+/// A fresh database on the test server, so tests never see each other.
+async fn postgres_url() -> String {
     let admin = std::env::var("AIRLOCK_TEST_POSTGRES_URL").expect(
         "AIRLOCK_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, \
          which starts or reuses PostgreSQL",
@@ -683,7 +692,67 @@ async fn postgres() -> (Arc<dyn CatalogStore>, ()) {
         .unwrap();
     pool.close().await;
     let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
-    (connect(&format!("{base}/{name}")).await.unwrap(), ())
+    format!("{base}/{name}")
+}
+
+/// A catalog as the first release left it: one file with one verdict.
+const V1_ROWS: &str = "
+    INSERT INTO users (id, name, role, created_at) VALUES ('u1', 'eve', 'engineer', 1);
+    INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, state,
+        owner_id, created_at) VALUES ('a1', 'LFS', 'lfs', '', 'sandbox', 'OFFICIAL', 'approved', 'u1', 1);
+    INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by,
+        state, next_attempt_at, created_at, updated_at)
+        VALUES ('f1', 'a1', 'x.csv', 'aa', 3, 'api', 'u1', 'checking', 1, 1, 1);
+    INSERT INTO verdicts (file_id, engine, verdict, detail, engine_version, db_version, scanned_at)
+        VALUES ('f1', 'clamav', 'clean', NULL, 'ClamAV 1.4.6', '27500', 5);
+";
+
+/// After the upgrade the old verdict is the file's own (member "") and the
+/// acquisition allows nothing.
+async fn upgraded_catalog_keeps_its_rows(store: &dyn CatalogStore) {
+    let verdicts = store.verdicts("f1").await.unwrap();
+    assert_eq!(
+        verdicts,
+        [NewVerdict {
+            member: String::new(),
+            engine: "clamav".into(),
+            verdict: "clean".into(),
+            detail: None,
+            engine_version: "ClamAV 1.4.6".into(),
+            db_version: Some("27500".into()),
+            scanned_at: 5,
+        }]
+    );
+    assert!(store.members("f1").await.unwrap().is_empty());
+    assert_eq!(store.acquisition("a1").await.unwrap().unwrap().allow, "");
+}
+
+#[tokio::test]
+async fn a_first_release_sqlite_catalog_upgrades_in_place() {
+    let (url, _dir) = sqlite_url();
+    let pool = sqlx::SqlitePool::connect(&format!("{url}?mode=rwc"))
+        .await
+        .unwrap();
+    sqlx::migrate!("./migrations")
+        .run_to(1, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(V1_ROWS).execute(&pool).await.unwrap();
+    pool.close().await;
+    upgraded_catalog_keeps_its_rows(connect(&url).await.unwrap().as_ref()).await;
+}
+
+#[tokio::test]
+async fn a_first_release_postgres_catalog_upgrades_in_place() {
+    let url = postgres_url().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::migrate!("./migrations")
+        .run_to(1, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(V1_ROWS).execute(&pool).await.unwrap();
+    pool.close().await;
+    upgraded_catalog_keeps_its_rows(connect(&url).await.unwrap().as_ref()).await;
 }
 
 conformance!(on_sqlite, sqlite());
