@@ -778,3 +778,75 @@ async fn a_stream_over_clamds_limit_is_over_limit_never_clean() {
         }
     );
 }
+
+/// Reads `inner`, running `fault` once when `at` bytes have been read.
+struct FaultAt<R> {
+    inner: R,
+    read: u64,
+    at: u64,
+    fault: Option<Box<dyn FnOnce() + Send + Unpin>>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FaultAt<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.read >= self.at
+            && let Some(fault) = self.fault.take()
+        {
+            fault();
+        }
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.read += (buf.filled().len() - before) as u64;
+        poll
+    }
+}
+
+/// The real clamd killed while a stream is being sent to it: the verdict is
+/// an error and the file is held, never passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_clamd_killed_mid_stream_is_an_error_never_clean() {
+    let clamd = Arc::new(std::sync::Mutex::new(clamd::Clamd::start()));
+    let addr: ClamdAddr = clamd.lock().unwrap().addr().parse().unwrap();
+    let engine: Arc<dyn Engine> = Arc::new(ClamAv::new(addr, Duration::from_secs(5)));
+    let scanner = Scanner::new(vec![engine, yara(&[])], Duration::from_secs(120));
+    let killer = clamd.clone();
+    let input = FaultAt {
+        inner: Generated::new(256 << 20, (256 << 20) - 1000, eicar()),
+        read: 0,
+        at: 40 << 20,
+        fault: Some(Box::new(move || killer.lock().unwrap().stop())),
+    };
+    let report = scanner.scan(&ScanContext::default(), input).await;
+    assert_eq!(report.size_bytes, 256 << 20);
+    match &report.reports[0].verdict {
+        Verdict::Error { reason } => assert!(reason.contains("clamd at"), "{reason}"),
+        other => panic!("clamd died mid-stream, yet the verdict is {other:?}"),
+    }
+    // The other engine still did its work, and the file is not passed.
+    assert_infected(&report.reports[1], "EICAR at the end, yara");
+    assert!(matches!(
+        report.decision(Quorum::All),
+        Decision::Infected(_)
+    ));
+    let after = Scanner::new(
+        vec![Arc::new(ClamAv::new(
+            clamd.lock().unwrap().addr().parse().unwrap(),
+            Duration::from_secs(2),
+        ))],
+        Duration::from_secs(30),
+    );
+    let down = after
+        .scan(
+            &ScanContext::default(),
+            std::io::Cursor::new(b"a,b\n".to_vec()),
+        )
+        .await;
+    assert!(matches!(
+        down.decision(Quorum::All),
+        Decision::Unavailable(_)
+    ));
+}
