@@ -495,14 +495,32 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
     let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
     assert_eq!((s.current, s.rescanned, s.tainted), (1, 0, 0));
 
-    // A new hash list entry flags the published source.
+    // A new hash list entry flags the published source; the scheduled job
+    // (every second here) finds it.
     std::fs::write(&list, format!("{}  scores.csv\n", sha256_hex(&csv))).unwrap();
-    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
-    assert_eq!((s.current, s.rescanned, s.tainted), (0, 1, 1));
-    let (status, dataset) = f
-        .call("GET", &dataset_uri, Some(&f.analyst), Body::empty())
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let job = tokio::spawn(airlock_ingest::rescan::run(
+        f.app.clone(),
+        airlock_ingest::rescan::schedule("* * * * * *").unwrap(),
+        stop.clone(),
+    ));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let dataset = loop {
+        let (status, dataset) = f
+            .call("GET", &dataset_uri, Some(&f.analyst), Body::empty())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        if dataset["versions"][0]["tainted_at"].is_string() {
+            break dataset;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no rescan tainted the dataset: {dataset}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    stop.cancel();
+    job.await.unwrap();
     let v = &dataset["versions"][0];
     assert!(v["tainted_at"].is_string(), "{dataset}");
     assert!(
