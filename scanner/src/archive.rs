@@ -451,12 +451,23 @@ fn walk_zip(r: &mut ChunkReader, exp: &Expansion, sink: &mut Sink) -> Result<(),
                         Err(other) => return Err(other),
                     }
                 } else if descriptor {
-                    // Nothing says where this entry's data ends.
-                    return Err(limit.unwrap_or_else(|| {
-                        Stop::Limit(format!(
-                            "zip entry {path} (method {method}) gives its size only after its data"
-                        ))
-                    }));
+                    // Only a deflate stream says where it ends: inflate it
+                    // unseen (a directory, or after a budget was hit).
+                    if method != 8 || encrypted {
+                        return Err(limit.unwrap_or_else(|| {
+                            Stop::Limit(format!(
+                                "zip entry {path} (method {method}) gives its size only after its data"
+                            ))
+                        }));
+                    }
+                    if let Err(e) = discard(DeflateDecoder::new(&mut *r), exp) {
+                        return Err(match e {
+                            Stop::Io(e) => malformed(e, path.as_str(), r.at_eof()),
+                            other => other,
+                        });
+                    }
+                    read_descriptor(r, zip64)?.ok_or_else(truncated)?;
+                    None
                 } else {
                     if expand {
                         limit = Some(Stop::Limit(format!(
@@ -548,6 +559,15 @@ fn zip_member(
         ));
     }
     Ok((crc, r.pos - start, expanded))
+}
+
+/// Reads `inner` to its end without looking, within the time budget.
+fn discard(mut inner: impl Read, exp: &Expansion) -> Result<(), Stop> {
+    let mut buf = vec![0u8; 64 << 10];
+    while inner.read(&mut buf).map_err(Stop::Io)? > 0 {
+        exp.check_time()?;
+    }
+    Ok(())
 }
 
 /// Feeds `inner` to `sink`, returning (bytes, CRC-32).

@@ -95,10 +95,17 @@ pub fn zip_of(entries: &[Entry]) -> Vec<u8> {
             (0, e.data.clone())
         };
         let sizes = [crc32(&e.data), stored.len() as u32, e.data.len() as u32];
+        // With a data descriptor (flag 8) the sizes follow the data.
+        let descriptor = e.flags & 8 == 8;
+        let local = if descriptor { [0; 3] } else { sizes };
         out.extend(local_header(
-            &e.name, e.flags, method, sizes[0], sizes[1], sizes[2],
+            &e.name, e.flags, method, local[0], local[1], local[2],
         ));
         out.extend(&stored);
+        if descriptor {
+            out.extend(b"PK\x07\x08");
+            sizes.iter().for_each(|v| out.extend(v.to_le_bytes()));
+        }
         cd.extend(central_header(&e.name, e.flags, method, sizes, offset));
     }
     let at = out.len();
@@ -329,6 +336,39 @@ async fn clean_archives_expand_and_every_member_is_scanned_by_every_engine() {
     assert_eq!(a.size_bytes, csv.len() as u64);
     assert_eq!(a.sha256, sha256_hex(csv));
     assert_eq!(report.decision(Quorum::All), Decision::Clean);
+}
+
+#[tokio::test]
+async fn zips_written_as_streams_with_data_descriptors_expand() {
+    // As Java's ZipOutputStream writes them: every entry deflated, sizes in
+    // a descriptor after the data, directories included.
+    let streamed = zip_of(&[
+        Entry {
+            flags: 8,
+            ..entry("data/", b"")
+        },
+        Entry {
+            flags: 8,
+            ..entry("data/a.csv", b"id,v\n1,2\n")
+        },
+        entry("b.csv", b"x\n"),
+    ]);
+    let report = scan_with(built_in(), Budgets::default(), "s.zip", streamed).await;
+    assert_eq!(archive_verdict(&report), &Verdict::Clean);
+    assert_eq!(member_paths(&report), ["data/a.csv", "b.csv"]);
+    assert_eq!(report.decision(Quorum::All), Decision::Clean);
+
+    // A stored entry with a descriptor cannot be delimited while streaming:
+    // held, never passed unscanned.
+    let stored = zip_of(&[Entry {
+        flags: 8,
+        deflate: false,
+        ..entry("a.csv", b"1\n")
+    }]);
+    assert_over_limit(
+        &scan_with(built_in(), Budgets::default(), "t.zip", stored).await,
+        "zip entry a.csv is stored with its size only after its data",
+    );
 }
 
 #[tokio::test]
