@@ -28,6 +28,10 @@ CREATE TABLE file_members (
     PRIMARY KEY (file_id, ordinal)
 );
 
+-- The format the supplier declared for a delivery (csv, parquet, …), which
+-- the filetype engine holds the content to.
+ALTER TABLE files ADD COLUMN declared_format TEXT;
+
 -- Comma-separated, from: executables, scripts, macros, encrypted.
 ALTER TABLE acquisitions ADD COLUMN allow TEXT NOT NULL DEFAULT '';
 

@@ -131,6 +131,8 @@ pub struct FileRecord {
     pub next_attempt_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The format the supplier declared, if any (`csv`, `parquet`, …).
+    pub declared_format: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +145,7 @@ pub struct NewFile {
     pub channel: Channel,
     pub submitted_by: String,
     pub created_at: i64,
+    pub declared_format: Option<String>,
 }
 
 /// The result of [`crate::CatalogStore::insert_file`].

@@ -89,7 +89,8 @@ fn scan_summary(scan: &ScanRecord) -> serde_json::Value {
 macro_rules! file_cols {
     () => {
         "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
-         error, dataset_id, version, attempts, next_attempt_at, created_at, updated_at"
+         error, dataset_id, version, attempts, next_attempt_at, created_at, updated_at, \
+         declared_format"
     };
 }
 
@@ -279,8 +280,8 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
-                     submitted_by, state, next_attempt_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8) \
+                     submitted_by, state, next_attempt_at, created_at, updated_at, declared_format) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8, $9) \
                      ON CONFLICT (acquisition_id, sha256) DO NOTHING",
                 )
                 .bind(&f.id)
@@ -291,6 +292,7 @@ macro_rules! sql_store {
                 .bind(f.channel.as_str())
                 .bind(&f.submitted_by)
                 .bind(f.created_at)
+                .bind(&f.declared_format)
                 .execute(&mut *tx)
                 .await?;
                 let created = done.rows_affected() == 1;

@@ -55,6 +55,7 @@ async fn file(store: &dyn CatalogStore, acq: &Acquisition, sha: &str) -> Inserte
             channel: Channel::Api,
             submitted_by: acq.owner_id.clone(),
             created_at: now_ms(),
+            declared_format: Some("csv".into()),
         })
         .await
         .unwrap()

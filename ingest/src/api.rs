@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 
 use airlock_catalog::{Acquisition, Channel, FileRecord, NewFile};
 use airlock_policies::{Action, Principal, authorize};
-use airlock_scanner::Allowances;
+use airlock_scanner::{Allowances, FileType};
 use airlock_zones::Classification;
 
 use crate::error::ErrorBody;
@@ -290,10 +290,18 @@ struct FileAccepted {
     state: String,
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct UploadQuery {
+    /// The content's format, which scanning holds it to: csv, tsv, txt,
+    /// json, ndjson, parquet, avro, xlsx, zip, gz, tar or pdf.
+    format: Option<String>,
+}
+
 /// Delivers a file: the raw body is streamed to quarantine and hashed, made
 /// durable and recorded before the answer. `202` for a new delivery; `200`
 /// with the earlier record when the same bytes were already delivered.
-#[utoipa::path(put, path = "/v1/acquisitions/{id}/files/{filename}",
+#[utoipa::path(put, path = "/v1/acquisitions/{id}/files/{filename}", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 202, body = FileAccepted), (status = 200, body = FileAccepted),
@@ -305,10 +313,24 @@ async fn upload_file(
     State(app): AppState,
     Caller(who): Caller,
     Path((acq_id, filename)): Path<(String, String)>,
+    Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileAccepted>)> {
     let filename = FileName::parse(&filename)?;
+    let declared_format = match q.format {
+        Some(f) if FileType::FORMATS.contains(&f.as_str()) => Some(f),
+        Some(f) => {
+            return Err(IngestError::bad_request(
+                "invalid_format",
+                format!(
+                    "unknown format {f:?}: expected one of {}",
+                    FileType::FORMATS.join(", ")
+                ),
+            ));
+        }
+        None => None,
+    };
     let acq = app
         .catalog
         .acquisition(&acq_id)
@@ -352,6 +374,7 @@ async fn upload_file(
             channel: Channel::Api,
             submitted_by: who.user_id.clone(),
             created_at: now_ms(),
+            declared_format,
         })
         .await;
     let inserted = match inserted {
@@ -399,6 +422,8 @@ struct FileView {
     sha256: String,
     size_bytes: i64,
     channel: String,
+    /// The format the supplier declared, if any.
+    declared_format: Option<String>,
     /// received, scanning, checking, converting, published, rejected or held.
     state: String,
     /// Why it was rejected: infected, policy, invalid or reviewer.
@@ -478,6 +503,7 @@ async fn get_file(
         sha256: f.sha256,
         size_bytes: f.size_bytes,
         channel: f.channel.to_string(),
+        declared_format: f.declared_format,
         state: f.state.to_string(),
         reason: f.reason,
         error: f.error,

@@ -218,6 +218,7 @@ pub(crate) async fn scan_quarantined(
     let bytes = tokio::fs::File::open(app.quarantine.path(&file.id)).await?;
     let ctx = ScanContext {
         filename: file.filename.clone(),
+        declared_format: file.declared_format.clone(),
         allow: Allowances::parse(allow.split(',')).map_err(|e| {
             IngestError::Catalog(CatalogError::Corrupt(format!(
                 "acquisition {}: {e}",

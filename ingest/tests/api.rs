@@ -558,3 +558,35 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
     let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
     assert_eq!((s.current, s.rescanned), (0, 0));
 }
+
+#[tokio::test]
+async fn content_is_held_to_the_format_its_supplier_declared() {
+    let f = fixture_with(1 << 20, vec![EngineConfig::Filetype]).await;
+    let acq = f.sandbox_acquisition().await;
+    let (status, body) = f
+        .call(
+            "PUT",
+            &format!("/v1/acquisitions/{acq}/files/a.csv?format=exe"),
+            Some(&f.engineer),
+            Body::from("a,b\n"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "invalid_format");
+
+    let ok = f
+        .deliver_and_process(&acq, "a.csv?format=csv", b"a,b\n1,2\n".to_vec())
+        .await;
+    assert_eq!(ok["declared_format"], "csv");
+    assert_eq!(ok["state"], "published", "{ok}");
+
+    // Text declared as Parquet: the content contradicts the declaration.
+    let wrong = f
+        .deliver_and_process(&acq, "b.dat?format=parquet", b"a,b\n3,4\n".to_vec())
+        .await;
+    assert_eq!(wrong["reason"], "infected", "{wrong}");
+    assert_eq!(
+        wrong["verdicts"][0]["detail"],
+        "Airlock.FileType.Mismatch (declared parquet, holds text)"
+    );
+}

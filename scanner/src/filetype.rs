@@ -99,7 +99,8 @@ fn utf16_bom(head: &[u8]) -> bool {
     head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff")
 }
 
-/// The kinds an extension may hold; `None` for extensions not checked.
+/// The kinds an extension, or a declared format, may hold; `None` for
+/// extensions not checked.
 fn expected(extension: &str) -> Option<&'static [Kind]> {
     Some(match extension {
         "csv" | "tsv" | "txt" | "json" | "ndjson" | "jsonl" => &[Kind::Text, Kind::Empty],
@@ -167,6 +168,11 @@ const OLE_VBA: &[u8] = b"_\0V\0B\0A\0_\0P\0R\0O\0J\0E\0C\0T\0";
 pub struct FileType;
 
 impl FileType {
+    /// The formats a delivery may declare.
+    pub const FORMATS: [&str; 12] = [
+        "csv", "tsv", "txt", "json", "ndjson", "parquet", "avro", "xlsx", "zip", "gz", "tar", "pdf",
+    ];
+
     pub fn new() -> Self {
         Self
     }
@@ -197,6 +203,17 @@ impl FileType {
             && let Some(member) = &zip.encrypted_member
         {
             return refuse(&format!("Encrypted ({member})"));
+        }
+        if let Some(format) = &ctx.declared_format {
+            match expected(format) {
+                Some(kinds) if kinds.contains(&kind) => {}
+                _ => {
+                    return refuse(&format!(
+                        "Mismatch (declared {format}, holds {})",
+                        kind.describe()
+                    ));
+                }
+            }
         }
         let extension = ctx
             .filename
@@ -256,5 +273,43 @@ impl Engine for FileType {
             engine_version: concat!("airlock-filetype ", env!("CARGO_PKG_VERSION")).into(),
             db_version: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declarable_format_is_checked() {
+        for format in FileType::FORMATS {
+            assert!(expected(format).is_some(), "{format}");
+        }
+    }
+
+    #[test]
+    fn content_is_held_to_its_declared_format() {
+        let ctx = |declared: &str| ScanContext {
+            filename: "data.bin".into(),
+            declared_format: Some(declared.into()),
+            allow: Default::default(),
+        };
+        let none = ZipFindings::default();
+        assert_eq!(
+            FileType::judge(&ctx("csv"), Kind::Text, &none, false),
+            Verdict::Clean
+        );
+        assert_eq!(
+            FileType::judge(&ctx("parquet"), Kind::Text, &none, false),
+            Verdict::Infected {
+                signature: "Airlock.FileType.Mismatch (declared parquet, holds text)".into()
+            }
+        );
+        assert_eq!(
+            FileType::judge(&ctx("csv"), Kind::Zip, &none, false),
+            Verdict::Infected {
+                signature: "Airlock.FileType.Mismatch (declared csv, holds a zip archive)".into()
+            }
+        );
     }
 }

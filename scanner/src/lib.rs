@@ -124,6 +124,9 @@ pub type Chunks = mpsc::Receiver<Bytes>;
 pub struct ScanContext {
     /// The delivered file's name: metadata, never a path.
     pub filename: String,
+    /// The format the supplier declared for the delivered file (see
+    /// [`FileType::FORMATS`]); archive members have none.
+    pub declared_format: Option<String>,
     /// What the acquisition explicitly allows that is otherwise refused.
     pub allow: Allowances,
 }
@@ -536,6 +539,7 @@ impl Scanner {
         )));
         let ctx = Arc::new(ScanContext {
             filename: path.to_string(),
+            declared_format: None,
             allow: parent.allow,
         });
         let task = handle.spawn(self.scan_boxed(ctx, input, depth + 1, exp.clone()));

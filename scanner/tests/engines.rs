@@ -33,6 +33,7 @@ async fn scan_named(engine: Arc<dyn Engine>, filename: &str, data: Vec<u8>) -> E
     let scanner = Scanner::new(vec![engine], Duration::from_secs(60));
     let ctx = ScanContext {
         filename: filename.into(),
+        declared_format: None,
         allow: Allowances::default(),
     };
     let report = scanner.scan(&ctx, std::io::Cursor::new(data)).await;
@@ -214,6 +215,7 @@ pub async fn finds_eicar_near_the_end_of_a_stream_over_2_gib(make: Make) {
     let scanner = Scanner::new(vec![make(&[digest])], Duration::from_secs(600));
     let ctx = ScanContext {
         filename: "huge.csv".into(),
+        declared_format: None,
         allow: Allowances::default(),
     };
     let report = scanner.scan(&ctx, huge()).await;
@@ -499,6 +501,7 @@ async fn filetype_accepts_matching_content_and_explicit_allowances() {
     let scanner = Scanner::new(vec![filetype(&[])], Duration::from_secs(60));
     let ctx = ScanContext {
         filename: "tool.exe".into(),
+        declared_format: None,
         allow: Allowances {
             executables: true,
             ..Allowances::default()

@@ -238,6 +238,7 @@ pub async fn scan_with(
     let scanner = Scanner::new(engines, Duration::from_secs(60)).with_archive(budgets);
     let ctx = ScanContext {
         filename: filename.into(),
+        declared_format: None,
         allow: Allowances::default(),
     };
     scanner.scan(&ctx, std::io::Cursor::new(data)).await
@@ -582,6 +583,7 @@ async fn encrypted_members_are_refused_unless_allowed() {
         Scanner::new(built_in(), Duration::from_secs(60)).with_archive(Budgets::default());
     let ctx = ScanContext {
         filename: "secret.zip".into(),
+        declared_format: None,
         allow: Allowances {
             encrypted: true,
             ..Allowances::default()
