@@ -418,7 +418,7 @@ async fn a_42_zip_style_bomb_is_stopped_by_its_ratio_in_bounded_work() {
 }
 
 #[tokio::test]
-async fn expansion_stops_at_the_byte_and_member_budgets() {
+async fn expansion_stops_at_the_byte_time_and_member_budgets() {
     let zipped = zip(&[
         ("a.csv", &vec![b'x'; 3 << 20]),
         ("b.csv", b"1\n"),
@@ -431,6 +431,14 @@ async fn expansion_stops_at_the_byte_and_member_budgets() {
     assert_over_limit(
         &scan_with(built_in(), bytes, "a.zip", zipped.clone()).await,
         "max_expanded_bytes",
+    );
+    let no_time = Budgets {
+        max_expand_secs: 0,
+        ..Budgets::default()
+    };
+    assert_over_limit(
+        &scan_with(built_in(), no_time, "a.zip", zipped.clone()).await,
+        "max_expand_secs",
     );
     let members = Budgets {
         max_members: 2,
