@@ -1,7 +1,8 @@
 //! Conversion to Parquet. The lake never holds the uploaded bytes: every
 //! value is parsed and re-encoded, which is itself a security control.
 //!
-//! CSV is read twice, both times streaming: a first pass infers the schema
+//! CSV and TSV, plain or gzip-compressed, are read twice, both times
+//! streaming (a gzip stream is inflated on the way): a first pass infers the schema
 //! from every row (so no late value can break the types chosen) and finds
 //! ragged rows and bad encodings with their line numbers; the second pass
 //! parses record batches on a blocking thread and hands them, through a
@@ -142,15 +143,70 @@ impl<R: std::io::Read> std::io::Read for RecordGuard<R> {
     }
 }
 
-/// The quarantined file, buffered and guarded.
+/// How a delimited text delivery is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tabular {
+    pub delimiter: u8,
+    pub gzip: bool,
+}
+
+impl Tabular {
+    /// From the file name (`x.csv`, `x.tsv`, `x.csv.gz`, `x.tsv.gz`) and
+    /// the format its supplier declared, if any; `None` for what this
+    /// converter does not read.
+    pub fn of(filename: &str, declared: Option<&str>) -> Option<Self> {
+        let lower = filename.to_ascii_lowercase();
+        let (inner, gzip) = match lower.strip_suffix(".gz") {
+            Some(inner) => (inner, true),
+            None => (lower.as_str(), declared == Some("gz")),
+        };
+        let kind = match declared {
+            Some(d @ ("csv" | "tsv")) => d,
+            _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
+        };
+        let delimiter = match kind {
+            "csv" => b',',
+            "tsv" => b'\t',
+            _ => return None,
+        };
+        Some(Self { delimiter, gzip })
+    }
+}
+
+/// Errors of the gzip layer are about the input (corrupt or cut short),
+/// not about reading the quarantined file.
+struct GzipInput<R>(R);
+
+impl<R: std::io::Read> std::io::Read for GzipInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::ErrorKind::*;
+        self.0.read(buf).map_err(|e| match e.kind() {
+            InvalidInput | InvalidData | UnexpectedEof => {
+                std::io::Error::new(InvalidData, format!("gzip: {e}"))
+            }
+            _ => e,
+        })
+    }
+}
+
+/// The quarantined file, inflated if need be, buffered and guarded.
 fn open_guarded(
     path: &std::path::Path,
+    source: Tabular,
     opts: &ConvertOptions,
 ) -> std::io::Result<impl std::io::Read + use<>> {
     let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let raw: Box<dyn std::io::Read + Send> = if source.gzip {
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
+            GzipInput(flate2::read::MultiGzDecoder::new(file)),
+        ))
+    } else {
+        Box::new(file)
+    };
     Ok(std::io::BufReader::new(RecordGuard::new(
-        file,
-        b',',
+        raw,
+        source.delimiter,
         opts.max_record_bytes,
     )))
 }
@@ -170,25 +226,29 @@ fn type_name(t: &DataType) -> String {
     }
 }
 
-/// Converts the CSV at `src` (header row, comma-separated, UTF-8) to one
-/// zstd Parquet object at `dest`.
+/// Converts the delimited text at `src` (a header row, UTF-8) to one zstd
+/// Parquet object at `dest`.
 pub async fn csv_to_parquet(
     src: PathBuf,
+    source: Tabular,
     store: Arc<dyn ObjectStore>,
     dest: Path,
     opts: &ConvertOptions,
 ) -> Result<Converted, IngestError> {
-    let format = Format::default().with_header(true).with_delimiter(b',');
+    let format = Format::default()
+        .with_header(true)
+        .with_delimiter(source.delimiter);
     let infer_src = src.clone();
     let infer_format = format.clone();
     let infer_opts = opts.clone();
     let schema: SchemaRef = tokio::task::spawn_blocking(move || {
-        if std::fs::metadata(&infer_src)?.len() == 0 {
+        let mut input = open_guarded(&infer_src, source, &infer_opts)?;
+        let mut first = [0u8; 1];
+        if std::io::Read::read(&mut input, &mut first).map_err(|e| invalid(e.into()))? == 0 {
             return Err(IngestError::InvalidInput("the file is empty".into()));
         }
-        let (schema, _) = infer_format
-            .infer_schema(open_guarded(&infer_src, &infer_opts)?, None)
-            .map_err(invalid)?;
+        let input = std::io::Read::chain(&first[..], input);
+        let (schema, _) = infer_format.infer_schema(input, None).map_err(invalid)?;
         let columns = schema.fields().len();
         if columns == 0 {
             return Err(IngestError::InvalidInput(
@@ -213,7 +273,7 @@ pub async fn csv_to_parquet(
         let batches = ReaderBuilder::new(read_schema)
             .with_format(format)
             .with_batch_size(read_opts.batch_rows)
-            .build(open_guarded(&src, &read_opts)?)
+            .build(open_guarded(&src, source, &read_opts)?)
             .map_err(invalid)?;
         for batch in batches {
             if tx.blocking_send(batch).is_err() {
@@ -280,8 +340,76 @@ mod tests {
         let src = dir.path().join("in.csv");
         std::fs::write(&src, csv).unwrap();
         let store = Arc::new(InMemory::new());
-        let r = csv_to_parquet(src, store.clone(), Path::from("out.parquet"), &OPTS).await;
+        let csv_source = Tabular {
+            delimiter: b',',
+            gzip: false,
+        };
+        let r = csv_to_parquet(
+            src,
+            csv_source,
+            store.clone(),
+            Path::from("out.parquet"),
+            &OPTS,
+        )
+        .await;
         (r, store)
+    }
+
+    async fn convert_as(data: &[u8], name: &str) -> Result<Converted, IngestError> {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in");
+        std::fs::write(&src, data).unwrap();
+        let source = Tabular::of(name, None).expect("a tabular name");
+        let store = Arc::new(InMemory::new());
+        csv_to_parquet(src, source, store, Path::from("out.parquet"), &OPTS).await
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn names_and_declared_formats_pick_the_layout() {
+        let t = |name, declared| Tabular::of(name, declared).map(|t| (t.delimiter, t.gzip));
+        assert_eq!(t("a.csv", None), Some((b',', false)));
+        assert_eq!(t("a.TSV", None), Some((b'\t', false)));
+        assert_eq!(t("a.csv.gz", None), Some((b',', true)));
+        assert_eq!(t("a.tsv.gz", None), Some((b'\t', true)));
+        assert_eq!(t("a.txt", Some("tsv")), Some((b'\t', false)));
+        assert_eq!(t("a.json", None), None);
+        assert_eq!(t("a.gz", None), None);
+    }
+
+    #[tokio::test]
+    async fn tsv_and_gzip_forms_convert_alike() {
+        let tsv = b"id\tname\n1\ta, b\n2\tc\n";
+        let plain = convert_as(tsv, "x.tsv").await.unwrap();
+        assert_eq!(plain.rows, 2);
+        assert_eq!(plain.columns[1].name, "name");
+        let zipped = convert_as(&gzip(tsv), "x.tsv.gz").await.unwrap();
+        assert_eq!((zipped.rows, zipped.columns), (plain.rows, plain.columns));
+        let csv = b"a,b\n1,2\n";
+        assert_eq!(convert_as(&gzip(csv), "y.csv.gz").await.unwrap().rows, 1);
+    }
+
+    #[tokio::test]
+    async fn bad_gzip_is_invalid_input_not_a_retry() {
+        let gz = gzip(b"a,b\n1,2\n3,4\n");
+        let err = convert_as(&gz[..gz.len() - 6], "t.csv.gz")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, IngestError::InvalidInput(m) if m.contains("gzip")),
+            "{err}"
+        );
+        let err = convert_as(&gzip(b""), "e.csv.gz").await.unwrap_err();
+        assert!(
+            matches!(&err, IngestError::InvalidInput(m) if m.contains("empty")),
+            "{err}"
+        );
     }
 
     #[tokio::test]

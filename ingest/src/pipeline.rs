@@ -25,7 +25,7 @@ use airlock_catalog::{
 use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
 use airlock_zones::Classification;
 
-use crate::convert::{ConvertOptions, csv_to_parquet};
+use crate::convert::{ConvertOptions, Tabular, csv_to_parquet};
 use crate::lake::Lake;
 use crate::names::{FileName, slug};
 use crate::{App, IngestError, now_ms};
@@ -297,16 +297,22 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     }
     let name =
         FileName::parse(&file.filename).map_err(|e| IngestError::InvalidInput(e.to_string()))?;
-    if name.extension().as_deref() != Some("csv") {
+    let Some(source) = Tabular::of(name.as_str(), file.declared_format.as_deref()) else {
         return Err(IngestError::InvalidInput(format!(
-            "unsupported format {:?}: this version converts CSV (.csv) only",
+            "unsupported format {:?}: this version converts CSV and TSV (.csv, .tsv, and \
+             their .gz forms) only",
             name.extension().unwrap_or_default()
         )));
-    }
+    };
+    // `survey.csv.gz` is the dataset `survey`, as `survey.csv` is.
+    let stem = match (source.gzip, name.stem().rsplit_once('.')) {
+        (true, Some((inner, _))) => inner,
+        _ => name.stem(),
+    };
     let lake = app.lakes.get(&acq.target_zone)?;
     let dataset = Dataset {
         id: uuid::Uuid::now_v7().to_string(),
-        name: format!("{}.{}", acq.slug, slug(name.stem(), "data")),
+        name: format!("{}.{}", acq.slug, slug(stem, "data")),
         zone: acq.target_zone.clone(),
         classification: acq.classification.clone(),
         description: acq.description.clone(),
@@ -324,6 +330,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     };
     let converted = csv_to_parquet(
         app.quarantine.path(&file.id),
+        source,
         lake.store.clone(),
         Lake::staging_part(&file.id),
         &opts,

@@ -590,3 +590,36 @@ async fn content_is_held_to_the_format_its_supplier_declared() {
         "Airlock.FileType.Mismatch (declared parquet, holds text)"
     );
 }
+
+#[tokio::test]
+async fn gzip_compressed_tsv_is_scanned_inside_and_published() {
+    use std::io::Write;
+    let f = fixture_with(
+        1 << 20,
+        vec![EngineConfig::Filetype, EngineConfig::archive()],
+    )
+    .await;
+    let acq = f.sandbox_acquisition().await;
+    let tsv = b"id\tregion\tscore\n1\tnorth, east\t3.5\n2\tsouth\t4.0\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(tsv).unwrap();
+    let file = f
+        .deliver_and_process(&acq, "scores.tsv.gz", gz.finish().unwrap())
+        .await;
+    assert_eq!(file["state"], "published", "{file}");
+    assert_eq!(file["members"][0]["path"], "scores.tsv");
+    let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+    let (_, dataset) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+    assert_eq!(dataset["name"], "survey.scores", "{dataset}");
+    assert_eq!(dataset["versions"][0]["rows"], 2);
+    let columns: Vec<(&str, &str)> = dataset["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        columns,
+        [("id", "int64"), ("region", "string"), ("score", "float64")]
+    );
+}
