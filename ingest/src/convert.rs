@@ -1,13 +1,15 @@
 //! Conversion to Parquet. The lake never holds the uploaded bytes: every
 //! value is parsed and re-encoded, which is itself a security control.
 //!
-//! CSV and TSV, plain or gzip-compressed, are read twice, both times
-//! streaming (a gzip stream is inflated on the way): a first pass infers the schema
-//! from every row (so no late value can break the types chosen) and finds
-//! ragged rows and bad encodings with their line numbers; the second pass
-//! parses record batches on a blocking thread and hands them, through a
-//! channel of two, to the async Parquet writer, which streams them to the
-//! lake. Memory is bounded by the batch size, not the file size.
+//! CSV, TSV, NDJSON and JSON arrays, plain or gzip-compressed, are read
+//! twice, both times streaming (a gzip stream is inflated on the way): a
+//! first pass infers the schema from every record (so no late value can
+//! break the types chosen) and finds ragged rows, bad encodings and bad JSON
+//! with their line numbers; the second pass parses record batches on a
+//! blocking thread and hands them, through a channel of two, to the async
+//! Parquet writer, which streams them to the lake. Memory is bounded by the
+//! batch size and the longest record, not the file size. Nested JSON
+//! objects become Arrow structs and arrays become lists.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +56,7 @@ fn invalid(e: ArrowError) -> IngestError {
             return IngestError::Io(io);
         }
         ArrowError::IoError(_, io) => io.to_string(),
-        ArrowError::CsvError(m) | ArrowError::ParseError(m) => m,
+        ArrowError::CsvError(m) | ArrowError::ParseError(m) | ArrowError::JsonError(m) => m,
         other => other.to_string(),
     };
     IngestError::InvalidInput(msg)
@@ -143,17 +145,26 @@ impl<R: std::io::Read> std::io::Read for RecordGuard<R> {
     }
 }
 
-/// How a delimited text delivery is laid out.
+/// How a delivery is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tabular {
-    pub delimiter: u8,
+pub enum Layout {
+    /// Delimited text with a header row: CSV, TSV.
+    Delimited { delimiter: u8 },
+    /// JSON objects, one per line (NDJSON), or a JSON array of them.
+    Json,
+}
+
+/// What the converter reads: a layout, maybe inside gzip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub layout: Layout,
     pub gzip: bool,
 }
 
-impl Tabular {
-    /// From the file name (`x.csv`, `x.tsv`, `x.csv.gz`, `x.tsv.gz`) and
-    /// the format its supplier declared, if any; `None` for what this
-    /// converter does not read.
+impl Source {
+    /// From the file name (`x.csv`, `x.tsv`, `x.ndjson`, `x.jsonl`,
+    /// `x.json`, each maybe `.gz`) and the format its supplier declared, if
+    /// any; `None` for what this converter does not read.
     pub fn of(filename: &str, declared: Option<&str>) -> Option<Self> {
         let lower = filename.to_ascii_lowercase();
         let (inner, gzip) = match lower.strip_suffix(".gz") {
@@ -161,15 +172,16 @@ impl Tabular {
             None => (lower.as_str(), declared == Some("gz")),
         };
         let kind = match declared {
-            Some(d @ ("csv" | "tsv")) => d,
+            Some(d @ ("csv" | "tsv" | "json" | "ndjson")) => d,
             _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
         };
-        let delimiter = match kind {
-            "csv" => b',',
-            "tsv" => b'\t',
+        let layout = match kind {
+            "csv" => Layout::Delimited { delimiter: b',' },
+            "tsv" => Layout::Delimited { delimiter: b'\t' },
+            "json" | "ndjson" | "jsonl" => Layout::Json,
             _ => return None,
         };
-        Some(Self { delimiter, gzip })
+        Some(Self { layout, gzip })
     }
 }
 
@@ -189,26 +201,276 @@ impl<R: std::io::Read> std::io::Read for GzipInput<R> {
     }
 }
 
-/// The quarantined file, inflated if need be, buffered and guarded.
-fn open_guarded(
-    path: &std::path::Path,
-    source: Tabular,
-    opts: &ConvertOptions,
-) -> std::io::Result<impl std::io::Read + use<>> {
+/// The quarantined file, inflated if need be, buffered.
+fn open(path: &std::path::Path, gzip: bool) -> std::io::Result<Box<dyn std::io::Read + Send>> {
     let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-    let raw: Box<dyn std::io::Read + Send> = if source.gzip {
+    Ok(if gzip {
         Box::new(std::io::BufReader::with_capacity(
             1 << 16,
             GzipInput(flate2::read::MultiGzDecoder::new(file)),
         ))
     } else {
         Box::new(file)
-    };
+    })
+}
+
+/// Delimited text, guarded.
+fn open_guarded(
+    path: &std::path::Path,
+    source: Source,
+    delimiter: u8,
+    opts: &ConvertOptions,
+) -> std::io::Result<impl std::io::Read + use<>> {
     Ok(std::io::BufReader::new(RecordGuard::new(
-        raw,
-        source.delimiter,
+        open(path, source.gzip)?,
+        delimiter,
         opts.max_record_bytes,
     )))
+}
+
+/// Reads JSON as one record per line, whatever its layout: a top-level
+/// array's brackets and separating commas become line breaks, and line
+/// breaks inside a record become spaces (outside strings they are only
+/// whitespace). It bounds each record's length like [`RecordGuard`], and
+/// notes the input line each record starts on, for error messages.
+struct JsonFramer<R> {
+    inner: R,
+    limit: usize,
+    line: u64,
+    /// Bytes of the current record so far; 0 between records.
+    record_bytes: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// `None` until the first value: then whether it is an array.
+    array: Option<bool>,
+    /// The top-level array has closed: only whitespace may follow.
+    closed: bool,
+    /// Input lines on which the records framed so far start.
+    starts: std::collections::VecDeque<u64>,
+}
+
+impl<R> JsonFramer<R> {
+    fn new(inner: R, limit: usize) -> Self {
+        Self {
+            inner,
+            limit,
+            line: 1,
+            record_bytes: 0,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            array: None,
+            closed: false,
+            starts: Default::default(),
+        }
+    }
+
+    fn frame(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+        for b in buf.iter_mut() {
+            let byte = *b;
+            if byte == b'\n' {
+                self.line += 1;
+            }
+            if self.in_string {
+                self.record_bytes += 1;
+                match (self.escaped, byte) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+            } else if byte.is_ascii_whitespace() {
+                if self.record_bytes > 0 {
+                    self.record_bytes += 1;
+                    *b = b' ';
+                } else if byte == b'\r' {
+                    *b = b' ';
+                }
+            } else if self.closed {
+                return Err(bad(format!(
+                    "line {}: text after the top-level JSON array",
+                    self.line
+                )));
+            } else if self.array.is_none() && byte == b'[' {
+                self.array = Some(true);
+                *b = b' ';
+            } else if self.array == Some(true)
+                && self.depth == 0
+                && self.record_bytes == 0
+                && byte == b']'
+            {
+                self.closed = true;
+                *b = b'\n';
+            } else if self.array == Some(true)
+                && self.depth == 0
+                && self.record_bytes > 0
+                && matches!(byte, b',' | b']')
+            {
+                self.record_bytes = 0;
+                self.closed = byte == b']';
+                *b = b'\n';
+            } else if self.array == Some(true)
+                && self.depth == 0
+                && self.record_bytes == 0
+                && byte == b','
+            {
+                return Err(bad(format!(
+                    "line {}: an empty element in the JSON array",
+                    self.line
+                )));
+            } else {
+                self.array.get_or_insert(false);
+                if self.record_bytes == 0 {
+                    self.starts.push_back(self.line);
+                }
+                self.record_bytes += 1;
+                match byte {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            // In NDJSON a record ends with its line.
+            if self.array == Some(false) && self.depth == 0 && !self.in_string && byte == b'\n' {
+                self.record_bytes = 0;
+                *b = b'\n';
+            }
+            if self.record_bytes > self.limit {
+                return Err(bad(format!(
+                    "the JSON record starting at line {} is longer than {} bytes",
+                    self.starts.back().copied().unwrap_or(self.line),
+                    self.limit
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for JsonFramer<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.array == Some(true) && !self.closed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the JSON array is not closed: is the file cut short?",
+            ));
+        }
+        self.frame(&mut buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// Infers a JSON delivery's schema from every record, parsed one at a time,
+/// naming the line of the first that does not parse.
+fn infer_json(
+    src: &std::path::Path,
+    source: Source,
+    opts: &ConvertOptions,
+) -> Result<arrow::datatypes::Schema, IngestError> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(JsonFramer::new(
+        open(src, source.gzip)?,
+        opts.max_record_bytes,
+    ));
+    let mut line = String::new();
+    let records = std::iter::from_fn(|| {
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) if line.trim().is_empty() => continue,
+                Ok(_) => {}
+                Err(e) => return Some(Err(ArrowError::from(e))),
+            }
+            let at = reader.get_mut().starts.pop_front().unwrap_or_default();
+            // Errors name the line, never the value: it may be personal data.
+            return Some(
+                match serde_json::from_str::<serde_json::Value>(line.trim()) {
+                    Ok(v) if v.is_object() => Ok(v),
+                    Ok(_) => Err(ArrowError::JsonError(format!(
+                        "the JSON value starting at line {at} is not an object; each record must be one"
+                    ))),
+                    Err(e) => Err(ArrowError::JsonError(format!(
+                        "the JSON record starting at line {at} does not parse: {e}"
+                    ))),
+                },
+            );
+        }
+    });
+    arrow::json::reader::infer_json_schema_from_iterator(records).map_err(invalid)
+}
+
+/// The source's schema, from every record; checks it is usable.
+fn infer(
+    src: &std::path::Path,
+    source: Source,
+    opts: &ConvertOptions,
+) -> Result<SchemaRef, IngestError> {
+    let mut first = [0u8; 1];
+    let mut probe = open(src, source.gzip)?;
+    if std::io::Read::read(&mut probe, &mut first).map_err(|e| invalid(e.into()))? == 0 {
+        return Err(IngestError::InvalidInput("the file is empty".into()));
+    }
+    let schema = match source.layout {
+        Layout::Delimited { delimiter } => {
+            let format = Format::default()
+                .with_header(true)
+                .with_delimiter(delimiter);
+            format
+                .infer_schema(open_guarded(src, source, delimiter, opts)?, None)
+                .map_err(invalid)?
+                .0
+        }
+        Layout::Json => infer_json(src, source, opts)?,
+    };
+    let columns = schema.fields().len();
+    if columns == 0 {
+        return Err(IngestError::InvalidInput("the data has no columns".into()));
+    }
+    if columns > opts.max_columns {
+        return Err(IngestError::InvalidInput(format!(
+            "the data has {columns} columns; at most {} are accepted",
+            opts.max_columns
+        )));
+    }
+    Ok(Arc::new(schema))
+}
+
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+
+/// The source's record batches under `schema`.
+fn batches(
+    src: &std::path::Path,
+    source: Source,
+    schema: SchemaRef,
+    opts: &ConvertOptions,
+) -> Result<Batches, IngestError> {
+    Ok(match source.layout {
+        Layout::Delimited { delimiter } => Box::new(
+            ReaderBuilder::new(schema)
+                .with_format(
+                    Format::default()
+                        .with_header(true)
+                        .with_delimiter(delimiter),
+                )
+                .with_batch_size(opts.batch_rows)
+                .build(open_guarded(src, source, delimiter, opts)?)
+                .map_err(invalid)?,
+        ),
+        Layout::Json => Box::new(
+            arrow::json::ReaderBuilder::new(schema)
+                .with_batch_size(opts.batch_rows)
+                .build(std::io::BufReader::new(JsonFramer::new(
+                    open(src, source.gzip)?,
+                    opts.max_record_bytes,
+                )))
+                .map_err(invalid)?,
+        ),
+    })
 }
 
 /// The name analysts see for an Arrow type.
@@ -226,56 +488,25 @@ fn type_name(t: &DataType) -> String {
     }
 }
 
-/// Converts the delimited text at `src` (a header row, UTF-8) to one zstd
-/// Parquet object at `dest`.
-pub async fn csv_to_parquet(
+/// Converts the delivery at `src` to one zstd Parquet object at `dest`.
+pub async fn to_parquet(
     src: PathBuf,
-    source: Tabular,
+    source: Source,
     store: Arc<dyn ObjectStore>,
     dest: Path,
     opts: &ConvertOptions,
 ) -> Result<Converted, IngestError> {
-    let format = Format::default()
-        .with_header(true)
-        .with_delimiter(source.delimiter);
-    let infer_src = src.clone();
-    let infer_format = format.clone();
-    let infer_opts = opts.clone();
-    let schema: SchemaRef = tokio::task::spawn_blocking(move || {
-        let mut input = open_guarded(&infer_src, source, &infer_opts)?;
-        let mut first = [0u8; 1];
-        if std::io::Read::read(&mut input, &mut first).map_err(|e| invalid(e.into()))? == 0 {
-            return Err(IngestError::InvalidInput("the file is empty".into()));
-        }
-        let input = std::io::Read::chain(&first[..], input);
-        let (schema, _) = infer_format.infer_schema(input, None).map_err(invalid)?;
-        let columns = schema.fields().len();
-        if columns == 0 {
-            return Err(IngestError::InvalidInput(
-                "the header row has no columns".into(),
-            ));
-        }
-        if columns > infer_opts.max_columns {
-            return Err(IngestError::InvalidInput(format!(
-                "the header row has {columns} columns; at most {} are accepted",
-                infer_opts.max_columns
-            )));
-        }
-        Ok(Arc::new(schema))
-    })
-    .await
-    .map_err(std::io::Error::other)??;
+    let (infer_src, infer_opts) = (src.clone(), opts.clone());
+    let schema: SchemaRef =
+        tokio::task::spawn_blocking(move || infer(&infer_src, source, &infer_opts))
+            .await
+            .map_err(std::io::Error::other)??;
 
     let (tx, mut rx) = mpsc::channel::<Result<RecordBatch, ArrowError>>(2);
     let read_schema = schema.clone();
     let read_opts = opts.clone();
     let reader = tokio::task::spawn_blocking(move || -> Result<(), IngestError> {
-        let batches = ReaderBuilder::new(read_schema)
-            .with_format(format)
-            .with_batch_size(read_opts.batch_rows)
-            .build(open_guarded(&src, source, &read_opts)?)
-            .map_err(invalid)?;
-        for batch in batches {
+        for batch in batches(&src, source, read_schema, &read_opts)? {
             if tx.blocking_send(batch).is_err() {
                 break; // the writer gave up; its error is reported
             }
@@ -340,11 +571,11 @@ mod tests {
         let src = dir.path().join("in.csv");
         std::fs::write(&src, csv).unwrap();
         let store = Arc::new(InMemory::new());
-        let csv_source = Tabular {
-            delimiter: b',',
+        let csv_source = Source {
+            layout: Layout::Delimited { delimiter: b',' },
             gzip: false,
         };
-        let r = csv_to_parquet(
+        let r = to_parquet(
             src,
             csv_source,
             store.clone(),
@@ -359,9 +590,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in");
         std::fs::write(&src, data).unwrap();
-        let source = Tabular::of(name, None).expect("a tabular name");
+        let source = Source::of(name, None).expect("a convertible name");
         let store = Arc::new(InMemory::new());
-        csv_to_parquet(src, source, store, Path::from("out.parquet"), &OPTS).await
+        to_parquet(src, source, store, Path::from("out.parquet"), &OPTS).await
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -373,13 +604,17 @@ mod tests {
 
     #[test]
     fn names_and_declared_formats_pick_the_layout() {
-        let t = |name, declared| Tabular::of(name, declared).map(|t| (t.delimiter, t.gzip));
-        assert_eq!(t("a.csv", None), Some((b',', false)));
-        assert_eq!(t("a.TSV", None), Some((b'\t', false)));
-        assert_eq!(t("a.csv.gz", None), Some((b',', true)));
-        assert_eq!(t("a.tsv.gz", None), Some((b'\t', true)));
-        assert_eq!(t("a.txt", Some("tsv")), Some((b'\t', false)));
-        assert_eq!(t("a.json", None), None);
+        let t = |name, declared| Source::of(name, declared).map(|t| (t.layout, t.gzip));
+        let csv = Layout::Delimited { delimiter: b',' };
+        let tsv = Layout::Delimited { delimiter: b'\t' };
+        assert_eq!(t("a.csv", None), Some((csv, false)));
+        assert_eq!(t("a.TSV", None), Some((tsv, false)));
+        assert_eq!(t("a.csv.gz", None), Some((csv, true)));
+        assert_eq!(t("a.tsv.gz", None), Some((tsv, true)));
+        assert_eq!(t("a.txt", Some("tsv")), Some((tsv, false)));
+        assert_eq!(t("a.jsonl.gz", None), Some((Layout::Json, true)));
+        assert_eq!(t("a.json", None), Some((Layout::Json, false)));
+        assert_eq!(t("a.xml", None), None);
         assert_eq!(t("a.gz", None), None);
     }
 
@@ -393,6 +628,106 @@ mod tests {
         assert_eq!((zipped.rows, zipped.columns), (plain.rows, plain.columns));
         let csv = b"a,b\n1,2\n";
         assert_eq!(convert_as(&gzip(csv), "y.csv.gz").await.unwrap().rows, 1);
+    }
+
+    /// Every row of the single Parquet object `convert_as` wrote, as JSON.
+    async fn rows_of(data: &[u8], name: &str) -> (Converted, Vec<serde_json::Value>) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in");
+        std::fs::write(&src, data).unwrap();
+        let store = Arc::new(InMemory::new());
+        let source = Source::of(name, None).unwrap();
+        let opts = ConvertOptions {
+            max_record_bytes: 1 << 10,
+            ..OPTS
+        };
+        let out = to_parquet(src, source, store.clone(), Path::from("o.parquet"), &opts)
+            .await
+            .unwrap();
+        let bytes = store
+            .get(&Path::from("o.parquet"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut w = arrow::json::ArrayWriter::new(Vec::new());
+        w.write_batches(&batches.iter().collect::<Vec<_>>())
+            .unwrap();
+        w.finish().unwrap();
+        (out, serde_json::from_slice(&w.into_inner()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn ndjson_and_json_arrays_keep_nesting_and_values() {
+        let ndjson = b"{\"id\": 1, \"who\": {\"name\": \"Ada\", \"tags\": [\"x\", \"y\"]}, \"score\": 3}\n\n{\"id\": 2, \"who\": {\"name\": \"Grace\\n\\\"G\\\"\", \"tags\": []}, \"score\": 4.5}\n";
+        let (out, rows) = rows_of(ndjson, "people.ndjson").await;
+        assert_eq!(out.rows, 2);
+        let types: Vec<_> = out.columns.iter().map(|c| c.data_type.as_str()).collect();
+        assert_eq!(types[0], "int64");
+        assert!(types[1].starts_with("struct"), "{types:?}");
+        assert_eq!(
+            types[2], "float64",
+            "ints and floats in one column are floats"
+        );
+        assert_eq!(rows[0]["who"]["tags"], serde_json::json!(["x", "y"]));
+        assert_eq!(rows[1]["who"]["name"], "Grace\n\"G\"");
+        assert_eq!(rows[1]["score"], 4.5);
+
+        // The same records as a pretty-printed array, brackets and commas in
+        // strings included.
+        let array =
+            b"[\n  {\"id\": 1, \"note\": \"a, [b]\"},\n  {\"id\": 2,\n   \"note\": \"}{\"}\n]\n";
+        let (out, rows) = rows_of(array, "notes.json").await;
+        assert_eq!(out.rows, 2);
+        assert_eq!(rows[0]["note"], "a, [b]");
+        assert_eq!(rows[1]["note"], "}{");
+        let (gz, _) = rows_of(&gzip(array), "notes.json.gz").await;
+        assert_eq!(gz.rows, 2);
+    }
+
+    #[tokio::test]
+    async fn bad_json_names_its_line_never_its_value() {
+        let cases: [(&[u8], &str, &str); 5] = [
+            (
+                b"{\"a\": 1}\n{\"a\": 2,}\n",
+                "x.ndjson",
+                "record starting at line 2 does not parse",
+            ),
+            (
+                b"{\"a\": 1}\n\"secret-value\"\n",
+                "x.ndjson",
+                "value starting at line 2 is not an object",
+            ),
+            (b"[{\"a\": 1},\n{\"a\": 2}\n", "x.json", "not closed"),
+            (
+                b"[{\"a\": 1}] {\"b\": 2}\n",
+                "x.json",
+                "text after the top-level JSON array",
+            ),
+            (b"[{\"a\": 1},,{\"a\": 2}]", "x.json", "an empty element"),
+        ];
+        for (data, name, want) in cases {
+            let err = convert_as(data, name).await.unwrap_err();
+            assert!(matches!(err, IngestError::InvalidInput(_)), "{name}: {err}");
+            let msg = err.to_string();
+            assert!(msg.contains(want), "{name}: {msg}");
+            assert!(!msg.contains("secret-value"), "{msg}");
+        }
+        let mut long = b"{\"a\": 1}\n{\"a\": \"".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 100));
+        long.extend_from_slice(b"\"}\n");
+        let err = convert_as(&long, "x.ndjson").await.unwrap_err().to_string();
+        assert!(
+            err.contains("record starting at line 2 is longer than 64 bytes"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

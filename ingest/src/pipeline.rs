@@ -25,7 +25,7 @@ use airlock_catalog::{
 use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
 use airlock_zones::Classification;
 
-use crate::convert::{ConvertOptions, Tabular, csv_to_parquet};
+use crate::convert::{ConvertOptions, Source, to_parquet};
 use crate::lake::Lake;
 use crate::names::{FileName, slug};
 use crate::{App, IngestError, now_ms};
@@ -297,10 +297,10 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     }
     let name =
         FileName::parse(&file.filename).map_err(|e| IngestError::InvalidInput(e.to_string()))?;
-    let Some(source) = Tabular::of(name.as_str(), file.declared_format.as_deref()) else {
+    let Some(source) = Source::of(name.as_str(), file.declared_format.as_deref()) else {
         return Err(IngestError::InvalidInput(format!(
-            "unsupported format {:?}: this version converts CSV and TSV (.csv, .tsv, and \
-             their .gz forms) only",
+            "unsupported format {:?}: this version converts CSV, TSV, NDJSON and JSON \
+             (and their .gz forms) only",
             name.extension().unwrap_or_default()
         )));
     };
@@ -328,7 +328,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         max_record_bytes: app.config.limits.max_record_bytes,
         max_columns: app.config.limits.max_columns,
     };
-    let converted = csv_to_parquet(
+    let converted = to_parquet(
         app.quarantine.path(&file.id),
         source,
         lake.store.clone(),

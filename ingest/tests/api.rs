@@ -592,7 +592,7 @@ async fn content_is_held_to_the_format_its_supplier_declared() {
 }
 
 #[tokio::test]
-async fn gzip_compressed_tsv_is_scanned_inside_and_published() {
+async fn gzip_compressed_tsv_and_ndjson_are_published() {
     use std::io::Write;
     let f = fixture_with(
         1 << 20,
@@ -621,5 +621,23 @@ async fn gzip_compressed_tsv_is_scanned_inside_and_published() {
     assert_eq!(
         columns,
         [("id", "int64"), ("region", "string"), ("score", "float64")]
+    );
+
+    // NDJSON with a nested object: published with a struct column.
+    let ndjson =
+        b"{\"id\": 1, \"who\": {\"name\": \"Ada\"}}\n{\"id\": 2, \"who\": {\"name\": \"Grace\"}}\n";
+    let file = f
+        .deliver_and_process(&acq, "people.ndjson", ndjson.to_vec())
+        .await;
+    assert_eq!(file["state"], "published", "{file}");
+    let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+    let (_, dataset) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+    assert_eq!(dataset["versions"][0]["rows"], 2);
+    assert!(
+        dataset["columns"][1]["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("struct"),
+        "{dataset}"
     );
 }
