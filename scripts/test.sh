@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every Airlock test against real services on loopback:
-#   1. installs what is missing (clamav-daemon; PostgreSQL if none answers),
+#   1. installs what is missing (clamav-daemon; PostgreSQL if none answers;
+#      the s3s-fs S3 server, with cargo install),
 #   2. starts a private clamd with the project's own signatures,
 #   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
 #      or starts a private cluster on a free port (always, with
 #      AIRLOCK_TEST_PRIVATE_PG=1),
-#   4. runs `cargo test --workspace` (extra arguments are passed on),
-#   5. stops what it started and drops the test databases.
+#   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket,
+#   5. runs `cargo test --workspace` (extra arguments are passed on),
+#   6. stops what it started and drops the test databases.
 # Works on a fresh Debian machine as root (or with passwordless sudo).
 set -euo pipefail
 
@@ -14,6 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/airlock-test.XXXXXX)
 chmod 755 "$WORK"
 CLAMD_PID=""
+S3_PID=""
 PG_STARTED=""
 PG_URL=""
 
@@ -51,10 +54,10 @@ free_port() {
 
 cleanup() {
   local status=$?
-  if [ -n "$CLAMD_PID" ]; then
-    kill "$CLAMD_PID" 2>/dev/null || true
-    wait "$CLAMD_PID" 2>/dev/null || true
-  fi
+  for pid in $CLAMD_PID $S3_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [ -n "$PG_URL" ] && command -v psql >/dev/null; then
     for db in $(psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'airlock\_t\_%'" 2>/dev/null); do
       psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
@@ -138,6 +141,31 @@ else
   PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
   log "started a private PostgreSQL on 127.0.0.1:$PG_PORT"
 fi
+
+# --- S3 (s3s-fs) -----------------------------------------------------------------
+S3S_BIN=$(command -v s3s-fs || true)
+if [ -z "$S3S_BIN" ]; then
+  # 0.14.1: later versions need a newer Rust than this toolchain.
+  log "installing s3s-fs 0.14.1 (cargo install, about 2 minutes)"
+  cargo install s3s-fs@0.14.1 --locked --features binary --quiet
+  S3S_BIN="${CARGO_HOME:-$HOME/.cargo}/bin/s3s-fs"
+fi
+S3_PORT=$(free_port)
+S3_KEY="airlock$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+S3_SECRET="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+mkdir -p "$WORK/s3/airlock-test"
+"$S3S_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_KEY" --secret-key "$S3_SECRET" \
+  "$WORK/s3" >"$WORK/s3.out" 2>&1 &
+S3_PID=$!
+for _ in $(seq 1 300); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null; then break; fi
+  kill -0 "$S3_PID" 2>/dev/null || { cat "$WORK/s3.out" >&2; exit 1; }
+  sleep 0.1
+done
+log "s3s-fs on http://127.0.0.1:$S3_PORT, bucket airlock-test"
+export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_REGION=us-east-1
+export AWS_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ALLOW_HTTP=true
+export AIRLOCK_TEST_S3_BUCKET=airlock-test
 
 # --- the tests -------------------------------------------------------------------
 export AIRLOCK_TEST_CLAMD="tcp://127.0.0.1:$CLAMD_PORT"

@@ -1,7 +1,10 @@
-//! Zone lakes, all through `object_store`.
+//! Zone lakes, all through `object_store`: `file://` (LocalFileSystem) and
+//! `s3://bucket/prefix` (AmazonS3, configured from the `AWS_*` environment:
+//! keys, region, `AWS_ENDPOINT` for S3-compatible servers, `AWS_ALLOW_HTTP`).
 //!
 //! A version's parts are written under `_staging/<file id>/` (engines skip
-//! `_`-prefixed directories) and then renamed to `<dataset>/v<N>/`. The
+//! `_`-prefixed directories) and then renamed to `<dataset>/v<N>/` (on S3 a
+//! server-side copy and a delete; large parts go up as multipart uploads). The
 //! catalog row turning `published` is the commit point: a version is visible
 //! through Airlock only once that row commits. A crash before it leaves at
 //! most a staging object or an unreferenced final object, which the retried
@@ -11,8 +14,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use airlock_zones::ZoneSet;
@@ -33,16 +38,36 @@ pub struct Lake {
 
 impl Lake {
     pub fn open(url: &str) -> Result<Self, IngestError> {
-        let Some(dir) = url.strip_prefix("file://") else {
+        let url = url.trim_end_matches('/');
+        let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
+            std::fs::create_dir_all(dir)?;
+            Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true))
+        } else if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(IngestError::Config(format!(
+                    "lake URL {url:?}: expected s3://BUCKET[/PREFIX]"
+                )));
+            }
+            let s3 = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
+            let prefix = Path::parse(prefix)
+                .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
+            if prefix.as_ref().is_empty() {
+                Arc::new(s3)
+            } else {
+                Arc::new(PrefixStore::new(s3, prefix))
+            }
+        } else {
             return Err(IngestError::Config(format!(
-                "lake URL {url:?}: only file:// lakes are supported by this build"
+                "lake URL {url:?}: expected file:///PATH or s3://BUCKET[/PREFIX]"
             )));
         };
-        std::fs::create_dir_all(dir)?;
-        let store = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
         Ok(Self {
-            store: Arc::new(store),
-            url: url.trim_end_matches('/').to_owned(),
+            store,
+            url: url.to_owned(),
         })
     }
 

@@ -29,10 +29,15 @@ async fn fixture(max_file_bytes: u64) -> Fixture {
 }
 
 async fn fixture_with(max_file_bytes: u64, engines: Vec<EngineConfig>) -> Fixture {
+    fixture_in(max_file_bytes, engines, Config::default()).await
+}
+
+/// A fixture on `base`'s zones and lakes.
+async fn fixture_in(max_file_bytes: u64, engines: Vec<EngineConfig>, base: Config) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
-        ..Config::default()
+        ..base
     };
     config.scanner.engines = engines;
     config.limits.max_file_bytes = max_file_bytes;
@@ -640,4 +645,60 @@ async fn gzip_compressed_tsv_and_ndjson_are_published() {
             .starts_with("struct"),
         "{dataset}"
     );
+}
+
+#[tokio::test]
+async fn a_file_publishes_into_an_s3_lake() {
+    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
+        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
+    );
+    let prefix = format!("api/{}", uuid::Uuid::now_v7().simple());
+    let zones: Config = toml::from_str(&format!(
+        r#"
+[[zones]]
+name = "trusted"
+kind = "ingest"
+ceiling = "OFFICIAL-SENSITIVE"
+
+[[zones]]
+name = "sandbox"
+kind = "non_sensitive"
+ceiling = "OFFICIAL"
+accepts_from = ["trusted"]
+lake = "s3://{bucket}/{prefix}"
+"#
+    ))
+    .unwrap();
+    let f = fixture_in(1 << 20, vec![EngineConfig::Filetype], zones).await;
+    let acq = f.sandbox_acquisition().await;
+    let file = f
+        .deliver_and_process(&acq, "scores.csv", b"id,score\n1,3.5\n2,4.0\n".to_vec())
+        .await;
+    assert_eq!(file["state"], "published", "{file}");
+    let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+    let (_, dataset) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+    let location = dataset["versions"][0]["location"].as_str().unwrap();
+    assert_eq!(
+        location,
+        format!("s3://{bucket}/{prefix}/survey.scores/v1/")
+    );
+
+    // The object is in the bucket, and it is Parquet with both rows.
+    let lake = airlock_ingest::lake::Lake::open(&format!("s3://{bucket}/{prefix}")).unwrap();
+    use object_store::ObjectStoreExt;
+    let bytes = lake
+        .store
+        .get(&airlock_ingest::lake::Lake::final_part("survey.scores", 1))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let rows: usize = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .sum();
+    assert_eq!(rows, 2);
 }

@@ -1,0 +1,150 @@
+//! One lake conformance suite, plain async fns over a `Lake`, run by every
+//! backend: the local filesystem, and S3 against the real s3s-fs server that
+//! the README's test command starts (`AWS_ENDPOINT`, `AIRLOCK_TEST_S3_BUCKET`).
+//! HDFS joins when a namenode is given (`AIRLOCK_TEST_HDFS_URL`).
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use tokio::io::AsyncWriteExt;
+
+use airlock_ingest::lake::Lake;
+
+async fn keys(lake: &Lake, prefix: &str) -> Vec<String> {
+    let prefix = Path::from(prefix);
+    let mut keys: Vec<String> = lake
+        .store
+        .list(Some(&prefix))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+async fn stage(lake: &Lake, file_id: &str, bytes: &[u8]) {
+    lake.store
+        .put(
+            &Lake::staging_part(file_id),
+            PutPayload::from(Bytes::copy_from_slice(bytes)),
+        )
+        .await
+        .unwrap();
+}
+
+async fn read(lake: &Lake, key: &Path) -> Bytes {
+    lake.store.get(key).await.unwrap().bytes().await.unwrap()
+}
+
+/// Staged parts are invisible under the version until the commit, which
+/// moves them there whole and leaves nothing in staging.
+pub async fn a_commit_moves_the_staged_part_whole(lake: Lake) {
+    stage(&lake, "f1", b"PAR1 one version PAR1").await;
+    assert!(keys(&lake, "survey").await.is_empty());
+    lake.commit("f1", "survey", 1).await.unwrap();
+    assert_eq!(
+        keys(&lake, "survey").await,
+        ["survey/v1/part-00000.parquet"]
+    );
+    assert_eq!(
+        read(&lake, &Lake::final_part("survey", 1)).await,
+        &b"PAR1 one version PAR1"[..]
+    );
+    assert!(keys(&lake, "_staging/f1").await.is_empty());
+    assert!(lake.location("survey", 1).ends_with("/survey/v1/"));
+}
+
+/// A step killed after its commit but before the catalog's runs again: it
+/// stages and commits again over its own version.
+pub async fn a_retried_commit_overwrites_its_own_version(lake: Lake) {
+    stage(&lake, "f2", b"first attempt").await;
+    lake.commit("f2", "retry", 3).await.unwrap();
+    lake.clear_staging("f2").await.unwrap();
+    stage(&lake, "f2", b"second attempt").await;
+    lake.commit("f2", "retry", 3).await.unwrap();
+    assert_eq!(keys(&lake, "retry").await, ["retry/v3/part-00000.parquet"]);
+    assert_eq!(
+        read(&lake, &Lake::final_part("retry", 3)).await,
+        &b"second attempt"[..]
+    );
+}
+
+/// What a crashed conversion left in staging is cleared, and only its own.
+pub async fn stale_staging_is_cleared(lake: Lake) {
+    stage(&lake, "crashed", b"half").await;
+    stage(&lake, "other", b"busy").await;
+    lake.clear_staging("crashed").await.unwrap();
+    lake.clear_staging("never-staged").await.unwrap();
+    assert_eq!(
+        keys(&lake, "_staging").await,
+        ["_staging/other/part-00000.parquet"]
+    );
+}
+
+/// A part larger than one upload request goes up in parts (multipart on
+/// S3) and arrives whole.
+pub async fn a_large_part_arrives_whole(lake: Lake) {
+    let len = 24 << 20;
+    let mut w = BufWriter::new(lake.store.clone(), Lake::staging_part("big"));
+    let block: Vec<u8> = (0..(1 << 20)).map(|i| (i % 251) as u8).collect();
+    for _ in 0..(len >> 20) {
+        w.write_all(&block).await.unwrap();
+    }
+    w.shutdown().await.unwrap();
+    lake.commit("big", "big", 1).await.unwrap();
+    let meta = lake.store.head(&Lake::final_part("big", 1)).await.unwrap();
+    assert_eq!(meta.size, len as u64);
+    let got = read(&lake, &Lake::final_part("big", 1)).await;
+    assert!(got.chunks(1 << 20).all(|c| c == block.as_slice()));
+}
+
+macro_rules! conformance {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            conformance!(@each $make; a_commit_moves_the_staged_part_whole,
+                a_retried_commit_overwrites_its_own_version, stale_staging_is_cleared,
+                a_large_part_arrives_whole);
+        }
+    };
+    (@each $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (lake, _guard) = $make;
+                super::$case(lake).await;
+            }
+        )+
+    };
+}
+
+fn local() -> (Lake, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(&format!("file://{}", dir.path().display())).unwrap();
+    (lake, dir)
+}
+
+/// A fresh prefix in the test bucket, so tests never see each other.
+fn s3() -> (Lake, ()) {
+    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
+        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
+    );
+    let prefix = uuid::Uuid::now_v7().simple().to_string();
+    (
+        Lake::open(&format!("s3://{bucket}/lakes/{prefix}")).unwrap(),
+        (),
+    )
+}
+
+conformance!(on_local, local());
+conformance!(on_s3, s3());
+
+#[test]
+fn lake_urls_are_checked() {
+    for bad in ["ftp://x/y", "s3://", "/plain/path"] {
+        assert!(Lake::open(bad).is_err(), "{bad}");
+    }
+}
