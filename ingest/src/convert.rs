@@ -148,17 +148,19 @@ impl<R: std::io::Read> std::io::Read for RecordGuard<R> {
 /// How a delivery is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// Delimited text with a header row: CSV, TSV.
-    Delimited { delimiter: u8 },
+    /// Delimited text: CSV, TSV (a `;` or `|` CSV is recognised).
+    Delimited { delimiter: u8, header: bool },
     /// JSON objects, one per line (NDJSON), or a JSON array of them.
     Json,
 }
 
-/// What the converter reads: a layout, maybe inside gzip.
+/// What the converter reads: a layout, maybe inside gzip, in a text
+/// encoding (`None`: UTF-8, or what a byte-order mark says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Source {
     pub layout: Layout,
     pub gzip: bool,
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Source {
@@ -176,12 +178,77 @@ impl Source {
             _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
         };
         let layout = match kind {
-            "csv" => Layout::Delimited { delimiter: b',' },
-            "tsv" => Layout::Delimited { delimiter: b'\t' },
+            "csv" => Layout::Delimited {
+                delimiter: b',',
+                header: true,
+            },
+            "tsv" => Layout::Delimited {
+                delimiter: b'\t',
+                header: true,
+            },
             "json" | "ndjson" | "jsonl" => Layout::Json,
             _ => return None,
         };
-        Some(Self { layout, gzip })
+        Some(Self {
+            layout,
+            gzip,
+            encoding: None,
+        })
+    }
+
+    /// Refines the source from its first 64 KiB: the text encoding (a
+    /// byte-order mark; else UTF-8 when the bytes show any, else
+    /// Windows-1252), and for delimited text the delimiter and whether the
+    /// first row is a header (not when every field in it is a number).
+    fn sniff(mut self, src: &std::path::Path) -> Result<Self, IngestError> {
+        use std::io::Read;
+        let mut head = Vec::new();
+        open_raw(src, self.gzip)?
+            .take(64 << 10)
+            .read_to_end(&mut head)
+            .map_err(|e| invalid(e.into()))?;
+        if head.is_empty() {
+            return Err(IngestError::InvalidInput("the file is empty".into()));
+        }
+        let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
+            .iter()
+            .any(|b| head.starts_with(b));
+        self.encoding = (!bom && !looks_utf8(&head)).then_some(encoding_rs::WINDOWS_1252);
+        if let Layout::Delimited { delimiter, .. } = self.layout {
+            let (text, _, _) = self.encoding.unwrap_or(encoding_rs::UTF_8).decode(&head);
+            let first = text.lines().next().unwrap_or_default();
+            let count = |d: char| {
+                first
+                    .split('"')
+                    .step_by(2)
+                    .map(|s| s.matches(d).count())
+                    .sum::<usize>()
+            };
+            let delimiter = if count(delimiter as char) > 0 {
+                delimiter
+            } else {
+                [b',', b';', b'\t', b'|']
+                    .into_iter()
+                    .max_by_key(|d| count(*d as char))
+                    .filter(|d| count(*d as char) > 0)
+                    .unwrap_or(delimiter)
+            };
+            let numeric = |f: &str| f.trim().trim_matches('"').parse::<f64>().is_ok();
+            let header = !first.split(delimiter as char).all(numeric);
+            self.layout = Layout::Delimited { delimiter, header };
+        }
+        Ok(self)
+    }
+}
+
+/// Whether `head` reads as UTF-8: it is valid (but for a sequence cut at
+/// its end), or it holds valid non-ASCII UTF-8, so that invalid bytes
+/// elsewhere are errors to report, not a sign of another encoding.
+fn looks_utf8(head: &[u8]) -> bool {
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) if e.error_len().is_none() => true,
+        Err(_) => head.utf8_chunks().any(|c| !c.valid().is_ascii()),
     }
 }
 
@@ -201,8 +268,23 @@ impl<R: std::io::Read> std::io::Read for GzipInput<R> {
     }
 }
 
+/// The quarantined file as UTF-8: inflated if need be, a byte-order mark
+/// dropped, UTF-16 and Windows-1252 transcoded. UTF-8 passes through
+/// untouched, so invalid bytes still fail naming their line.
+fn open(path: &std::path::Path, source: Source) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+    let raw = open_raw(path, source.gzip)?;
+    Ok(Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(source.encoding)
+            .bom_override(true)
+            .utf8_passthru(true)
+            .strip_bom(true)
+            .build(raw),
+    ))
+}
+
 /// The quarantined file, inflated if need be, buffered.
-fn open(path: &std::path::Path, gzip: bool) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+fn open_raw(path: &std::path::Path, gzip: bool) -> std::io::Result<Box<dyn std::io::Read + Send>> {
     let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
     Ok(if gzip {
         Box::new(std::io::BufReader::with_capacity(
@@ -222,7 +304,7 @@ fn open_guarded(
     opts: &ConvertOptions,
 ) -> std::io::Result<impl std::io::Read + use<>> {
     Ok(std::io::BufReader::new(RecordGuard::new(
-        open(path, source.gzip)?,
+        open(path, source)?,
         delimiter,
         opts.max_record_bytes,
     )))
@@ -372,10 +454,8 @@ fn infer_json(
     opts: &ConvertOptions,
 ) -> Result<arrow::datatypes::Schema, IngestError> {
     use std::io::BufRead;
-    let mut reader = std::io::BufReader::new(JsonFramer::new(
-        open(src, source.gzip)?,
-        opts.max_record_bytes,
-    ));
+    let mut reader =
+        std::io::BufReader::new(JsonFramer::new(open(src, source)?, opts.max_record_bytes));
     let mut line = String::new();
     let records = std::iter::from_fn(|| {
         loop {
@@ -410,15 +490,10 @@ fn infer(
     source: Source,
     opts: &ConvertOptions,
 ) -> Result<SchemaRef, IngestError> {
-    let mut first = [0u8; 1];
-    let mut probe = open(src, source.gzip)?;
-    if std::io::Read::read(&mut probe, &mut first).map_err(|e| invalid(e.into()))? == 0 {
-        return Err(IngestError::InvalidInput("the file is empty".into()));
-    }
     let schema = match source.layout {
-        Layout::Delimited { delimiter } => {
+        Layout::Delimited { delimiter, header } => {
             let format = Format::default()
-                .with_header(true)
+                .with_header(header)
                 .with_delimiter(delimiter);
             format
                 .infer_schema(open_guarded(src, source, delimiter, opts)?, None)
@@ -450,11 +525,11 @@ fn batches(
     opts: &ConvertOptions,
 ) -> Result<Batches, IngestError> {
     Ok(match source.layout {
-        Layout::Delimited { delimiter } => Box::new(
+        Layout::Delimited { delimiter, header } => Box::new(
             ReaderBuilder::new(schema)
                 .with_format(
                     Format::default()
-                        .with_header(true)
+                        .with_header(header)
                         .with_delimiter(delimiter),
                 )
                 .with_batch_size(opts.batch_rows)
@@ -465,7 +540,7 @@ fn batches(
             arrow::json::ReaderBuilder::new(schema)
                 .with_batch_size(opts.batch_rows)
                 .build(std::io::BufReader::new(JsonFramer::new(
-                    open(src, source.gzip)?,
+                    open(src, source)?,
                     opts.max_record_bytes,
                 )))
                 .map_err(invalid)?,
@@ -497,10 +572,12 @@ pub async fn to_parquet(
     opts: &ConvertOptions,
 ) -> Result<Converted, IngestError> {
     let (infer_src, infer_opts) = (src.clone(), opts.clone());
-    let schema: SchemaRef =
-        tokio::task::spawn_blocking(move || infer(&infer_src, source, &infer_opts))
-            .await
-            .map_err(std::io::Error::other)??;
+    let (schema, source): (SchemaRef, Source) = tokio::task::spawn_blocking(move || {
+        let source = source.sniff(&infer_src)?;
+        Ok::<_, IngestError>((infer(&infer_src, source, &infer_opts)?, source))
+    })
+    .await
+    .map_err(std::io::Error::other)??;
 
     let (tx, mut rx) = mpsc::channel::<Result<RecordBatch, ArrowError>>(2);
     let read_schema = schema.clone();
@@ -572,8 +649,12 @@ mod tests {
         std::fs::write(&src, csv).unwrap();
         let store = Arc::new(InMemory::new());
         let csv_source = Source {
-            layout: Layout::Delimited { delimiter: b',' },
+            layout: Layout::Delimited {
+                delimiter: b',',
+                header: true,
+            },
             gzip: false,
+            encoding: None,
         };
         let r = to_parquet(
             src,
@@ -605,8 +686,14 @@ mod tests {
     #[test]
     fn names_and_declared_formats_pick_the_layout() {
         let t = |name, declared| Source::of(name, declared).map(|t| (t.layout, t.gzip));
-        let csv = Layout::Delimited { delimiter: b',' };
-        let tsv = Layout::Delimited { delimiter: b'\t' };
+        let csv = Layout::Delimited {
+            delimiter: b',',
+            header: true,
+        };
+        let tsv = Layout::Delimited {
+            delimiter: b'\t',
+            header: true,
+        };
         assert_eq!(t("a.csv", None), Some((csv, false)));
         assert_eq!(t("a.TSV", None), Some((tsv, false)));
         assert_eq!(t("a.csv.gz", None), Some((csv, true)));
@@ -731,6 +818,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn encodings_are_detected_and_converted_to_utf8() {
+        let want = serde_json::json!([{"id": 1, "name": "café"}, {"id": 2, "name": "Zoë"}]);
+        let utf8 = "id,name\n1,café\n2,Zoë\n";
+        let utf16 = |be: bool| {
+            let mut out = if be {
+                vec![0xfe, 0xff]
+            } else {
+                vec![0xff, 0xfe]
+            };
+            for u in utf8.encode_utf16() {
+                out.extend(if be { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            out
+        };
+        let cases: [(&str, Vec<u8>); 5] = [
+            ("utf-8", utf8.as_bytes().to_vec()),
+            (
+                "utf-8 with a BOM",
+                [&b"\xef\xbb\xbf"[..], utf8.as_bytes()].concat(),
+            ),
+            ("utf-16le", utf16(false)),
+            ("utf-16be", utf16(true)),
+            ("windows-1252", b"id,name\n1,caf\xe9\n2,Zo\xeb\n".to_vec()),
+        ];
+        for (what, data) in cases {
+            let (out, rows) = rows_of(&data, "people.csv").await;
+            assert_eq!(out.columns[0].name, "id", "{what}");
+            assert_eq!(serde_json::Value::from(rows), want, "{what}");
+        }
+    }
+
+    #[tokio::test]
+    async fn delimiters_and_headerless_files_are_recognised() {
+        let (out, rows) = rows_of(b"id;price;label\n1;2.5;a,b\n", "eu.csv").await;
+        assert_eq!(out.columns.len(), 3);
+        assert_eq!(rows[0]["label"], "a,b");
+        let (out, rows) = rows_of(b"1,2.5\n2,3.5\n", "numbers.csv").await;
+        assert_eq!(out.rows, 2, "the first row is data, not a header");
+        assert_eq!(out.columns[0].name, "column_1");
+        assert_eq!(rows[1]["column_2"], 3.5);
+    }
+
+    #[tokio::test]
     async fn bad_gzip_is_invalid_input_not_a_retry() {
         let gz = gzip(b"a,b\n1,2\n3,4\n");
         let err = convert_as(&gz[..gz.len() - 6], "t.csv.gz")
@@ -798,7 +928,10 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_utf8_names_its_line() {
-        let (r, _) = convert(b"a,b\n1,2\n3,\xff\xfe\n").await;
+        // UTF-8 (the é) with a broken sequence later: an error, not Latin-1.
+        let mut csv = "a,b\n1,é\n3,".as_bytes().to_vec();
+        csv.extend_from_slice(b"\xff\xfe\n");
+        let (r, _) = convert(&csv).await;
         let err = r.unwrap_err();
         assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
         assert!(err.to_string().contains("line 3"), "{err}");
