@@ -23,6 +23,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use tokio::sync::mpsc;
@@ -152,6 +153,8 @@ pub enum Layout {
     Delimited { delimiter: u8, header: bool },
     /// JSON objects, one per line (NDJSON), or a JSON array of them.
     Json,
+    /// Parquet: read, every value decoded, and written anew.
+    Parquet,
 }
 
 /// What the converter reads: a layout, maybe inside gzip, in a text
@@ -174,7 +177,7 @@ impl Source {
             None => (lower.as_str(), declared == Some("gz")),
         };
         let kind = match declared {
-            Some(d @ ("csv" | "tsv" | "json" | "ndjson")) => d,
+            Some(d @ ("csv" | "tsv" | "json" | "ndjson" | "parquet")) => d,
             _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
         };
         let layout = match kind {
@@ -187,6 +190,8 @@ impl Source {
                 header: true,
             },
             "json" | "ndjson" | "jsonl" => Layout::Json,
+            // Parquet is read from its footer: it cannot be read inflating.
+            "parquet" if !gzip => Layout::Parquet,
             _ => return None,
         };
         Some(Self {
@@ -209,6 +214,9 @@ impl Source {
             .map_err(|e| invalid(e.into()))?;
         if head.is_empty() {
             return Err(IngestError::InvalidInput("the file is empty".into()));
+        }
+        if self.layout == Layout::Parquet {
+            return Ok(self);
         }
         let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
             .iter()
@@ -501,6 +509,7 @@ fn infer(
                 .0
         }
         Layout::Json => infer_json(src, source, opts)?,
+        Layout::Parquet => parquet_input(src)?.schema().as_ref().clone(),
     };
     let columns = schema.fields().len();
     if columns == 0 {
@@ -516,6 +525,14 @@ fn infer(
 }
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+
+/// A Parquet delivery's reader, its footer checked.
+fn parquet_input(
+    src: &std::path::Path,
+) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, IngestError> {
+    ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src)?)
+        .map_err(|e| IngestError::InvalidInput(format!("not a readable Parquet file: {e}")))
+}
 
 /// The source's record batches under `schema`.
 fn batches(
@@ -535,6 +552,12 @@ fn batches(
                 .with_batch_size(opts.batch_rows)
                 .build(open_guarded(src, source, delimiter, opts)?)
                 .map_err(invalid)?,
+        ),
+        Layout::Parquet => Box::new(
+            parquet_input(src)?
+                .with_batch_size(opts.batch_rows)
+                .build()
+                .map_err(|e| IngestError::InvalidInput(format!("Parquet: {e}")))?,
         ),
         Layout::Json => Box::new(
             arrow::json::ReaderBuilder::new(schema)
@@ -858,6 +881,43 @@ mod tests {
         assert_eq!(out.rows, 2, "the first row is data, not a header");
         assert_eq!(out.columns[0].name, "column_1");
         assert_eq!(rows[1]["column_2"], 3.5);
+    }
+
+    #[tokio::test]
+    async fn parquet_is_decoded_and_written_anew() {
+        use arrow::array::{ArrayRef, Int64Array, ListArray, StringArray};
+        use arrow::datatypes::Int32Type;
+        let ids: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]));
+        let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "ç"]));
+        let tags: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![]),
+            None,
+        ]));
+        let batch =
+            RecordBatch::try_from_iter([("id", ids), ("name", names), ("tags", tags)]).unwrap();
+        let mut buf = Vec::new();
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let (out, rows) = rows_of(&buf, "in.parquet").await;
+        assert_eq!(out.rows, 3);
+        assert_eq!(out.columns[0].nullable, Flag(true));
+        assert_eq!(
+            serde_json::Value::from(rows),
+            serde_json::json!([
+                {"id": 1, "name": "a", "tags": [1, 2]},
+                {"name": "b", "tags": []},
+                {"id": 3, "name": "ç"}
+            ])
+        );
+
+        let mut broken = buf.clone();
+        let mid = broken.len() / 2;
+        broken[mid..mid + 16].fill(0xff);
+        broken.truncate(broken.len() - 10);
+        let err = convert_as(&broken, "x.parquet").await.unwrap_err();
+        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
     }
 
     #[tokio::test]

@@ -300,7 +300,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let Some(source) = Source::of(name.as_str(), file.declared_format.as_deref()) else {
         return Err(IngestError::InvalidInput(format!(
             "unsupported format {:?}: this version converts CSV, TSV, NDJSON and JSON \
-             (and their .gz forms) only",
+             (and their .gz forms) and Parquet only",
             name.extension().unwrap_or_default()
         )));
     };
