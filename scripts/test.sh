@@ -6,7 +6,8 @@
 #   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
 #      or starts a private cluster on a free port (always, with
 #      AIRLOCK_TEST_PRIVATE_PG=1),
-#   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket,
+#   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket, and
+#      installs pyarrow into a throwaway venv for the interop check,
 #   5. runs `cargo test --workspace` (extra arguments are passed on),
 #   6. stops what it started and drops the test databases.
 # Works on a fresh Debian machine as root (or with passwordless sudo).
@@ -166,6 +167,15 @@ log "s3s-fs on http://127.0.0.1:$S3_PORT, bucket airlock-test"
 export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_REGION=us-east-1
 export AWS_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ALLOW_HTTP=true
 export AIRLOCK_TEST_S3_BUCKET=airlock-test
+
+# --- pyarrow, for the interoperability check ---------------------------------------
+if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
+  apt_install python3-venv python3-pip
+  python3 -m venv "$WORK/venv"
+fi
+log "installing pyarrow into a throwaway venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow
+export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
 
 # --- the tests -------------------------------------------------------------------
 export AIRLOCK_TEST_CLAMD="tcp://127.0.0.1:$CLAMD_PORT"

@@ -305,6 +305,11 @@ async fn scan_window(addr: ClamdAddr, rx: mpsc::Receiver<Bytes>, start: u64) -> 
         Some(1 << 20)
     ));
     match reply {
+        Ok(bytes) if bytes.is_empty() => Verdict::Error {
+            reason: format!(
+                "clamd at {addr} closed the connection without a verdict (window at byte {start})"
+            ),
+        },
         Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
         Err(e) => Verdict::Error {
             reason: format!("clamd at {addr} failed during the scan (window at byte {start}): {e}"),

@@ -1,0 +1,106 @@
+//! Interoperability: a delivery in every input format is converted by
+//! Airlock and read back by pyarrow, value by value
+//! (`tests/interop/check.py`). scripts/test.sh installs pyarrow into a
+//! throwaway venv and names its python in `AIRLOCK_TEST_PYTHON`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Date32Array, Decimal128Array, RecordBatch, TimestampMicrosecondArray,
+};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+
+use airlock_ingest::convert::{ConvertOptions, Source, to_parquet};
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A Parquet input with a decimal, a date and a timestamp with a zone.
+fn typed_parquet() -> Vec<u8> {
+    let amount: ArrayRef = Arc::new(
+        Decimal128Array::from(vec![Some(12345), None, Some(-5)])
+            .with_precision_and_scale(10, 2)
+            .unwrap(),
+    );
+    let day: ArrayRef = Arc::new(Date32Array::from(vec![20484, 20485, 0]));
+    let at: ArrayRef = Arc::new(
+        TimestampMicrosecondArray::from(vec![1_769_853_600_000_000, 0, 1])
+            .with_timezone("Europe/London"),
+    );
+    let batch = RecordBatch::try_from_iter([("amount", amount), ("day", day), ("at", at)]).unwrap();
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    buf
+}
+
+#[tokio::test]
+async fn pyarrow_reads_back_every_format_exactly() {
+    let python = std::env::var("AIRLOCK_TEST_PYTHON").expect(
+        "AIRLOCK_TEST_PYTHON is not set: run the tests with scripts/test.sh, which installs pyarrow",
+    );
+    let inputs = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalFileSystem::new_with_prefix(out.path()).unwrap());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "types.csv",
+            "id,score,day,at,note\n1,1.5,2026-01-31,2026-01-31T10:00:00,café ✓\n2,,2026-02-01,2026-02-01T11:30:05.250,\n-3,1e3,1999-12-31,1999-12-31T23:59:59,\"quoted, \"\"twice\"\"\nline\"\n"
+                .as_bytes()
+                .to_vec(),
+        ),
+        (
+            "nested.ndjson",
+            b"{\"id\": 1, \"who\": {\"name\": \"Ada\", \"tags\": [\"x\", \"y\"]}, \"score\": 2}\n{\"id\": 2, \"who\": {\"name\": \"\xc5\x81ukasz\", \"tags\": []}, \"score\": null}\n{\"id\": 3, \"who\": null, \"score\": 0.5}\n".to_vec(),
+        ),
+        (
+            "array.json",
+            b"[\n {\"k\": \"a\", \"v\": [1, 2]},\n {\"k\": \"b\", \"v\": null}\n]\n".to_vec(),
+        ),
+        (
+            "latin1.tsv.gz",
+            gzip(b"city\tpop\nK\xf6ln\t1084831\nS\xe3o Paulo\t\n"),
+        ),
+        ("typed.parquet", typed_parquet()),
+    ];
+    let opts = ConvertOptions {
+        batch_rows: 2,
+        row_group_rows: 1000,
+        max_record_bytes: 1 << 20,
+        max_columns: 100,
+    };
+    for (name, data) in &cases {
+        let src = inputs.path().join(name);
+        std::fs::write(&src, data).unwrap();
+        let source = Source::of(name, None).expect("a convertible name");
+        to_parquet(
+            src,
+            source,
+            store.clone(),
+            Path::from(format!("{name}.parquet")),
+            &opts,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let check = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/check.py");
+    let run = std::process::Command::new(&python)
+        .arg(check)
+        .arg(out.path())
+        .output()
+        .expect("running the pyarrow check");
+    assert!(
+        run.status.success(),
+        "pyarrow disagrees:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let checked = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(checked.lines().count(), cases.len(), "{checked}");
+}

@@ -1,0 +1,69 @@
+"""Reads Airlock's Parquet output with pyarrow and compares every value with
+what the inputs (built by ingest/tests/interop.rs) hold. Exits non-zero at the
+first difference. Prints one line per file checked."""
+
+import datetime as dt
+import decimal
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+UTC = dt.timezone.utc
+
+EXPECTED = {
+    "types.csv": [
+        {"id": 1, "score": 1.5, "day": dt.date(2026, 1, 31),
+         "at": dt.datetime(2026, 1, 31, 10, 0, 0), "note": "café ✓"},
+        {"id": 2, "score": None, "day": dt.date(2026, 2, 1),
+         "at": dt.datetime(2026, 2, 1, 11, 30, 5, 250000), "note": None},
+        {"id": -3, "score": 1000.0, "day": dt.date(1999, 12, 31),
+         "at": dt.datetime(1999, 12, 31, 23, 59, 59), "note": 'quoted, "twice"\nline'},
+    ],
+    "nested.ndjson": [
+        {"id": 1, "who": {"name": "Ada", "tags": ["x", "y"]}, "score": 2.0},
+        {"id": 2, "who": {"name": "Łukasz", "tags": []}, "score": None},
+        {"id": 3, "who": None, "score": 0.5},
+    ],
+    "array.json": [
+        {"k": "a", "v": [1, 2]},
+        {"k": "b", "v": None},
+    ],
+    "latin1.tsv.gz": [
+        {"city": "Köln", "pop": 1084831},
+        {"city": "São Paulo", "pop": None},
+    ],
+    "typed.parquet": [
+        {"amount": decimal.Decimal("123.45"), "day": dt.date(2026, 1, 31),
+         "at": dt.datetime(2026, 1, 31, 10, 0, tzinfo=UTC)},
+        {"amount": None, "day": dt.date(2026, 2, 1),
+         "at": dt.datetime(1970, 1, 1, tzinfo=UTC)},
+        {"amount": decimal.Decimal("-0.05"), "day": dt.date(1970, 1, 1),
+         "at": dt.datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)},
+    ],
+}
+
+
+def main(out: Path) -> int:
+    for name, want in EXPECTED.items():
+        table = pq.read_table(out / f"{name}.parquet")
+        got = table.to_pylist()
+        if got != want:
+            print(f"{name}: schema {table.schema}", file=sys.stderr)
+            for i, (g, w) in enumerate(zip(got, want)):
+                if g != w:
+                    print(f"{name} row {i}: got {g!r}, want {w!r}", file=sys.stderr)
+            if len(got) != len(want):
+                print(f"{name}: {len(got)} rows, want {len(want)}", file=sys.stderr)
+            return 1
+        if name == "typed.parquet":
+            tz = table.schema.field("at").type.tz
+            if tz != "Europe/London":
+                print(f"{name}: the zone became {tz!r}", file=sys.stderr)
+                return 1
+        print(f"{name}: {len(got)} rows match")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
