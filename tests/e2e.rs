@@ -380,3 +380,43 @@ fn a_configuration_opening_sandbox_to_corporate_refuses_to_start() {
         );
     }
 }
+
+/// SIGKILL while the Parquet is being written: after the restart the file
+/// is converted again from its recorded state and published exactly once,
+/// whole, with nothing left in staging.
+#[tokio::test]
+async fn a_daemon_killed_mid_conversion_publishes_once_after_restart() {
+    let clamd = Clamd::start();
+    let mut d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition("Big", "sandbox", "OFFICIAL").await;
+    // Large enough that conversion takes seconds in a debug build.
+    let rows = 3_000_000u64;
+    let mut csv = b"id,name,score\n".to_vec();
+    for i in 0..rows {
+        csv.extend_from_slice(format!("{i},name-{i},{}.5\n", i % 1000).as_bytes());
+    }
+    let (status, accepted) = d.upload(&acq, "big.csv", csv).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap();
+    let seen = d
+        .wait_for(id, &["converting", "published", "rejected", "held"])
+        .await;
+    assert_eq!(seen["state"], "converting", "{seen:#}");
+
+    d.crash_and_restart_with_clamd(&clamd.addr(), &clamd.addr());
+    let done = d.wait_for(id, &["published", "rejected", "held"]).await;
+    assert_eq!(done["state"], "published", "{done:#}");
+    let ds = done["dataset_id"].as_str().unwrap();
+    let (_, dataset) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;
+    let versions = dataset["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{dataset:#}");
+    assert_eq!(versions[0]["rows"], rows);
+    // One Parquet object in the whole lake, staging included, and it holds
+    // every row.
+    let parts = files_under(&d.data_dir().join("lake"), ".parquet");
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    let staging = files_under(&d.data_dir().join("lake/sandbox/_staging"), "");
+    assert!(staging.is_empty(), "left in staging: {staging:?}");
+    let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&parts[0]).unwrap()).unwrap();
+    assert_eq!(meta.metadata().file_metadata().num_rows() as u64, rows);
+}

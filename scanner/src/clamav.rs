@@ -208,7 +208,12 @@ impl ClamAv {
         .map_err(|e| Verdict::Error {
             reason: format!("clamd at {addr} is unreachable: {e}"),
         })?;
-        Ok(parse_version(&String::from_utf8_lossy(&reply)))
+        match parse_version(&String::from_utf8_lossy(&reply)) {
+            (engine, _) if engine.is_empty() => Err(Verdict::Error {
+                reason: format!("clamd at {addr} closed the connection without its version"),
+            }),
+            versions => Ok(versions),
+        }
     }
 
     /// The next healthy clamd, health-checked, with its versions. Addresses
@@ -291,9 +296,18 @@ fn parse_reply(reply: &str) -> Verdict {
     }
 }
 
+/// How one INSTREAM session ended.
+enum Window {
+    Verdict(Verdict),
+    /// clamd closed the connection while the window was being sent: it
+    /// refused the stream (StreamMaxLength) or it died. Which, a health
+    /// check tells; its reply may be lost to the reset.
+    Cut(String),
+}
+
 /// One INSTREAM session over the chunks `rx` delivers: the window starting
 /// at byte `start` of the stream.
-async fn scan_window(addr: ClamdAddr, rx: mpsc::Receiver<Bytes>, start: u64) -> Verdict {
+async fn scan_window(addr: ClamdAddr, rx: mpsc::Receiver<Bytes>, start: u64) -> Window {
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
@@ -304,16 +318,20 @@ async fn scan_window(addr: ClamdAddr, rx: mpsc::Receiver<Bytes>, start: u64) -> 
         t,
         Some(1 << 20)
     ));
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
     match reply {
-        Ok(bytes) if bytes.is_empty() => Verdict::Error {
-            reason: format!(
-                "clamd at {addr} closed the connection without a verdict (window at byte {start})"
-            ),
-        },
-        Ok(bytes) => parse_reply(&String::from_utf8_lossy(&bytes)),
-        Err(e) => Verdict::Error {
+        Ok(bytes) if bytes.is_empty() => Window::Cut(format!(
+            "clamd at {addr} closed the connection without a verdict (window at byte {start})"
+        )),
+        Ok(bytes) => Window::Verdict(parse_reply(&String::from_utf8_lossy(&bytes))),
+        Err(e) if matches!(e.kind(), BrokenPipe | ConnectionReset | ConnectionAborted) => {
+            Window::Cut(format!(
+                "clamd at {addr} closed the connection during the scan (window at byte {start}): {e}"
+            ))
+        }
+        Err(e) => Window::Verdict(Verdict::Error {
             reason: format!("clamd at {addr} failed during the scan (window at byte {start}): {e}"),
-        },
+        }),
     }
 }
 
@@ -326,7 +344,7 @@ impl ClamAv {
     /// is not clean. Up to [`WINDOWS_IN_FLIGHT`] sessions overlap, so
     /// clamd's scan of one window does not stall the stream.
     async fn scan_windows(&self, addr: &ClamdAddr, mut input: Chunks) -> Verdict {
-        let mut in_flight: VecDeque<tokio::task::JoinHandle<Verdict>> = VecDeque::new();
+        let mut in_flight: VecDeque<tokio::task::JoinHandle<Window>> = VecDeque::new();
         let mut start = 0u64;
         // The overlap, then a chunk that did not fit the last window.
         let mut queued: VecDeque<Bytes> = VecDeque::new();
@@ -361,9 +379,23 @@ impl ClamAv {
             let done = ended && queued.is_empty();
             while in_flight.len() >= WINDOWS_IN_FLIGHT || (done && !in_flight.is_empty()) {
                 let oldest = in_flight.pop_front().expect("a window in flight");
-                let verdict = oldest.await.unwrap_or_else(|e| Verdict::Error {
-                    reason: format!("clamd session task failed: {e}"),
-                });
+                let verdict = match oldest.await {
+                    Ok(Window::Verdict(v)) => v,
+                    // Alive after cutting the stream: it refused it.
+                    Ok(Window::Cut(reason)) => match self.versions_at(addr).await {
+                        Ok(_) => Verdict::OverLimit {
+                            limit: format!(
+                                "clamd StreamMaxLength: {reason}; keep window_bytes ({}) at or \
+                                 below clamd's StreamMaxLength",
+                                self.window_bytes
+                            ),
+                        },
+                        Err(_) => Verdict::Error { reason },
+                    },
+                    Err(e) => Verdict::Error {
+                        reason: format!("clamd session task failed: {e}"),
+                    },
+                };
                 if verdict != Verdict::Clean {
                     in_flight.iter().for_each(|t| t.abort());
                     return verdict;

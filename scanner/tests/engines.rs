@@ -579,8 +579,14 @@ async fn faulty_clamd(fault: Fault) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("tcp://{}", listener.local_addr().unwrap());
+    // Once it has hung up it is dead: the listener closes.
+    let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
     tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
+            if dead.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let dead = dead.clone();
             tokio::spawn(async move {
                 let mut command = Vec::new();
                 let mut byte = [0u8; 1];
@@ -601,6 +607,7 @@ async fn faulty_clamd(fault: Fault) -> String {
                     if let Fault::HangUpAfter(limit) = fault
                         && seen >= limit
                     {
+                        dead.store(true, std::sync::atomic::Ordering::SeqCst);
                         return; // drops the connection mid-stream
                     }
                 }
@@ -773,12 +780,13 @@ async fn a_stream_over_clamds_limit_is_over_limit_never_clean() {
     );
     let small = scan_one(engine.clone(), vec![b'a'; 512 << 10]).await;
     assert_eq!(small.verdict, Verdict::Clean, "within the limit");
+    // clamd answers `INSTREAM size limit exceeded` and closes; when the
+    // close wins the race with its answer, clamd is still healthy, so the
+    // cut is its limit too.
     let r = scan_one(engine, vec![b'a'; 3 << 20]).await;
-    assert_eq!(
-        r.verdict,
-        Verdict::OverLimit {
-            limit: "clamd StreamMaxLength".into()
-        }
+    assert!(
+        matches!(&r.verdict, Verdict::OverLimit { limit } if limit.starts_with("clamd StreamMaxLength")),
+        "{r:?}"
     );
 }
 
