@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# CSV → Parquet (zstd) on the same generated survey CSV, four ways on this
+# machine in one run: Airlock's converter through the real daemon, DuckDB's
+# COPY, polars' scan_csv().sink_parquet() and pyarrow's streaming writer.
+# Prints wall time, MB/s and peak RSS for each. A benchmark, not a test.
+#
+#   bench/convert.sh                     # 1 GiB
+#   BENCH_SIZE_MIB=256 bench/convert.sh
+#
+# Targets (issue 4): Airlock >= 1.0x the faster of DuckDB and polars, peak
+# RSS <= 256 MiB, and RSS flat across sizes (run it at 100 and 2048).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+WORK=$(mktemp -d /tmp/airlock-bench.XXXXXX)
+DAEMON_PID=""
+cleanup() {
+  [ -z "$DAEMON_PID" ] || kill "$DAEMON_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+log() { printf '[bench] %s\n' "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+log "building airlock (release)"
+(cd "$ROOT" && cargo build --release --locked --bin airlock >/dev/null 2>&1)
+AIRLOCK="$ROOT/target/release/airlock"
+
+log "installing duckdb, polars and pyarrow into a throwaway venv"
+python3 -m venv "$WORK/venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check duckdb polars pyarrow
+PY="$WORK/venv/bin/python"
+
+log "generating a ${SIZE_MIB} MiB CSV"
+python3 "$ROOT/bench/gen_csv.py" "$WORK/data.csv" "$SIZE_MIB"
+BYTES=$(stat -c %s "$WORK/data.csv")
+cat "$WORK/data.csv" >/dev/null
+
+measure() { python3 "$ROOT/bench/measure.py" "$@"; }
+
+log "duckdb"
+read -r duck_s duck_kib < <(measure "$PY" -c "
+import duckdb
+duckdb.sql(\"COPY (SELECT * FROM read_csv('$WORK/data.csv')) TO '$WORK/duck.parquet' (FORMAT parquet, COMPRESSION zstd)\")")
+log "polars"
+read -r polars_s polars_kib < <(measure "$PY" -c "
+import polars as pl
+pl.scan_csv('$WORK/data.csv').sink_parquet('$WORK/polars.parquet', compression='zstd')")
+log "pyarrow (streaming)"
+read -r arrow_s arrow_kib < <(measure "$PY" -c "
+import pyarrow.csv as pc, pyarrow.parquet as pq
+r = pc.open_csv('$WORK/data.csv')
+with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
+    for b in r:
+        w.write_batch(b)")
+
+log "airlock (daemon: upload, filetype scan, then conversion)"
+PORT=$(free_port)
+cat > "$WORK/airlock.toml" <<TOML
+listen = "127.0.0.1:$PORT"
+data_dir = "$WORK/data"
+
+[[scanner.engines]]
+type = "filetype"
+
+[limits]
+max_file_bytes = $((BYTES + 1))
+
+[pipeline]
+workers = 1
+poll_interval_ms = 50
+TOML
+TOKEN=$("$AIRLOCK" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
+"$AIRLOCK" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &
+DAEMON_PID=$!
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+auth=(-H "authorization: Bearer $TOKEN")
+ACQ=$(curl -sf "${auth[@]}" -H 'content-type: application/json' \
+  -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL"}' \
+  "$BASE/v1/acquisitions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+FILE=$(curl -sf "${auth[@]}" -T "$WORK/data.csv" "$BASE/v1/acquisitions/$ACQ/files/data.csv" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+# Conversion time: from the file entering `converting` until `published`.
+read -r airlock_s state airlock_kib < <(python3 - "$BASE/v1/files/$FILE" "$TOKEN" "$DAEMON_PID" <<'POLL'
+import json, sys, time, urllib.request
+url, token, pid = sys.argv[1:]
+req = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
+start = None
+while True:
+    state = json.load(urllib.request.urlopen(req))["state"]
+    if state == "converting" and start is None:
+        start = time.monotonic()
+    if state in ("published", "rejected", "held"):
+        break
+    time.sleep(0.01)
+elapsed = time.monotonic() - (start or time.monotonic())
+hwm = next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM"))
+print(f"{elapsed:.3f}", state, hwm)
+POLL
+)
+[ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
+
+python3 - "$BYTES" "$airlock_s" "$airlock_kib" "$duck_s" "$duck_kib" "$polars_s" "$polars_kib" "$arrow_s" "$arrow_kib" <<'EOF'
+import sys
+size = int(sys.argv[1])
+rows = [("airlock", *sys.argv[2:4]), ("duckdb", *sys.argv[4:6]), ("polars", *sys.argv[6:8]),
+        ("pyarrow streaming", *sys.argv[8:10])]
+print(f"{size / 2**20:.0f} MiB CSV → Parquet (zstd)")
+speed = {}
+for name, secs, kib in rows:
+    secs, kib = float(secs), int(kib)
+    speed[name] = size / 1e6 / secs
+    print(f"{name:18} {secs:7.2f} s {speed[name]:8.1f} MB/s   peak RSS {kib / 1024:7.0f} MiB")
+best = max(speed["duckdb"], speed["polars"])
+ratio = speed["airlock"] / best
+print(f"airlock / fastest of duckdb and polars: {ratio:.2f} (target >= 1.0: {'met' if ratio >= 1 else 'MISSED'})")
+EOF
