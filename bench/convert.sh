@@ -21,8 +21,9 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
+# shellcheck source=bench/daemon.sh
+. "$ROOT/bench/daemon.sh"
 log() { printf '[bench] %s\n' "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 log "building airlock (release)"
 (cd "$ROOT" && cargo build --release --locked --bin airlock >/dev/null 2>&1)
@@ -57,50 +58,10 @@ with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
         w.write_batch(b)")
 
 log "airlock (daemon: upload, filetype scan, then conversion)"
-PORT=$(free_port)
-cat > "$WORK/airlock.toml" <<TOML
-listen = "127.0.0.1:$PORT"
-data_dir = "$WORK/data"
-
-[[scanner.engines]]
-type = "filetype"
-
-[limits]
-max_file_bytes = $((BYTES + 1))
-
-[pipeline]
-workers = 1
-poll_interval_ms = 50
-TOML
-TOKEN=$("$AIRLOCK" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
-"$AIRLOCK" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &
-DAEMON_PID=$!
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
-auth=(-H "authorization: Bearer $TOKEN")
-ACQ=$(curl -sf "${auth[@]}" -H 'content-type: application/json' \
-  -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL"}' \
-  "$BASE/v1/acquisitions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-FILE=$(curl -sf "${auth[@]}" -T "$WORK/data.csv" "$BASE/v1/acquisitions/$ACQ/files/data.csv" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+deliver_to_airlock "$AIRLOCK" $'[[scanner.engines]]\ntype = "filetype"'
 # Conversion time: from the file entering `converting` until `published`.
-read -r airlock_s state airlock_kib < <(python3 - "$BASE/v1/files/$FILE" "$TOKEN" "$DAEMON_PID" <<'POLL'
-import json, sys, time, urllib.request
-url, token, pid = sys.argv[1:]
-req = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
-start = None
-while True:
-    state = json.load(urllib.request.urlopen(req))["state"]
-    if state == "converting" and start is None:
-        start = time.monotonic()
-    if state in ("published", "rejected", "held"):
-        break
-    time.sleep(0.01)
-elapsed = time.monotonic() - (start or time.monotonic())
-hwm = next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM"))
-print(f"{elapsed:.3f}", state, hwm)
-POLL
-)
+read -r airlock_s state airlock_kib < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+  "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
 [ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
 
 python3 - "$BYTES" "$airlock_s" "$airlock_kib" "$duck_s" "$duck_kib" "$polars_s" "$polars_kib" "$arrow_s" "$arrow_kib" <<'EOF'

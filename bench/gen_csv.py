@@ -24,5 +24,9 @@ with open(path, "wb") as f:
     written = len(header)
     while written < target:
         part = block[: target - written]
+        # Whole rows only: the file ends with a complete line.
+        part = part[: part.rfind(b"\n") + 1] if len(part) < len(block) else part
+        if not part:
+            break
         f.write(part)
         written += len(part)

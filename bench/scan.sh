@@ -31,9 +31,10 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
+# shellcheck source=bench/daemon.sh
+. "$ROOT/bench/daemon.sh"
 log() { printf '[bench] %s\n' "$*" >&2; }
 now() { date +%s.%N; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 command -v clamd >/dev/null && command -v clamdscan >/dev/null || {
   log "needs clamd and clamdscan (apt-get install clamav-daemon clamdscan)"
@@ -82,15 +83,7 @@ grep -q ': OK$' "$WORK/clamdscan.out" || { log "clamdscan did not say OK:"; cat 
 
 log "starting airlock with every engine"
 : > "$WORK/blocklist.sha256"
-PORT=$(free_port)
-cat > "$WORK/airlock.toml" <<EOF
-listen = "127.0.0.1:$PORT"
-data_dir = "$WORK/data"
-
-[scanner]
-engine_timeout_secs = 3600
-
-$(for engine in ${BENCH_ENGINES//,/ }; do
+ENGINES=$(for engine in ${BENCH_ENGINES//,/ }; do
   printf '[[scanner.engines]]\ntype = "%s"\n' "$engine"
   case $engine in
     clamav) printf 'address = "tcp://127.0.0.1:%s"\nwindow_bytes = %s\n' "$CLAMD_PORT" "$WINDOW" ;;
@@ -98,43 +91,12 @@ $(for engine in ${BENCH_ENGINES//,/ }; do
   esac
   printf '\n'
 done)
-
-[limits]
-max_file_bytes = $((BYTES + 1))
-
-[pipeline]
-workers = 1
-poll_interval_ms = 50
-EOF
-TOKEN=$("$AIRLOCK" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
-"$AIRLOCK" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &
-DAEMON_PID=$!
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+deliver_to_airlock "$AIRLOCK" "$ENGINES"
+# The scan, timed from the upload's acknowledgement until the file leaves
+# `scanning`; the daemon's peak RSS (VmHWM) read at that moment.
+read -r airlock_secs state hwm_kib < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+  "$TOKEN" "$DAEMON_PID" - checking,converting,published,rejected,held)
 auth=(-H "authorization: Bearer $TOKEN")
-ACQ=$(curl -sf "${auth[@]}" -H 'content-type: application/json' \
-  -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL"}' \
-  "$BASE/v1/acquisitions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-
-# The upload, then the scan, timed from the acknowledgement until the file
-# leaves `scanning`; the daemon's peak RSS (VmHWM) read at that moment.
-FILE=$(curl -sf "${auth[@]}" -T "$WORK/data.csv" "$BASE/v1/acquisitions/$ACQ/files/data.csv" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-read -r airlock_secs state hwm_kib < <(python3 - "$BASE/v1/files/$FILE" "$TOKEN" "$DAEMON_PID" <<'POLL'
-import json, sys, time, urllib.request
-url, token, pid = sys.argv[1:]
-req = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
-t0 = time.monotonic()
-while True:
-    state = json.load(urllib.request.urlopen(req))["state"]
-    if state not in ("received", "scanning"):
-        break
-    time.sleep(0.01)
-elapsed = time.monotonic() - t0
-hwm = next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM"))
-print(elapsed, state, hwm)
-POLL
-)
 verdicts=$(curl -sf "${auth[@]}" "$BASE/v1/files/$FILE" |
   python3 -c 'import json,sys; f=json.load(sys.stdin); print(" ".join(v["engine"]+"="+v["verdict"] for v in f["verdicts"]))')
 

@@ -1,0 +1,38 @@
+# Sourced by the bench scripts: runs the release `airlock` on $WORK with the
+# engines given as TOML and delivers $WORK/data.csv to a fresh acquisition.
+# Sets DAEMON_PID, TOKEN, BASE and FILE; the caller's trap stops the daemon.
+# Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+deliver_to_airlock() {
+  local bin=$1 engines=$2 port acq
+  port=$(free_port)
+  cat > "$WORK/airlock.toml" <<TOML
+listen = "127.0.0.1:$port"
+data_dir = "$WORK/data"
+
+[scanner]
+engine_timeout_secs = 3600
+
+$engines
+
+[limits]
+max_file_bytes = $(($(stat -c %s "$WORK/data.csv") + 1))
+
+[pipeline]
+workers = 1
+poll_interval_ms = 50
+TOML
+  TOKEN=$("$bin" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
+  "$bin" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &
+  DAEMON_PID=$!
+  BASE="http://127.0.0.1:$port"
+  for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+  acq=$(curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+    -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL"}' \
+    "$BASE/v1/acquisitions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  FILE=$(curl -sf -H "authorization: Bearer $TOKEN" -T "$WORK/data.csv" \
+    "$BASE/v1/acquisitions/$acq/files/data.csv" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+}
