@@ -223,6 +223,10 @@ pub struct ColumnInfo {
     pub data_type: String,
     #[sqlx(try_from = "i64")]
     pub nullable: Flag,
+    /// The name in the delivery, where it had to change (an empty or
+    /// repeated name); `None` when `name` is the delivery's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
 }
 
 /// A boolean stored as 0/1, identically on both backends.

@@ -590,8 +590,8 @@ macro_rules! sql_store {
                 .ok_or_else(|| CatalogError::NotFound(format!("reserved version for file {file_id}")))?;
                 for (i, c) in v.columns.iter().enumerate() {
                     sqlx::query(
-                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, source_name) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(&dataset_id)
                     .bind(version)
@@ -599,6 +599,7 @@ macro_rules! sql_store {
                     .bind(&c.name)
                     .bind(&c.data_type)
                     .bind(i64::from(c.nullable.0))
+                    .bind(&c.source_name)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -686,7 +687,7 @@ macro_rules! sql_store {
                     return Ok(None);
                 };
                 let columns = sqlx::query_as(
-                    "SELECT name, data_type, nullable FROM dataset_columns \
+                    "SELECT name, data_type, nullable, source_name FROM dataset_columns \
                      WHERE dataset_id = $1 AND version = $2 ORDER BY ordinal",
                 )
                 .bind(id)

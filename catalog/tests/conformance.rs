@@ -103,11 +103,13 @@ fn version(location: &str, rows: i64) -> PublishedVersion {
                 name: "id".into(),
                 data_type: "int64".into(),
                 nullable: Flag(false),
+                source_name: None,
             },
             ColumnInfo {
-                name: "name".into(),
+                name: "name_2".into(),
                 data_type: "string".into(),
                 nullable: Flag(true),
+                source_name: Some("name".into()),
             },
         ],
         now: now_ms(),
@@ -259,6 +261,14 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
     assert_eq!(d.versions[0].source_file_id, f.id);
     assert_eq!(d.columns.len(), 2);
     assert_eq!(d.columns[1].nullable, Flag(true));
+    assert_eq!(
+        (
+            d.columns[0].source_name.as_deref(),
+            d.columns[1].source_name.as_deref()
+        ),
+        (None, Some("name")),
+        "a renamed column keeps its delivered name"
+    );
     // Published files have no more work.
     assert!(claim(store, "w").await.is_none());
 }

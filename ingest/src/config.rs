@@ -190,8 +190,27 @@ pub struct PipelineConfig {
     pub retry_max_secs: u64,
     /// Record batch size of the converter.
     pub batch_rows: usize,
-    /// Parquet row groups hold at most this many rows.
+    /// Parquet row groups hold at most this many rows…
     pub row_group_rows: usize,
+    /// …and about this many encoded bytes (which bounds the memory a
+    /// conversion holds).
+    pub row_group_bytes: usize,
+    /// A dataset version's parts close at the first row group past this.
+    pub part_bytes: usize,
+    /// Threads one conversion parses and encodes with; 0: one per core.
+    pub convert_threads: usize,
+    /// CSV column types are inferred from this much of the file's start
+    /// (whole records); a later value that does not fit widens its column.
+    pub infer_sample_bytes: usize,
+}
+
+impl PipelineConfig {
+    pub fn threads(&self) -> usize {
+        match self.convert_threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 impl Default for PipelineConfig {
@@ -204,6 +223,10 @@ impl Default for PipelineConfig {
             retry_max_secs: 300,
             batch_rows: 8192,
             row_group_rows: 1_000_000,
+            row_group_bytes: 64 << 20,
+            part_bytes: 512 << 20,
+            convert_threads: 0,
+            infer_sample_bytes: crate::convert::csv::SAMPLE_BYTES,
         }
     }
 }

@@ -25,9 +25,11 @@ use futures::TryStreamExt;
 
 use crate::IngestError;
 use crate::config::Config;
+use crate::convert::write::Part;
 
-/// The first (and, in this version, only) part of a dataset version.
-pub const PART_NAME: &str = "part-00000.parquet";
+/// Written last into a version's directory, after every part: the Hadoop
+/// convention telling tools that read the directory that it is complete.
+pub const SUCCESS_MARKER: &str = "_SUCCESS";
 
 #[derive(Clone)]
 pub struct Lake {
@@ -75,16 +77,8 @@ impl Lake {
         Path::from_iter(["_staging", file_id])
     }
 
-    pub fn staging_part(file_id: &str) -> Path {
-        Path::from_iter(["_staging", file_id, PART_NAME])
-    }
-
     pub fn version_prefix(dataset: &str, version: i64) -> Path {
         Path::from_iter([dataset.to_owned(), format!("v{version}")])
-    }
-
-    pub fn final_part(dataset: &str, version: i64) -> Path {
-        Self::version_prefix(dataset, version).join(PART_NAME)
     }
 
     /// The location recorded in the catalog: the version's directory.
@@ -92,27 +86,43 @@ impl Lake {
         format!("{}/{}/", self.url, Self::version_prefix(dataset, version))
     }
 
-    /// Makes the staged part visible under its final key, atomically for the
-    /// local filesystem (a rename).
+    /// Moves the staged parts under the version's directory (a rename on
+    /// the local filesystem; a server-side copy and a delete on S3), then
+    /// writes the `_SUCCESS` marker. The directory is this file's alone (its
+    /// version number is reserved for it), so whatever an earlier, crashed
+    /// attempt left there is cleared first; the step can be redone any
+    /// number of times.
     pub async fn commit(
         &self,
         file_id: &str,
         dataset: &str,
         version: i64,
+        parts: &[Part],
     ) -> Result<(), IngestError> {
+        let dir = Self::version_prefix(dataset, version);
+        self.delete_under(&dir).await?;
+        let staging = Self::staging_prefix(file_id);
+        for part in parts {
+            self.store
+                .rename(
+                    &staging.clone().join(part.name.as_str()),
+                    &dir.clone().join(part.name.as_str()),
+                )
+                .await?;
+        }
         self.store
-            .rename(
-                &Self::staging_part(file_id),
-                &Self::final_part(dataset, version),
-            )
+            .put(&dir.join(SUCCESS_MARKER), Default::default())
             .await?;
         Ok(())
     }
 
     /// Removes whatever a failed or abandoned conversion left in staging.
     pub async fn clear_staging(&self, file_id: &str) -> Result<(), IngestError> {
-        let prefix = Self::staging_prefix(file_id);
-        let objects: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        self.delete_under(&Self::staging_prefix(file_id)).await
+    }
+
+    async fn delete_under(&self, prefix: &Path) -> Result<(), IngestError> {
+        let objects: Vec<_> = self.store.list(Some(prefix)).try_collect().await?;
         for meta in objects {
             match self.store.delete(&meta.location).await {
                 Err(object_store::Error::NotFound { .. }) | Ok(()) => {}

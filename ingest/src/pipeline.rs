@@ -322,22 +322,43 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let reserved = app.catalog.start_convert(&file.id, node, &dataset).await?;
 
     lake.clear_staging(&file.id).await?;
+    let p = &app.config.pipeline;
     let opts = ConvertOptions {
-        batch_rows: app.config.pipeline.batch_rows,
-        row_group_rows: app.config.pipeline.row_group_rows,
+        batch_rows: p.batch_rows,
+        row_group_rows: p.row_group_rows,
+        row_group_bytes: p.row_group_bytes,
+        part_bytes: p.part_bytes,
+        threads: p.threads(),
+        chunk_bytes: crate::convert::csv::CHUNK_BYTES,
+        sample_bytes: p.infer_sample_bytes,
         max_record_bytes: app.config.limits.max_record_bytes,
         max_columns: app.config.limits.max_columns,
     };
-    let converted = to_parquet(
+    let converted = match to_parquet(
         app.quarantine.path(&file.id),
         source,
         lake.store.clone(),
-        Lake::staging_part(&file.id),
+        Lake::staging_prefix(&file.id),
         &opts,
     )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            // Whatever the step ends in, it leaves no staged parts behind.
+            if let Err(clear) = lake.clear_staging(&file.id).await {
+                tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
+            }
+            return Err(e);
+        }
+    };
+    lake.commit(
+        &file.id,
+        &reserved.dataset_name,
+        reserved.version,
+        &converted.parts,
+    )
     .await?;
-    lake.commit(&file.id, &reserved.dataset_name, reserved.version)
-        .await?;
     let published = PublishedVersion {
         location: lake.location(&reserved.dataset_name, reserved.version),
         rows: converted.rows,

@@ -688,7 +688,10 @@ lake = "s3://{bucket}/{prefix}"
     use object_store::ObjectStoreExt;
     let bytes = lake
         .store
-        .get(&airlock_ingest::lake::Lake::final_part("survey.scores", 1))
+        .get(
+            &airlock_ingest::lake::Lake::version_prefix("survey.scores", 1)
+                .join(airlock_ingest::convert::write::part_name(0).as_str()),
+        )
         .await
         .unwrap()
         .bytes()

@@ -10,6 +10,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::io::AsyncWriteExt;
 
+use airlock_ingest::convert::write::{Part, part_name};
 use airlock_ingest::lake::Lake;
 
 async fn keys(lake: &Lake, prefix: &str) -> Vec<String> {
@@ -25,57 +26,81 @@ async fn keys(lake: &Lake, prefix: &str) -> Vec<String> {
     keys
 }
 
-async fn stage(lake: &Lake, file_id: &str, bytes: &[u8]) {
-    lake.store
-        .put(
-            &Lake::staging_part(file_id),
-            PutPayload::from(Bytes::copy_from_slice(bytes)),
-        )
-        .await
-        .unwrap();
+/// Stages parts `part-00000.parquet`, … holding `contents`; returns them.
+async fn stage(lake: &Lake, file_id: &str, contents: &[&[u8]]) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for (i, bytes) in contents.iter().enumerate() {
+        let name = part_name(i);
+        lake.store
+            .put(
+                &Lake::staging_prefix(file_id).join(name.as_str()),
+                PutPayload::from(Bytes::copy_from_slice(bytes)),
+            )
+            .await
+            .unwrap();
+        parts.push(Part {
+            name,
+            rows: 1,
+            size_bytes: bytes.len() as i64,
+        });
+    }
+    parts
 }
 
 async fn read(lake: &Lake, key: &Path) -> Bytes {
     lake.store.get(key).await.unwrap().bytes().await.unwrap()
 }
 
+fn final_part(dataset: &str, version: i64, index: usize) -> Path {
+    Lake::version_prefix(dataset, version).join(part_name(index).as_str())
+}
+
 /// Staged parts are invisible under the version until the commit, which
-/// moves them there whole and leaves nothing in staging.
-pub async fn a_commit_moves_the_staged_part_whole(lake: Lake) {
-    stage(&lake, "f1", b"PAR1 one version PAR1").await;
+/// moves them there whole, marks the directory complete last, and leaves
+/// nothing in staging.
+pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
+    let parts = stage(&lake, "f1", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
     assert!(keys(&lake, "survey").await.is_empty());
-    lake.commit("f1", "survey", 1).await.unwrap();
+    lake.commit("f1", "survey", 1, &parts).await.unwrap();
     assert_eq!(
         keys(&lake, "survey").await,
-        ["survey/v1/part-00000.parquet"]
+        [
+            "survey/v1/_SUCCESS",
+            "survey/v1/part-00000.parquet",
+            "survey/v1/part-00001.parquet"
+        ]
     );
     assert_eq!(
-        read(&lake, &Lake::final_part("survey", 1)).await,
-        &b"PAR1 one version PAR1"[..]
+        read(&lake, &final_part("survey", 1, 1)).await,
+        &b"PAR1 two PAR1"[..]
     );
     assert!(keys(&lake, "_staging/f1").await.is_empty());
     assert!(lake.location("survey", 1).ends_with("/survey/v1/"));
 }
 
 /// A step killed after its commit but before the catalog's runs again: it
-/// stages and commits again over its own version.
+/// stages and commits again over its own version, and no part of the first
+/// attempt survives, however many it had.
 pub async fn a_retried_commit_overwrites_its_own_version(lake: Lake) {
-    stage(&lake, "f2", b"first attempt").await;
-    lake.commit("f2", "retry", 3).await.unwrap();
+    let parts = stage(&lake, "f2", &[b"first attempt", b"first, second part"]).await;
+    lake.commit("f2", "retry", 3, &parts).await.unwrap();
     lake.clear_staging("f2").await.unwrap();
-    stage(&lake, "f2", b"second attempt").await;
-    lake.commit("f2", "retry", 3).await.unwrap();
-    assert_eq!(keys(&lake, "retry").await, ["retry/v3/part-00000.parquet"]);
+    let parts = stage(&lake, "f2", &[b"second attempt"]).await;
+    lake.commit("f2", "retry", 3, &parts).await.unwrap();
     assert_eq!(
-        read(&lake, &Lake::final_part("retry", 3)).await,
+        keys(&lake, "retry").await,
+        ["retry/v3/_SUCCESS", "retry/v3/part-00000.parquet"]
+    );
+    assert_eq!(
+        read(&lake, &final_part("retry", 3, 0)).await,
         &b"second attempt"[..]
     );
 }
 
 /// What a crashed conversion left in staging is cleared, and only its own.
 pub async fn stale_staging_is_cleared(lake: Lake) {
-    stage(&lake, "crashed", b"half").await;
-    stage(&lake, "other", b"busy").await;
+    stage(&lake, "crashed", &[b"half", b"more"]).await;
+    stage(&lake, "other", &[b"busy"]).await;
     lake.clear_staging("crashed").await.unwrap();
     lake.clear_staging("never-staged").await.unwrap();
     assert_eq!(
@@ -88,16 +113,25 @@ pub async fn stale_staging_is_cleared(lake: Lake) {
 /// S3) and arrives whole.
 pub async fn a_large_part_arrives_whole(lake: Lake) {
     let len = 24 << 20;
-    let mut w = BufWriter::new(lake.store.clone(), Lake::staging_part("big"));
+    let name = part_name(0);
+    let mut w = BufWriter::new(
+        lake.store.clone(),
+        Lake::staging_prefix("big").join(name.as_str()),
+    );
     let block: Vec<u8> = (0..(1 << 20)).map(|i| (i % 251) as u8).collect();
     for _ in 0..(len >> 20) {
         w.write_all(&block).await.unwrap();
     }
     w.shutdown().await.unwrap();
-    lake.commit("big", "big", 1).await.unwrap();
-    let meta = lake.store.head(&Lake::final_part("big", 1)).await.unwrap();
+    let part = Part {
+        name,
+        rows: 1,
+        size_bytes: len as i64,
+    };
+    lake.commit("big", "big", 1, &[part]).await.unwrap();
+    let meta = lake.store.head(&final_part("big", 1, 0)).await.unwrap();
     assert_eq!(meta.size, len as u64);
-    let got = read(&lake, &Lake::final_part("big", 1)).await;
+    let got = read(&lake, &final_part("big", 1, 0)).await;
     assert!(got.chunks(1 << 20).all(|c| c == block.as_slice()));
 }
 
@@ -105,7 +139,7 @@ macro_rules! conformance {
     ($backend:ident, $make:expr) => {
         mod $backend {
             use super::*;
-            conformance!(@each $make; a_commit_moves_the_staged_part_whole,
+            conformance!(@each $make; a_commit_moves_the_staged_parts_whole,
                 a_retried_commit_overwrites_its_own_version, stale_staging_is_cleared,
                 a_large_part_arrives_whole);
         }

@@ -1,41 +1,49 @@
 //! Conversion to Parquet. The lake never holds the uploaded bytes: every
 //! value is parsed and re-encoded, which is itself a security control.
 //!
-//! CSV, TSV, NDJSON and JSON arrays, plain or gzip-compressed, are read
-//! twice, both times streaming (a gzip stream is inflated on the way): a
-//! first pass infers the schema from every record (so no late value can
-//! break the types chosen) and finds ragged rows, bad encodings and bad JSON
-//! with their line numbers; the second pass parses record batches on a
-//! blocking thread and hands them, through a channel of two, to the async
-//! Parquet writer, which streams them to the lake. Memory is bounded by the
-//! batch size and the longest record, not the file size. Nested JSON
-//! objects become Arrow structs and arrays become lists.
+//! The key decision is a pipeline of bounded stages over a stream, so
+//! memory stays flat as files grow and both cores work: delimited text is
+//! framed into chunks of whole records and parsed on worker threads
+//! ([`csv`]); JSON and Parquet are parsed as one stream; and the Parquet
+//! writer ([`write`]) encodes each row group's columns on lane threads and
+//! cuts the output into parts. A gzip stream is inflated on the way in.
+//! CSV types come from a bounded sample and are widened, never coerced,
+//! when a later value does not fit. JSON types come from a pass over every
+//! record (a JSON reader given a narrower schema would drop data silently),
+//! and nested objects become Arrow structs and arrays lists.
+
+pub mod csv;
+pub mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::csv::ReaderBuilder;
-use arrow::csv::reader::Format;
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::error::ArrowError;
-use object_store::buffered::BufWriter;
+use object_store::ObjectStore;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::arrow::AsyncArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
-use tokio::sync::mpsc;
 
 use airlock_catalog::{ColumnInfo, Flag};
 
 use crate::IngestError;
+use write::{Part, PartWriter, WriteOptions};
 
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub batch_rows: usize,
     pub row_group_rows: usize,
+    /// A row group closes at about this many encoded bytes.
+    pub row_group_bytes: usize,
+    /// A part closes at the first row group boundary past this size.
+    pub part_bytes: usize,
+    /// Parser and encoder threads.
+    pub threads: usize,
+    /// Delimited text is parsed in chunks of about this many bytes…
+    pub chunk_bytes: usize,
+    /// …and its types inferred from the first chunks up to this size.
+    pub sample_bytes: usize,
     /// No record (a row, quoted newlines included) may be longer.
     pub max_record_bytes: usize,
     pub max_columns: usize,
@@ -47,6 +55,8 @@ pub struct Converted {
     pub rows: i64,
     pub size_bytes: i64,
     pub columns: Vec<ColumnInfo>,
+    /// In order; a version is the directory of them.
+    pub parts: Vec<Part>,
 }
 
 /// Arrow's errors are about the input, except a genuine failure to read the
@@ -61,89 +71,6 @@ fn invalid(e: ArrowError) -> IngestError {
         other => other.to_string(),
     };
     IngestError::InvalidInput(msg)
-}
-
-/// Bounds what the CSV parser can be made to buffer: it reads through the
-/// bytes as they stream past, tracking RFC 4180 quoting, and fails with
-/// `InvalidData`, naming the line, as soon as one record exceeds the limit
-/// (a file with no line breaks, or an unterminated quote).
-struct RecordGuard<R> {
-    inner: R,
-    delimiter: u8,
-    limit: usize,
-    state: Quoting,
-    record_bytes: usize,
-    line: u64,
-    record_line: u64,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Quoting {
-    FieldStart,
-    Unquoted,
-    Quoted,
-    /// A quote inside a quoted field: closes it, or escapes a second quote.
-    QuoteInQuoted,
-}
-
-impl<R> RecordGuard<R> {
-    fn new(inner: R, delimiter: u8, limit: usize) -> Self {
-        Self {
-            inner,
-            delimiter,
-            limit,
-            state: Quoting::FieldStart,
-            record_bytes: 0,
-            line: 1,
-            record_line: 1,
-        }
-    }
-
-    fn check(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        use Quoting::*;
-        for &b in bytes {
-            self.record_bytes += 1;
-            if b == b'\n' {
-                self.line += 1;
-            }
-            let ends_record = b == b'\n' && self.state != Quoted;
-            self.state = match (self.state, b) {
-                (Quoted, b'"') => QuoteInQuoted,
-                (Quoted, _) => Quoted,
-                (FieldStart, b'"') | (QuoteInQuoted, b'"') => Quoted,
-                (_, b'\n') => FieldStart,
-                (_, d) if d == self.delimiter => FieldStart,
-                _ => Unquoted,
-            };
-            if ends_record {
-                self.record_bytes = 0;
-                self.record_line = self.line;
-            } else if self.record_bytes > self.limit {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "the record starting at line {} is longer than {} bytes{}",
-                        self.record_line,
-                        self.limit,
-                        if self.state == Quoted {
-                            " (is a quote left open?)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for RecordGuard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.check(&buf[..n])?;
-        Ok(n)
-    }
 }
 
 /// How a delivery is laid out.
@@ -302,20 +229,6 @@ fn open_raw(path: &std::path::Path, gzip: bool) -> std::io::Result<Box<dyn std::
     } else {
         Box::new(file)
     })
-}
-
-/// Delimited text, guarded.
-fn open_guarded(
-    path: &std::path::Path,
-    source: Source,
-    delimiter: u8,
-    opts: &ConvertOptions,
-) -> std::io::Result<impl std::io::Read + use<>> {
-    Ok(std::io::BufReader::new(RecordGuard::new(
-        open(path, source)?,
-        delimiter,
-        opts.max_record_bytes,
-    )))
 }
 
 /// Reads JSON as one record per line, whatever its layout: a top-level
@@ -492,24 +405,17 @@ fn infer_json(
     arrow::json::reader::infer_json_schema_from_iterator(records).map_err(invalid)
 }
 
-/// The source's schema, from every record; checks it is usable.
+/// A JSON or Parquet source's schema, from every record; checks it is
+/// usable.
 fn infer(
     src: &std::path::Path,
     source: Source,
     opts: &ConvertOptions,
 ) -> Result<SchemaRef, IngestError> {
     let schema = match source.layout {
-        Layout::Delimited { delimiter, header } => {
-            let format = Format::default()
-                .with_header(header)
-                .with_delimiter(delimiter);
-            format
-                .infer_schema(open_guarded(src, source, delimiter, opts)?, None)
-                .map_err(invalid)?
-                .0
-        }
         Layout::Json => infer_json(src, source, opts)?,
         Layout::Parquet => parquet_input(src)?.schema().as_ref().clone(),
+        Layout::Delimited { .. } => unreachable!("delimited text is read by convert::csv"),
     };
     let columns = schema.fields().len();
     if columns == 0 {
@@ -534,7 +440,7 @@ fn parquet_input(
         .map_err(|e| IngestError::InvalidInput(format!("not a readable Parquet file: {e}")))
 }
 
-/// The source's record batches under `schema`.
+/// A JSON or Parquet source's record batches under `schema`.
 fn batches(
     src: &std::path::Path,
     source: Source,
@@ -542,17 +448,6 @@ fn batches(
     opts: &ConvertOptions,
 ) -> Result<Batches, IngestError> {
     Ok(match source.layout {
-        Layout::Delimited { delimiter, header } => Box::new(
-            ReaderBuilder::new(schema)
-                .with_format(
-                    Format::default()
-                        .with_header(header)
-                        .with_delimiter(delimiter),
-                )
-                .with_batch_size(opts.batch_rows)
-                .build(open_guarded(src, source, delimiter, opts)?)
-                .map_err(invalid)?,
-        ),
         Layout::Parquet => Box::new(
             parquet_input(src)?
                 .with_batch_size(opts.batch_rows)
@@ -568,6 +463,7 @@ fn batches(
                 )))
                 .map_err(invalid)?,
         ),
+        Layout::Delimited { .. } => unreachable!("delimited text is read by convert::csv"),
     })
 }
 
@@ -586,82 +482,88 @@ fn type_name(t: &DataType) -> String {
     }
 }
 
-/// Converts the delivery at `src` to one zstd Parquet object at `dest`.
+/// Converts the delivery at `src` to zstd Parquet parts under `prefix`.
 pub async fn to_parquet(
     src: PathBuf,
     source: Source,
     store: Arc<dyn ObjectStore>,
-    dest: Path,
+    prefix: Path,
     opts: &ConvertOptions,
 ) -> Result<Converted, IngestError> {
-    let (infer_src, infer_opts) = (src.clone(), opts.clone());
-    let (schema, source): (SchemaRef, Source) = tokio::task::spawn_blocking(move || {
-        let source = source.sniff(&infer_src)?;
-        Ok::<_, IngestError>((infer(&infer_src, source, &infer_opts)?, source))
+    let opts = opts.clone();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let _uploads = runtime.enter();
+        let source = source.sniff(&src)?;
+        let layout = WriteOptions {
+            row_group_rows: opts.row_group_rows,
+            row_group_bytes: opts.row_group_bytes,
+            part_bytes: opts.part_bytes,
+            threads: opts.threads,
+        };
+        let writer =
+            |schema| PartWriter::new(store.clone(), prefix.clone(), schema, layout.clone());
+        let (schema, source_names, out) = match source.layout {
+            Layout::Delimited { delimiter, header } => {
+                let (read, out) =
+                    csv::convert(|| Ok(open(&src, source)?), delimiter, header, &opts, writer)?;
+                (read.schema, Some(read.source_names), out)
+            }
+            Layout::Json | Layout::Parquet => {
+                let schema = infer(&src, source, &opts)?;
+                let mut out = writer(schema.clone());
+                for batch in batches(&src, source, schema.clone(), &opts)? {
+                    if let Err(e) = batch.map_err(invalid).and_then(|b| out.write(&b)) {
+                        out.abort();
+                        return Err(e);
+                    }
+                }
+                (schema, None, out)
+            }
+        };
+        let nulls = out.nulls().to_vec();
+        let parts = out.finish()?;
+        let columns = schema
+            .fields()
+            .iter()
+            .zip(nulls)
+            .enumerate()
+            .map(|(i, (f, n))| ColumnInfo {
+                name: f.name().clone(),
+                data_type: type_name(f.data_type()),
+                nullable: Flag(n > 0),
+                source_name: source_names
+                    .as_ref()
+                    .map(|s| s[i].clone())
+                    .filter(|s| s != f.name()),
+            })
+            .collect();
+        Ok(Converted {
+            rows: parts.iter().map(|p| p.rows).sum(),
+            size_bytes: parts.iter().map(|p| p.size_bytes).sum(),
+            columns,
+            parts,
+        })
     })
     .await
-    .map_err(std::io::Error::other)??;
-
-    let (tx, mut rx) = mpsc::channel::<Result<RecordBatch, ArrowError>>(2);
-    let read_schema = schema.clone();
-    let read_opts = opts.clone();
-    let reader = tokio::task::spawn_blocking(move || -> Result<(), IngestError> {
-        for batch in batches(&src, source, read_schema, &read_opts)? {
-            if tx.blocking_send(batch).is_err() {
-                break; // the writer gave up; its error is reported
-            }
-        }
-        Ok(())
-    });
-
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
-        ))
-        .set_max_row_group_row_count(Some(opts.row_group_rows))
-        .set_max_row_group_bytes(Some(128 << 20))
-        .build();
-    let sink = BufWriter::new(store.clone(), dest.clone());
-    let mut writer = AsyncArrowWriter::try_new(sink, schema.clone(), Some(props))?;
-    let mut rows = 0i64;
-    let mut nulls = vec![0usize; schema.fields().len()];
-    while let Some(batch) = rx.recv().await {
-        let batch = batch.map_err(invalid)?;
-        rows += batch.num_rows() as i64;
-        for (n, col) in nulls.iter_mut().zip(batch.columns()) {
-            *n += col.null_count();
-        }
-        writer.write(&batch).await?;
-    }
-    reader.await.map_err(std::io::Error::other)??;
-    writer.close().await?;
-    let size_bytes = store.head(&dest).await?.size as i64;
-    let columns = schema
-        .fields()
-        .iter()
-        .zip(nulls)
-        .map(|(f, n)| ColumnInfo {
-            name: f.name().clone(),
-            data_type: type_name(f.data_type()),
-            nullable: Flag(n > 0),
-        })
-        .collect();
-    Ok(Converted {
-        rows,
-        size_bytes,
-        columns,
-    })
+    .map_err(std::io::Error::other)?
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use object_store::ObjectStoreExt;
     use object_store::memory::InMemory;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     const OPTS: ConvertOptions = ConvertOptions {
         batch_rows: 2,
         row_group_rows: 1000,
+        row_group_bytes: 1 << 20,
+        part_bytes: 1 << 30,
+        threads: 2,
+        chunk_bytes: 64,
+        sample_bytes: 128,
         max_record_bytes: 64,
         max_columns: 8,
     };
@@ -679,14 +581,7 @@ mod tests {
             gzip: false,
             encoding: None,
         };
-        let r = to_parquet(
-            src,
-            csv_source,
-            store.clone(),
-            Path::from("out.parquet"),
-            &OPTS,
-        )
-        .await;
+        let r = to_parquet(src, csv_source, store.clone(), Path::from("out"), &OPTS).await;
         (r, store)
     }
 
@@ -696,7 +591,7 @@ mod tests {
         std::fs::write(&src, data).unwrap();
         let source = Source::of(name, None).expect("a convertible name");
         let store = Arc::new(InMemory::new());
-        to_parquet(src, source, store, Path::from("out.parquet"), &OPTS).await
+        to_parquet(src, source, store, Path::from("out"), &OPTS).await
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -740,7 +635,7 @@ mod tests {
         assert_eq!(convert_as(&gzip(csv), "y.csv.gz").await.unwrap().rows, 1);
     }
 
-    /// Every row of the single Parquet object `convert_as` wrote, as JSON.
+    /// Every row of the single Parquet part a conversion wrote, as JSON.
     async fn rows_of(data: &[u8], name: &str) -> (Converted, Vec<serde_json::Value>) {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in");
@@ -751,11 +646,11 @@ mod tests {
             max_record_bytes: 1 << 10,
             ..OPTS
         };
-        let out = to_parquet(src, source, store.clone(), Path::from("o.parquet"), &opts)
+        let out = to_parquet(src, source, store.clone(), Path::from("o"), &opts)
             .await
             .unwrap();
         let bytes = store
-            .get(&Path::from("o.parquet"))
+            .get(&Path::from("o/part-00000.parquet"))
             .await
             .unwrap()
             .bytes()
@@ -952,7 +847,7 @@ mod tests {
         assert_eq!(out.columns[0].nullable, Flag(false));
 
         let bytes = store
-            .get(&Path::from("out.parquet"))
+            .get(&Path::from("out/part-00000.parquet"))
             .await
             .unwrap()
             .bytes()
@@ -1045,5 +940,132 @@ mod tests {
     async fn empty_files_are_invalid() {
         let (r, _) = convert(b"").await;
         assert!(matches!(r, Err(IngestError::InvalidInput(m)) if m.contains("empty")));
+    }
+
+    #[tokio::test]
+    async fn a_late_value_widens_its_column_and_is_never_coerced() {
+        // The sample is the first 128 bytes: every later value is read
+        // under types inferred without it.
+        let mut csv = String::from("id,amount,code,flag,note,empty\n");
+        for i in 0..40 {
+            csv += &format!("{i},{i},{i},true,x,\n");
+        }
+        csv += "40,2.5,n/a,true,y,7\n41,3,5,false,z,\n";
+        let (out, rows) = rows_of(csv.as_bytes(), "late.csv").await;
+        let types: Vec<_> = out.columns.iter().map(|c| c.data_type.as_str()).collect();
+        assert_eq!(
+            types,
+            ["int64", "float64", "string", "bool", "string", "int64"]
+        );
+        assert_eq!(out.rows, 42);
+        assert_eq!(rows[40]["amount"], 2.5);
+        assert_eq!(rows[3]["amount"], 3.0);
+        assert_eq!(rows[40]["code"], "n/a");
+        assert_eq!(rows[41]["code"], "5");
+        assert_eq!(rows[40]["empty"], 7);
+        assert!(rows[0].get("empty").is_none());
+    }
+
+    #[tokio::test]
+    async fn codes_keep_their_zeros_and_zoned_times_are_instants() {
+        let csv = "zip,at\n02134,2026-01-31T10:00:00Z\n10001,2026-01-31T12:00:00+02:00\n";
+        let (out, rows) = rows_of(csv.as_bytes(), "codes.csv").await;
+        let types: Vec<_> = out.columns.iter().map(|c| c.data_type.as_str()).collect();
+        assert_eq!(types, ["string", "timestamp_tz"]);
+        assert_eq!(rows[0]["zip"], "02134");
+        assert_eq!(rows[0]["at"], rows[1]["at"], "the same instant");
+    }
+
+    #[tokio::test]
+    async fn line_numbers_count_the_whole_file_across_chunks() {
+        // The é makes it UTF-8, so a bad byte is an error, not Latin-1.
+        let mut csv = String::from("a,bé\r\n");
+        for i in 2..80 {
+            csv += &format!("{i},\"x\ny\"\r\n");
+        }
+        // Every record above spans two lines: the next is line 158.
+        let mut ragged = csv.clone().into_bytes();
+        ragged.extend_from_slice(b"1,2,3\n");
+        let err = convert_as(&ragged, "r.csv").await.unwrap_err().to_string();
+        assert!(
+            err.contains("line 158: 3 fields where the header has 2"),
+            "{err}"
+        );
+        let mut broken = csv.clone().into_bytes();
+        broken.extend_from_slice(b"1,\xff\n");
+        let err = convert_as(&broken, "u.csv").await.unwrap_err().to_string();
+        assert!(err.contains("line 158"), "{err}");
+        // Blank lines are no records, CRLF ends one like LF.
+        csv += "\r\n\n80,z\n";
+        assert_eq!(convert_as(csv.as_bytes(), "ok.csv").await.unwrap().rows, 79);
+    }
+
+    #[tokio::test]
+    async fn empty_and_repeated_names_are_renamed_and_remembered() {
+        let (out, rows) = rows_of(b"id,,id,name\n1,2,3,x\n", "names.csv").await;
+        let names: Vec<_> = out
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.source_name.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("id", None),
+                ("column_2", Some("")),
+                ("id_2", Some("id")),
+                ("name", None)
+            ]
+        );
+        assert_eq!(rows[0]["id_2"], 3);
+    }
+
+    #[tokio::test]
+    async fn row_groups_and_parts_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in.csv");
+        let mut csv = String::from("n,word\n");
+        for i in 0..10 {
+            csv += &format!("{i},w{i}\n");
+        }
+        std::fs::write(&src, csv).unwrap();
+        let store = Arc::new(InMemory::new());
+        let opts = ConvertOptions {
+            row_group_rows: 3,
+            part_bytes: 1,
+            ..OPTS
+        };
+        let source = Source::of("in.csv", None).unwrap();
+        let out = to_parquet(src, source, store.clone(), Path::from("v"), &opts)
+            .await
+            .unwrap();
+        let rows: Vec<i64> = out.parts.iter().map(|p| p.rows).collect();
+        assert_eq!(rows, [3, 3, 3, 1], "one row group per part here");
+        let mut seen = Vec::new();
+        for part in &out.parts {
+            let bytes = store
+                .get(&Path::from("v").join(part.name.as_str()))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(bytes.len() as i64, part.size_bytes);
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
+            assert_eq!(reader.metadata().num_row_groups(), 1);
+            for batch in reader.build().unwrap() {
+                let batch = batch.unwrap();
+                let n = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>();
+                seen.extend(n.unwrap().values().iter().copied());
+            }
+        }
+        assert_eq!(seen, (0..10).collect::<Vec<i64>>(), "in input order");
+        assert_eq!(
+            out.size_bytes,
+            out.parts.iter().map(|p| p.size_bytes).sum::<i64>()
+        );
     }
 }

@@ -1,0 +1,795 @@
+//! Delimited text, parsed in parallel.
+//!
+//! One thread frames the decoded text into chunks of whole records (about
+//! [`CHUNK_BYTES`] each by default), tracking RFC 4180 quoting byte by byte. Framing is
+//! where the input is judged as text: a record longer than the limit, a row
+//! with the wrong number of fields, invalid UTF-8 and a quote left open are
+//! refused there, naming their line in the whole file. Worker threads then
+//! parse chunks into typed record batches, and the batches are handed on in
+//! input order.
+//!
+//! Types come from a bounded sample (by default the first [`SAMPLE_BYTES`] of whole
+//! records), not a pass over the whole file. A later value that does not fit
+//! its column's type is never coerced: the chunk holding it is diagnosed
+//! value by value, the column is widened just enough (an integer column
+//! that meets `2.5` becomes a float column, one that meets `n/a` a string
+//! column), and once the pass ends the conversion starts again under the
+//! widened types. A file whose sample is representative is read once; any
+//! other at most twice.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, RwLock};
+
+use arrow::array::{Array, ArrayRef, NullArray, RecordBatch, StringArray};
+use arrow::compute::kernels::cast_utils::{Parser, string_to_datetime};
+use arrow::csv::ReaderBuilder;
+use arrow::csv::reader::Format;
+use arrow::datatypes::{
+    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef, TimeUnit,
+};
+use arrow::error::ArrowError;
+
+use crate::IngestError;
+
+/// About how much text one chunk holds (it ends on a record boundary).
+pub const CHUNK_BYTES: usize = 1 << 20;
+/// How much of the file, in whole records, the types are inferred from.
+pub const SAMPLE_BYTES: usize = 8 << 20;
+
+/// A run of whole records.
+pub struct Chunk {
+    pub bytes: Vec<u8>,
+    /// The line of the file the chunk starts on.
+    pub first_line: u64,
+    /// The chunk starts with the header row.
+    pub header: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: closes it, or escapes a second quote.
+    QuoteInQuoted,
+}
+
+#[derive(PartialEq, Eq)]
+enum Event {
+    Byte,
+    FieldEnd,
+    RecordEnd,
+}
+
+/// One byte of RFC 4180 as the CSV parser reads it: a quote opens a quoted
+/// field only at its start; `\r`, `\n` (and so `\r\n`) end a record outside
+/// quotes.
+#[inline]
+fn step(state: Quoting, b: u8, delimiter: u8) -> (Quoting, Event) {
+    use Quoting::*;
+    match (state, b) {
+        (Quoted, b'"') => (QuoteInQuoted, Event::Byte),
+        (Quoted, _) => (Quoted, Event::Byte),
+        (_, b'\n' | b'\r') => (FieldStart, Event::RecordEnd),
+        (_, d) if d == delimiter => (FieldStart, Event::FieldEnd),
+        (FieldStart | QuoteInQuoted, b'"') => (Quoted, Event::Byte),
+        _ => (Unquoted, Event::Byte),
+    }
+}
+
+/// Cuts decoded text into chunks of whole records, checking each record.
+pub struct Framer<R> {
+    inner: R,
+    delimiter: u8,
+    limit: usize,
+    chunk_bytes: usize,
+    header: bool,
+    buf: Vec<u8>,
+    /// Bytes of `buf` scanned so far.
+    scanned: usize,
+    /// The end of the last whole record in `buf`.
+    boundary: usize,
+    state: Quoting,
+    fields: usize,
+    record_bytes: usize,
+    /// Fields per record, from the first.
+    width: Option<usize>,
+    /// The line at `scanned`, at the current record's start, at `boundary`
+    /// and at `buf[0]`.
+    line: u64,
+    record_line: u64,
+    boundary_line: u64,
+    chunk_line: u64,
+    first: bool,
+    eof: bool,
+}
+
+fn bad(msg: String) -> IngestError {
+    IngestError::InvalidInput(msg)
+}
+
+impl<R: std::io::Read> Framer<R> {
+    pub fn new(inner: R, delimiter: u8, header: bool, limit: usize, chunk_bytes: usize) -> Self {
+        Self {
+            inner,
+            delimiter,
+            limit,
+            chunk_bytes,
+            header,
+            buf: Vec::new(),
+            scanned: 0,
+            boundary: 0,
+            state: Quoting::FieldStart,
+            fields: 1,
+            record_bytes: 0,
+            width: None,
+            line: 1,
+            record_line: 1,
+            boundary_line: 1,
+            chunk_line: 1,
+            first: true,
+            eof: false,
+        }
+    }
+
+    /// Fields per record, once the first record is framed.
+    pub fn width(&self) -> Option<usize> {
+        self.width
+    }
+
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, IngestError> {
+        loop {
+            if self.boundary >= self.chunk_bytes || (self.eof && self.boundary > 0) {
+                return self.cut().map(Some);
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            let len = self.buf.len();
+            self.buf.resize(len + (256 << 10), 0);
+            let n = match self.inner.read(&mut self.buf[len..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(match e.kind() {
+                        std::io::ErrorKind::InvalidData => bad(e.to_string()),
+                        _ => IngestError::Io(e),
+                    });
+                }
+            };
+            self.buf.truncate(len + n);
+            if n == 0 {
+                self.eof = true;
+                self.end_of_input()?;
+            } else {
+                self.scan()?;
+            }
+        }
+    }
+
+    fn scan(&mut self) -> Result<(), IngestError> {
+        let d = self.delimiter;
+        for i in self.scanned..self.buf.len() {
+            let b = self.buf[i];
+            if b == b'\n' {
+                self.line += 1;
+            }
+            let (state, event) = step(self.state, b, d);
+            self.state = state;
+            match event {
+                Event::Byte => self.record_bytes += 1,
+                Event::FieldEnd => {
+                    self.record_bytes += 1;
+                    self.fields += 1;
+                }
+                Event::RecordEnd => {
+                    self.end_record()?;
+                    self.boundary = i + 1;
+                    self.boundary_line = self.line;
+                    self.record_line = self.line;
+                    continue;
+                }
+            }
+            if self.record_bytes > self.limit {
+                return Err(bad(format!(
+                    "the record starting at line {} is longer than {} bytes{}",
+                    self.record_line,
+                    self.limit,
+                    if self.state == Quoting::Quoted {
+                        " (is a quote left open?)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        self.scanned = self.buf.len();
+        Ok(())
+    }
+
+    /// A record ends: checks its width. Empty lines are no records.
+    fn end_record(&mut self) -> Result<(), IngestError> {
+        if self.record_bytes > 0 {
+            match self.width {
+                None => self.width = Some(self.fields),
+                Some(w) if w != self.fields => {
+                    return Err(bad(format!(
+                        "line {}: {} fields where the {} has {w}",
+                        self.record_line,
+                        self.fields,
+                        if self.header { "header" } else { "first row" }
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        self.fields = 1;
+        self.record_bytes = 0;
+        Ok(())
+    }
+
+    fn end_of_input(&mut self) -> Result<(), IngestError> {
+        if self.state == Quoting::Quoted {
+            return Err(bad(format!(
+                "line {}: a quote is left open at the end of the file",
+                self.record_line
+            )));
+        }
+        // A last record without a line break.
+        self.end_record()?;
+        self.boundary = self.buf.len();
+        self.boundary_line = self.line;
+        Ok(())
+    }
+
+    fn cut(&mut self) -> Result<Chunk, IngestError> {
+        let rest = self.buf.split_off(self.boundary);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        self.scanned -= self.boundary.min(self.scanned);
+        self.boundary = 0;
+        let first_line = self.chunk_line;
+        self.chunk_line = self.boundary_line;
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            let line = first_line + newlines(&bytes[..e.valid_up_to()]);
+            return Err(bad(format!("line {line}: the text is not valid UTF-8")));
+        }
+        let header = std::mem::replace(&mut self.first, false) && self.header;
+        Ok(Chunk {
+            bytes,
+            first_line,
+            header,
+        })
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The line of the file on which record `index` of the chunk (counting a
+/// header) starts.
+fn line_of(chunk: &Chunk, index: usize, delimiter: u8) -> u64 {
+    let mut state = Quoting::FieldStart;
+    let (mut line, mut record, mut empty) = (chunk.first_line, 0, true);
+    for &b in &chunk.bytes {
+        let (s, event) = step(state, b, delimiter);
+        state = s;
+        if event == Event::RecordEnd {
+            record += usize::from(!empty);
+            empty = true;
+        } else if empty {
+            if record == index {
+                return line;
+            }
+            empty = false;
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+    }
+    line
+}
+
+/// Arrow's types for delimited text, in a lattice: a column's type is the
+/// join of its values' kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Date,
+    Timestamp,
+    /// A timestamp with a zone or offset: an instant, stored in UTC.
+    TimestampUtc,
+    Text,
+}
+
+impl Kind {
+    /// The narrowest kind holding `s`. Integers with a leading zero (codes,
+    /// identifiers) are text; so are integers past 64 bits, and times finer
+    /// than microseconds, which no numeric or time type would keep exactly.
+    pub fn of(s: &str) -> Kind {
+        let b = s.as_bytes();
+        let Some(&first) = b.first() else {
+            return Kind::Null;
+        };
+        if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") {
+            return Kind::Bool;
+        }
+        let digits = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).unwrap_or(b);
+        if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+            let leading_zero = digits.len() > 1 && digits[0] == b'0';
+            return match Int64Type::parse(s) {
+                Some(_) if !leading_zero => Kind::Int,
+                _ => Kind::Text,
+            };
+        }
+        if (first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.'))
+            && Float64Type::parse(s).is_some()
+        {
+            return Kind::Float;
+        }
+        let date_shape =
+            b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-';
+        if date_shape && b.len() == 10 && Date32Type::parse(s).is_some() {
+            return Kind::Date;
+        }
+        if date_shape && b.len() >= 19 && matches!(b[10], b'T' | b' ') {
+            if string_to_datetime(&chrono::Utc, s).is_err() {
+                return Kind::Text;
+            }
+            let rest = &s[19..];
+            let fraction = rest
+                .strip_prefix('.')
+                .map(|r| r.bytes().take_while(u8::is_ascii_digit).count())
+                .unwrap_or(0);
+            if fraction > 6 && rest[7..=fraction].bytes().any(|c| c != b'0') {
+                return Kind::Text;
+            }
+            let zone = rest[fraction + usize::from(fraction > 0)..].trim();
+            return if zone.is_empty() {
+                Kind::Timestamp
+            } else {
+                Kind::TimestampUtc
+            };
+        }
+        Kind::Text
+    }
+
+    pub fn join(self, other: Kind) -> Kind {
+        use Kind::*;
+        match (self.min(other), self.max(other)) {
+            (a, b) if a == b => a,
+            (Null, b) => b,
+            (Int, Float) => Float,
+            (Date, Timestamp) => Timestamp,
+            _ => Text,
+        }
+    }
+
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Null => DataType::Null,
+            Kind::Bool => DataType::Boolean,
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Date => DataType::Date32,
+            Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+            Kind::TimestampUtc => DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
+            Kind::Text => DataType::Utf8,
+        }
+    }
+
+    fn of_type(t: &DataType) -> Kind {
+        match t {
+            DataType::Null => Kind::Null,
+            DataType::Boolean => Kind::Bool,
+            DataType::Int64 => Kind::Int,
+            DataType::Float64 => Kind::Float,
+            DataType::Date32 => Kind::Date,
+            DataType::Timestamp(_, None) => Kind::Timestamp,
+            DataType::Timestamp(_, Some(_)) => Kind::TimestampUtc,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// Values of a column that do not fit its type.
+#[derive(Debug, Clone)]
+pub struct Misfit {
+    pub column: usize,
+    pub count: u64,
+    pub first_line: u64,
+    /// The narrowest kind holding the column's values in the chunk.
+    pub needed: Kind,
+}
+
+/// A parsed chunk.
+pub enum Parsed {
+    Batches(Vec<RecordBatch>),
+    Misfits(Vec<Misfit>),
+}
+
+/// How the text is laid out.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    pub delimiter: u8,
+    pub width: usize,
+    pub batch_rows: usize,
+}
+
+fn all_text(width: usize) -> SchemaRef {
+    Arc::new(Schema::new(
+        (0..width)
+            .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Decodes a chunk under `schema`.
+fn decode(chunk: &Chunk, schema: SchemaRef, shape: Shape) -> Result<Vec<RecordBatch>, ArrowError> {
+    let mut decoder = ReaderBuilder::new(schema)
+        .with_format(
+            Format::default()
+                .with_header(chunk.header)
+                .with_delimiter(shape.delimiter),
+        )
+        .with_batch_size(shape.batch_rows)
+        .build_decoder();
+    let mut buf = &chunk.bytes[..];
+    let mut out = Vec::new();
+    loop {
+        let n = decoder.decode(buf)?;
+        buf = &buf[n..];
+        if n == 0 || decoder.capacity() == 0 {
+            match decoder.flush()? {
+                Some(b) => out.push(b),
+                None if buf.is_empty() => return Ok(out),
+                None => {}
+            }
+        }
+    }
+}
+
+/// The fields of every record of a chunk, as text.
+fn texts(chunk: &Chunk, shape: Shape) -> Result<Vec<RecordBatch>, IngestError> {
+    decode(chunk, all_text(shape.width), shape).map_err(|_| {
+        bad(format!(
+            "near line {}: the records cannot be read as delimited text",
+            chunk.first_line
+        ))
+    })
+}
+
+/// Each column's kind over some chunks: the sample.
+pub fn infer(sample: &[Chunk], shape: Shape) -> Result<Vec<Kind>, IngestError> {
+    let mut kinds = vec![Kind::Null; shape.width];
+    for chunk in sample {
+        for batch in texts(chunk, shape)? {
+            for (kind, col) in kinds.iter_mut().zip(batch.columns()) {
+                let col = col.as_any().downcast_ref::<StringArray>().expect("text");
+                for v in col.iter().flatten() {
+                    *kind = kind.join(Kind::of(v));
+                }
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// The header's fields: the first record of the first chunk.
+pub fn header(chunk: &Chunk, shape: Shape) -> Result<Vec<String>, IngestError> {
+    let mut decoder = ReaderBuilder::new(all_text(shape.width))
+        .with_format(Format::default().with_delimiter(shape.delimiter))
+        .with_batch_size(1)
+        .build_decoder();
+    let row = decoder
+        .decode(&chunk.bytes)
+        .and_then(|_| decoder.flush())
+        .map_err(|_| bad("line 1: the header cannot be read".into()))?
+        .ok_or_else(|| bad("the file has no header".into()))?;
+    Ok(row
+        .columns()
+        .iter()
+        .map(|c| {
+            let c = c.as_any().downcast_ref::<StringArray>().expect("text");
+            if c.is_valid(0) {
+                c.value(0).to_owned()
+            } else {
+                String::new()
+            }
+        })
+        .collect())
+}
+
+/// Names Parquet and the common engines accept: an empty name becomes
+/// `column_N` (its position), a repeated one gets `_2`, `_3`, ….
+pub fn normalise(names: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let base = if n.trim().is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                n
+            };
+            let (mut name, mut k) = (base.clone(), 2);
+            while !seen.insert(name.clone()) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// Parses a chunk under `schema`, or says which values do not fit it.
+pub fn parse(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Result<Parsed, IngestError> {
+    // Null columns are read as text, to catch a first value.
+    let read = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Null => Field::new(f.name(), DataType::Utf8, true),
+                _ => f.as_ref().clone(),
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let Ok(batches) = decode(chunk, read, shape) else {
+        return diagnose(chunk, schema, shape);
+    };
+    let nulls: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| schema.field(i).data_type() == &DataType::Null)
+        .collect();
+    if nulls.is_empty() {
+        return Ok(Parsed::Batches(batches));
+    }
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let mut columns = batch.columns().to_vec();
+        for &i in &nulls {
+            if columns[i].null_count() != columns[i].len() {
+                return diagnose(chunk, schema, shape);
+            }
+            columns[i] = Arc::new(NullArray::new(batch.num_rows())) as ArrayRef;
+        }
+        out.push(RecordBatch::try_new(schema.clone(), columns).map_err(super::invalid)?);
+    }
+    Ok(Parsed::Batches(out))
+}
+
+/// Finds, value by value, what in a chunk does not fit `schema`.
+fn diagnose(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Result<Parsed, IngestError> {
+    let batches = texts(chunk, shape)?;
+    let mut misfits = Vec::new();
+    for (c, field) in schema.fields().iter().enumerate() {
+        let current = Kind::of_type(field.data_type());
+        if current == Kind::Text {
+            continue;
+        }
+        let (mut needed, mut count, mut first) = (current, 0u64, None);
+        let mut row = 0usize;
+        for batch in &batches {
+            let col = batch.column(c).as_any().downcast_ref::<StringArray>();
+            for v in col.expect("text").iter() {
+                if let Some(v) = v {
+                    let kind = Kind::of(v);
+                    if current.join(kind) != current {
+                        count += 1;
+                        first.get_or_insert(row);
+                    }
+                    needed = needed.join(kind);
+                }
+                row += 1;
+            }
+        }
+        if let Some(first) = first {
+            misfits.push(Misfit {
+                column: c,
+                count,
+                first_line: line_of(chunk, first + usize::from(chunk.header), shape.delimiter),
+                needed,
+            });
+        }
+    }
+    if misfits.is_empty() {
+        return Err(bad(format!(
+            "near line {}: a value cannot be read as its column's type",
+            chunk.first_line
+        )));
+    }
+    Ok(Parsed::Misfits(misfits))
+}
+
+/// Runs the pipeline over the chunks: the framer on one thread, `workers`
+/// parsers, and `sink` on the calling thread, fed in input order. The
+/// parsers read the schema anew for each chunk, so a widening by `sink`
+/// applies from the next chunk on.
+pub fn run<R: std::io::Read + Send>(
+    framer: &mut Framer<R>,
+    sample: VecDeque<Chunk>,
+    schema: &RwLock<SchemaRef>,
+    shape: Shape,
+    workers: usize,
+    mut sink: impl FnMut(Parsed) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    type Reply = Receiver<Result<Parsed, IngestError>>;
+    let (work_tx, work_rx) =
+        sync_channel::<(Chunk, SyncSender<Result<Parsed, IngestError>>)>(workers);
+    let work_rx = &Mutex::new(work_rx);
+    let (order_tx, order_rx) = sync_channel::<Reply>(workers * 2);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(move || {
+                loop {
+                    let job = work_rx.lock().expect("work queue").recv();
+                    let Ok((chunk, reply)) = job else { break };
+                    let current = schema.read().expect("schema").clone();
+                    let _ = reply.send(parse(&chunk, &current, shape));
+                }
+            });
+        }
+        let framing = s.spawn(move || -> Result<(), IngestError> {
+            let mut sample = sample;
+            loop {
+                let chunk = match sample.pop_front() {
+                    Some(c) => c,
+                    None => match framer.next_chunk()? {
+                        Some(c) => c,
+                        None => return Ok(()),
+                    },
+                };
+                let (reply, parsed) = sync_channel(1);
+                if work_tx.send((chunk, reply)).is_err() || order_tx.send(parsed).is_err() {
+                    return Ok(()); // the sink stopped
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for parsed in order_rx.iter() {
+            let r = match parsed.recv() {
+                Ok(r) => r,
+                Err(_) => Err(IngestError::Io(std::io::Error::other(
+                    "a CSV parser stopped",
+                ))),
+            };
+            if let Err(e) = r.and_then(&mut sink) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        drop(order_rx);
+        let framed = framing.join().unwrap_or_else(|_| {
+            Err(IngestError::Io(std::io::Error::other(
+                "the framer panicked",
+            )))
+        });
+        outcome.and(framed)
+    })
+}
+
+fn schema_of(names: &[String], kinds: &[Kind]) -> SchemaRef {
+    Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(kinds)
+            .map(|(n, k)| Field::new(n, k.data_type(), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// What a CSV conversion read: the header as written and the schema.
+pub struct Read {
+    pub source_names: Vec<String>,
+    pub schema: SchemaRef,
+}
+
+/// Converts delimited text from `open` (called again for a second pass)
+/// through the writers `writer` makes: the first, or after a widening a
+/// second, which is the one returned.
+pub fn convert<R: std::io::Read + Send>(
+    mut open: impl FnMut() -> Result<R, IngestError>,
+    delimiter: u8,
+    has_header: bool,
+    opts: &super::ConvertOptions,
+    mut writer: impl FnMut(SchemaRef) -> super::write::PartWriter,
+) -> Result<(Read, super::write::PartWriter), IngestError> {
+    let mut known: Option<Vec<Kind>> = None;
+    for pass in 0..2 {
+        let mut framer = Framer::new(
+            open()?,
+            delimiter,
+            has_header,
+            opts.max_record_bytes,
+            opts.chunk_bytes,
+        );
+        let mut sample = VecDeque::new();
+        let mut sampled = 0;
+        while sampled < opts.sample_bytes {
+            let Some(chunk) = framer.next_chunk()? else {
+                break;
+            };
+            sampled += chunk.bytes.len();
+            sample.push_back(chunk);
+        }
+        let Some(width) = framer.width() else {
+            return Err(bad("the file holds no records".into()));
+        };
+        if width > opts.max_columns {
+            return Err(bad(format!(
+                "the data has {width} columns; at most {} are accepted",
+                opts.max_columns
+            )));
+        }
+        let shape = Shape {
+            delimiter,
+            width,
+            batch_rows: opts.batch_rows,
+        };
+        let source_names = match sample.front() {
+            Some(first) if has_header => header(first, shape)?,
+            _ => (1..=width).map(|i| format!("column_{i}")).collect(),
+        };
+        let names = normalise(source_names.clone());
+        let kinds = match &known {
+            Some(k) => k.clone(),
+            None => infer(sample.make_contiguous(), shape)?,
+        };
+        let schema = RwLock::new(schema_of(&names, &kinds));
+        let mut out = Some(writer(schema_of(&names, &kinds)));
+        let mut widened = kinds;
+        let workers = opts.threads.max(1);
+        run(&mut framer, sample, &schema, shape, workers, |parsed| {
+            match parsed {
+                Parsed::Batches(batches) => {
+                    if let Some(w) = out.as_mut() {
+                        for b in &batches {
+                            w.write(b)?;
+                        }
+                    }
+                }
+                Parsed::Misfits(misfits) if pass == 0 => {
+                    if let Some(w) = out.take() {
+                        w.abort();
+                    }
+                    for m in misfits {
+                        tracing::debug!(
+                            column = m.column,
+                            count = m.count,
+                            line = m.first_line,
+                            "widening a column"
+                        );
+                        widened[m.column] = widened[m.column].join(m.needed);
+                    }
+                    *schema.write().expect("schema") = schema_of(&names, &widened);
+                }
+                Parsed::Misfits(m) => {
+                    return Err(bad(format!(
+                        "line {}: a value does not fit its column after widening",
+                        m[0].first_line
+                    )));
+                }
+            }
+            Ok(())
+        })?;
+        match out {
+            Some(w) => {
+                let schema = schema.into_inner().expect("schema");
+                return Ok((
+                    Read {
+                        source_names,
+                        schema,
+                    },
+                    w,
+                ));
+            }
+            None => known = Some(widened),
+        }
+    }
+    Err(bad("the column types did not settle in two passes".into()))
+}
