@@ -299,8 +299,8 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         FileName::parse(&file.filename).map_err(|e| IngestError::InvalidInput(e.to_string()))?;
     let Some(source) = Source::of(name.as_str(), file.declared_format.as_deref()) else {
         return Err(IngestError::InvalidInput(format!(
-            "unsupported format {:?}: this version converts CSV, TSV, NDJSON and JSON \
-             (and their .gz forms) and Parquet only",
+            "unsupported format {:?}: this version converts CSV, TSV, NDJSON, JSON and \
+             Avro (and their .gz forms) and Parquet",
             name.extension().unwrap_or_default()
         )));
     };

@@ -5,13 +5,29 @@ first difference. Prints one line per file checked."""
 import datetime as dt
 import decimal
 import sys
+import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 UTC = dt.timezone.utc
 
+AVRO_ROWS = [
+    {"id": 1, "name": "Zoë", "day": dt.date(2026, 1, 31),
+     "at": dt.datetime(2026, 1, 31, 10, 0, 0, 1, tzinfo=UTC),
+     "at_ms": dt.datetime(2026, 1, 31, 10, 0, 0, 123000, tzinfo=UTC),
+     "amount": decimal.Decimal("123.45"),
+     "uid": "0f8fad5b-d9cb-469f-a165-70867728950e", "tags": ["x", "y"]},
+    {"id": -2, "name": None, "day": dt.date(1970, 1, 1),
+     "at": dt.datetime(1970, 1, 1, tzinfo=UTC),
+     "at_ms": dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+     "amount": decimal.Decimal("-0.05"),
+     "uid": str(uuid.UUID(int=1)), "tags": []},
+]
+
 EXPECTED = {
+    "deflate.avro": AVRO_ROWS,
+    "snappy.avro": AVRO_ROWS,
     "types.csv": [
         {"id": 1, "score": 1.5, "day": dt.date(2026, 1, 31),
          "at": dt.datetime(2026, 1, 31, 10, 0, 0), "note": "café ✓"},
