@@ -173,8 +173,8 @@ if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
   apt_install python3-venv python3-pip
   python3 -m venv "$WORK/venv"
 fi
-log "installing pyarrow and fastavro into a throwaway venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam
+log "installing pyarrow, fastavro and openpyxl into a throwaway venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam openpyxl
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
 
 # --- the tests -------------------------------------------------------------------

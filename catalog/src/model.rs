@@ -109,6 +109,8 @@ pub struct Acquisition {
     /// What the acquisition explicitly allows that scanning otherwise
     /// refuses, comma-separated (`executables,macros`).
     pub allow: String,
+    /// The sheet of its Excel workbooks to publish.
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

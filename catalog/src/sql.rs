@@ -234,9 +234,10 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(
                     "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
-                     state, owner_id, created_at, allow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     state, owner_id, created_at, allow, sheet) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      RETURNING id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow",
+                     created_at, allow, sheet",
                 )
                 .bind(&a.id)
                 .bind(&a.name)
@@ -248,6 +249,7 @@ macro_rules! sql_store {
                 .bind(&a.owner_id)
                 .bind(a.created_at)
                 .bind(&a.allow)
+                .bind(&a.sheet)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match CatalogError::from(e) {
@@ -258,7 +260,7 @@ macro_rules! sql_store {
                 })?;
                 let detail = json!({
                     "name": a.name, "target_zone": a.target_zone, "classification": a.classification,
-                    "allow": a.allow
+                    "allow": a.allow, "sheet": a.sheet
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
                     .await?;
@@ -269,7 +271,7 @@ macro_rules! sql_store {
             async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
                 Ok(sqlx::query_as(
                     "SELECT id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow FROM acquisitions WHERE id = $1",
+                     created_at, allow, sheet FROM acquisitions WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)

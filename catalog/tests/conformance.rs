@@ -39,6 +39,7 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
             owner_id: owner.id.clone(),
             created_at: 1,
             allow: "macros".into(),
+            sheet: Some("Data".into()),
         })
         .await
         .unwrap()
@@ -189,6 +190,7 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
             owner_id: u.id.clone(),
             created_at: 2,
             allow: String::new(),
+            sheet: None,
         })
         .await
         .unwrap_err();

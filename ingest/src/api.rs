@@ -172,6 +172,10 @@ struct CreateAcquisition {
     /// allows it: `executables`, `scripts`, `macros`, `encrypted`.
     #[serde(default)]
     allow: Vec<String>,
+    /// For Excel workbooks: the sheet to publish. Without it a workbook
+    /// must hold exactly one sheet.
+    #[serde(default)]
+    sheet: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -186,6 +190,8 @@ struct AcquisitionView {
     owner_id: String,
     created_at: String,
     allow: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<String>,
 }
 
 impl From<airlock_catalog::Acquisition> for AcquisitionView {
@@ -206,6 +212,7 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
                 .filter(|n| !n.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            sheet: a.sheet,
         }
     }
 }
@@ -253,6 +260,7 @@ async fn create_acquisition(
             owner_id: who.user_id,
             created_at: now_ms(),
             allow: allow.names().join(","),
+            sheet: req.sheet.filter(|s| !s.is_empty()),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(acq.into())))

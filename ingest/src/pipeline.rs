@@ -300,7 +300,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let Some(source) = Source::of(name.as_str(), file.declared_format.as_deref()) else {
         return Err(IngestError::InvalidInput(format!(
             "unsupported format {:?}: this version converts CSV, TSV, NDJSON, JSON and \
-             Avro (and their .gz forms) and Parquet",
+             Avro (and their .gz forms), Parquet and Excel .xlsx",
             name.extension().unwrap_or_default()
         )));
     };
@@ -331,6 +331,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         threads: p.threads(),
         chunk_bytes: crate::convert::csv::CHUNK_BYTES,
         sample_bytes: p.infer_sample_bytes,
+        sheet: acq.sheet.clone(),
         max_record_bytes: app.config.limits.max_record_bytes,
         max_columns: app.config.limits.max_columns,
     };

@@ -456,11 +456,12 @@ async fn acquisitions_record_what_they_explicitly_allow() {
         .acquisition(
             &f.engineer,
             json!({"name": "Tools", "target_zone": "sandbox", "classification": "OFFICIAL",
-                   "allow": ["scripts", "executables"]}),
+                   "allow": ["scripts", "executables"], "sheet": "Data"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{acq}");
     assert_eq!(acq["allow"], json!(["executables", "scripts"]));
+    assert_eq!(acq["sheet"], "Data", "the sheet its workbooks publish");
     // The allowance reaches the scan: a script delivered as .sh is clean.
     let id = acq["id"].as_str().unwrap();
     let file = f

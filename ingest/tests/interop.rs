@@ -1,8 +1,9 @@
 //! Interoperability: a delivery in every input format is converted by
 //! Airlock and read back by pyarrow, value by value
 //! (`tests/interop/check.py`). The Avro inputs are written by fastavro
-//! (`tests/interop/avro.py`), independently of Airlock's reader.
-//! scripts/test.sh installs pyarrow and fastavro into a throwaway venv and
+//! (`tests/interop/avro.py`) and the workbooks by openpyxl
+//! (`tests/interop/xlsx.py`), independently of Airlock's readers.
+//! scripts/test.sh installs pyarrow, fastavro and openpyxl into a venv and
 //! names its python in `AIRLOCK_TEST_PYTHON`.
 
 use std::io::Write;
@@ -81,36 +82,73 @@ async fn pyarrow_reads_back_every_format_exactly() {
         threads: 2,
         chunk_bytes: 64,
         sample_bytes: 64,
+        sheet: None,
         max_record_bytes: 1 << 20,
         max_columns: 100,
     };
     for (name, data) in &cases {
         std::fs::write(inputs.path().join(name), data).unwrap();
     }
-    // Avro from fastavro, a writer independent of Airlock's reader.
+    // Avro from fastavro and workbooks from openpyxl, writers independent
+    // of Airlock's readers.
     let python_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop");
-    let wrote = std::process::Command::new(&python)
-        .arg(format!("{python_dir}/avro.py"))
-        .arg(inputs.path())
-        .output()
-        .expect("running fastavro");
-    assert!(
-        wrote.status.success(),
-        "{}",
-        String::from_utf8_lossy(&wrote.stderr)
-    );
+    for writer in ["avro.py", "xlsx.py"] {
+        let wrote = std::process::Command::new(&python)
+            .arg(format!("{python_dir}/{writer}"))
+            .arg(inputs.path())
+            .output()
+            .expect("running a python writer");
+        assert!(
+            wrote.status.success(),
+            "{writer}: {}",
+            String::from_utf8_lossy(&wrote.stderr)
+        );
+    }
     let names: Vec<&str> = cases
         .iter()
         .map(|(n, _)| *n)
-        .chain(["deflate.avro", "snappy.avro"])
+        .chain(["deflate.avro", "snappy.avro", "single.xlsx", "multi.xlsx"])
         .collect();
     for name in &names {
         let src = inputs.path().join(name);
         let source = Source::of(name, None).expect("a convertible name");
+        // The two-sheet workbook publishes the sheet the acquisition names.
+        let opts = ConvertOptions {
+            sheet: (*name == "multi.xlsx").then(|| "Data".to_owned()),
+            ..opts.clone()
+        };
         to_parquet(src, source, store.clone(), Path::from(*name), &opts)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    // A workbook of several sheets needs one named, and one that exists.
+    for (sheet, want) in [(None, "2 sheets"), (Some("Nope"), "no sheet \"Nope\"")] {
+        let opts = ConvertOptions {
+            sheet: sheet.map(str::to_owned),
+            ..opts.clone()
+        };
+        let src = inputs.path().join("multi.xlsx");
+        let source = Source::of("multi.xlsx", None).unwrap();
+        let err = to_parquet(src, source, store.clone(), Path::from("refused"), &opts)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{err}");
+    }
+    let bogus = inputs.path().join("bogus.xlsx");
+    std::fs::write(&bogus, b"PK\x03\x04 not really a workbook").unwrap();
+    let err = to_parquet(
+        bogus,
+        Source::of("bogus.xlsx", None).unwrap(),
+        store.clone(),
+        Path::from("refused"),
+        &opts,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not a readable .xlsx workbook"), "{err}");
+
     let run = std::process::Command::new(&python)
         .arg(format!("{python_dir}/check.py"))
         .arg(out.path())

@@ -25,7 +25,16 @@ AVRO_ROWS = [
      "uid": str(uuid.UUID(int=1)), "tags": []},
 ]
 
+XLSX_ROWS = [
+    {"id": 1, "name": "Zoë", "score": 1.5, "day": dt.date(2026, 1, 31),
+     "at": dt.datetime(2026, 1, 31, 10, 0, 0), "ok": True, "code": "007"},
+    {"id": 2, "name": None, "score": 2.0, "day": dt.date(1970, 1, 1),
+     "at": dt.datetime(1999, 12, 31, 23, 59, 59), "ok": False, "code": "x"},
+]
+
 EXPECTED = {
+    "single.xlsx": XLSX_ROWS,
+    "multi.xlsx": XLSX_ROWS,
     "deflate.avro": AVRO_ROWS,
     "snappy.avro": AVRO_ROWS,
     "types.csv": [

@@ -15,6 +15,7 @@
 mod avro;
 pub mod csv;
 pub mod write;
+mod xlsx;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct ConvertOptions {
     pub chunk_bytes: usize,
     /// …and its types inferred from the first chunks up to this size.
     pub sample_bytes: usize,
+    /// The workbook sheet to read, as the acquisition names it.
+    pub sheet: Option<String>,
     /// No record (a row, quoted newlines included) may be longer.
     pub max_record_bytes: usize,
     pub max_columns: usize,
@@ -83,6 +86,8 @@ pub enum Layout {
     Json,
     /// Parquet: read, every value decoded, and written anew.
     Parquet,
+    /// An Excel workbook (.xlsx): one sheet, its first row the header.
+    Xlsx,
     /// An Avro object container file (any codec: null, deflate, snappy,
     /// zstd), its logical types mapped to Arrow's.
     Avro,
@@ -108,7 +113,7 @@ impl Source {
             None => (lower.as_str(), declared == Some("gz")),
         };
         let kind = match declared {
-            Some(d @ ("csv" | "tsv" | "json" | "ndjson" | "parquet" | "avro")) => d,
+            Some(d @ ("csv" | "tsv" | "json" | "ndjson" | "parquet" | "avro" | "xlsx")) => d,
             _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
         };
         let layout = match kind {
@@ -124,6 +129,8 @@ impl Source {
             // Parquet is read from its footer: it cannot be read inflating.
             "parquet" if !gzip => Layout::Parquet,
             "avro" => Layout::Avro,
+            // A workbook is a zip, read by its central directory.
+            "xlsx" if !gzip => Layout::Xlsx,
             _ => return None,
         };
         Some(Self {
@@ -147,7 +154,7 @@ impl Source {
         if head.is_empty() {
             return Err(IngestError::InvalidInput("the file is empty".into()));
         }
-        if matches!(self.layout, Layout::Parquet | Layout::Avro) {
+        if matches!(self.layout, Layout::Parquet | Layout::Avro | Layout::Xlsx) {
             return Ok(self);
         }
         let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
@@ -421,7 +428,7 @@ fn infer(
         Layout::Json => infer_json(src, source, opts)?,
         Layout::Parquet => parquet_input(src)?.schema().as_ref().clone(),
         Layout::Avro => avro::schema(&avro::input(src, source.gzip, opts.batch_rows)?.schema()),
-        Layout::Delimited { .. } => unreachable!("delimited text is read by convert::csv"),
+        Layout::Delimited { .. } | Layout::Xlsx => unreachable!("read by their own modules"),
     };
     let columns = schema.fields().len();
     if columns == 0 {
@@ -473,7 +480,7 @@ fn batches(
             let input = avro::input(src, source.gzip, opts.batch_rows)?;
             Box::new(input.map(move |b| b.and_then(|b| avro::batch(&schema, b))))
         }
-        Layout::Delimited { .. } => unreachable!("delimited text is read by convert::csv"),
+        Layout::Delimited { .. } | Layout::Xlsx => unreachable!("read by their own modules"),
     })
 }
 
@@ -518,6 +525,16 @@ pub async fn to_parquet(
                 let (read, out) =
                     csv::convert(|| Ok(open(&src, source)?), delimiter, header, &opts, writer)?;
                 (read.schema, Some(read.source_names), out)
+            }
+            Layout::Xlsx => {
+                let name = xlsx::sheet(&src, opts.sheet.as_deref())?;
+                let sheet = xlsx::shape(&src, &name, opts.max_columns)?;
+                let mut out = writer(sheet.schema.clone());
+                if let Err(e) = xlsx::rows(&src, &sheet, opts.batch_rows, |b| out.write(&b)) {
+                    out.abort();
+                    return Err(e);
+                }
+                (sheet.schema.clone(), Some(sheet.source_names), out)
             }
             Layout::Json | Layout::Parquet | Layout::Avro => {
                 let declared = match source.layout {
@@ -589,6 +606,7 @@ mod tests {
         threads: 2,
         chunk_bytes: 64,
         sample_bytes: 128,
+        sheet: None,
         max_record_bytes: 64,
         max_columns: 8,
     };

@@ -1,0 +1,2 @@
+-- The workbook sheet an acquisition's Excel deliveries publish.
+ALTER TABLE acquisitions ADD COLUMN sheet TEXT;
