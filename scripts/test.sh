@@ -184,3 +184,9 @@ export AIRLOCK_TEST_POSTGRES_URL="$PG_URL"
 cd "$ROOT"
 log "cargo test --workspace --locked --no-fail-fast $*"
 cargo test --workspace --locked --no-fail-fast "$@"
+# HDFS: no namenode can be installed here (README, "Lakes"); given one, its
+# lake conformance cases run too.
+if [ -n "${AIRLOCK_TEST_HDFS_URL:-}" ]; then
+  log "HDFS lake conformance against $AIRLOCK_TEST_HDFS_URL"
+  cargo test --locked -p airlock-ingest --test lakes on_hdfs -- --ignored
+fi

@@ -1,6 +1,9 @@
-//! Zone lakes, all through `object_store`: `file://` (LocalFileSystem) and
+//! Zone lakes, all through `object_store`: `file://` (LocalFileSystem),
 //! `s3://bucket/prefix` (AmazonS3, configured from the `AWS_*` environment:
-//! keys, region, `AWS_ENDPOINT` for S3-compatible servers, `AWS_ALLOW_HTTP`).
+//! keys, region, `AWS_ENDPOINT` for S3-compatible servers, `AWS_ALLOW_HTTP`)
+//! and `hdfs://namenode:port/path` (hdfs-native, a Rust client of the
+//! NameNode and DataNode protocols; Hadoop's XML config is read from
+//! `HADOOP_CONF_DIR` for HA name services and Kerberos).
 //!
 //! A version's parts are written under `_staging/<file id>/` (engines skip
 //! `_`-prefixed directories) and then renamed to `<dataset>/v<N>/` (on S3 a
@@ -14,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hdfs_native_object_store::HdfsObjectStoreBuilder;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
@@ -55,16 +59,23 @@ impl Lake {
                 .with_bucket_name(bucket)
                 .build()
                 .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
-            let prefix = Path::parse(prefix)
-                .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
-            if prefix.as_ref().is_empty() {
-                Arc::new(s3)
-            } else {
-                Arc::new(PrefixStore::new(s3, prefix))
+            prefixed(s3, prefix, url)?
+        } else if let Some(rest) = url.strip_prefix("hdfs://") {
+            let (authority, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if authority.is_empty() {
+                return Err(IngestError::Config(format!(
+                    "lake URL {url:?}: expected hdfs://NAMENODE[:PORT][/PATH]"
+                )));
             }
+            let hdfs = HdfsObjectStoreBuilder::new()
+                .with_url(format!("hdfs://{authority}"))
+                .build()
+                .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
+            prefixed(hdfs, prefix, url)?
         } else {
             return Err(IngestError::Config(format!(
-                "lake URL {url:?}: expected file:///PATH or s3://BUCKET[/PREFIX]"
+                "lake URL {url:?}: expected file:///PATH, s3://BUCKET[/PREFIX] or \
+                 hdfs://NAMENODE[:PORT][/PATH]"
             )));
         };
         Ok(Self {
@@ -131,6 +142,21 @@ impl Lake {
         }
         Ok(())
     }
+}
+
+/// `store`, under `prefix` when there is one.
+fn prefixed(
+    store: impl ObjectStore,
+    prefix: &str,
+    url: &str,
+) -> Result<Arc<dyn ObjectStore>, IngestError> {
+    let prefix =
+        Path::parse(prefix).map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
+    Ok(if prefix.as_ref().is_empty() {
+        Arc::new(store)
+    } else {
+        Arc::new(PrefixStore::new(store, prefix))
+    })
 }
 
 /// One lake per zone that has one.

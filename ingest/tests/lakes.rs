@@ -136,22 +136,24 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
 }
 
 macro_rules! conformance {
-    ($backend:ident, $make:expr) => {
+    ($backend:ident, $make:expr $(, #[$attr:meta])*) => {
         mod $backend {
             use super::*;
-            conformance!(@each $make; a_commit_moves_the_staged_parts_whole,
+            conformance!(@each $make, [$(#[$attr])*]; a_commit_moves_the_staged_parts_whole,
                 a_retried_commit_overwrites_its_own_version, stale_staging_is_cleared,
                 a_large_part_arrives_whole);
         }
     };
-    (@each $make:expr; $($case:ident),+) => {
-        $(
-            #[tokio::test]
-            async fn $case() {
-                let (lake, _guard) = $make;
-                super::$case(lake).await;
-            }
-        )+
+    (@each $make:expr, $attrs:tt; $($case:ident),+) => {
+        $(conformance!(@case $make, $attrs, $case);)+
+    };
+    (@case $make:expr, [$(#[$attr:meta])*], $case:ident) => {
+        #[tokio::test]
+        $(#[$attr])*
+        async fn $case() {
+            let (lake, _guard) = $make;
+            super::$case(lake).await;
+        }
     };
 }
 
@@ -173,12 +175,30 @@ fn s3() -> (Lake, ()) {
     )
 }
 
+/// A fresh directory under the namenode URL given. No HDFS can run on the
+/// test machines (see README), so these cases are ignored unless a namenode
+/// is given: scripts/test.sh runs them when `AIRLOCK_TEST_HDFS_URL` is set.
+fn hdfs() -> (Lake, ()) {
+    let url = std::env::var("AIRLOCK_TEST_HDFS_URL")
+        .expect("AIRLOCK_TEST_HDFS_URL names the namenode, e.g. hdfs://127.0.0.1:9000");
+    let prefix = uuid::Uuid::now_v7().simple().to_string();
+    let url = format!("{}/airlock-lakes/{prefix}", url.trim_end_matches('/'));
+    (Lake::open(&url).unwrap(), ())
+}
+
 conformance!(on_local, local());
 conformance!(on_s3, s3());
+conformance!(on_hdfs, hdfs(), #[ignore = "needs a namenode: AIRLOCK_TEST_HDFS_URL"]);
 
 #[test]
 fn lake_urls_are_checked() {
-    for bad in ["ftp://x/y", "s3://", "/plain/path"] {
+    for bad in [
+        "ftp://x/y",
+        "s3://",
+        "/plain/path",
+        "hdfs://",
+        "hdfs:///no/namenode",
+    ] {
         assert!(Lake::open(bad).is_err(), "{bad}");
     }
 }
