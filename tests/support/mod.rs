@@ -59,6 +59,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts a daemon using the clamd at `clamd` (`tcp://…`).
     pub fn start(clamd: &str) -> Daemon {
+        Self::start_with(clamd, "")
+    }
+
+    /// Starts a daemon with `extra` TOML appended to its configuration.
+    pub fn start_with(clamd: &str, extra: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("airlock.toml");
         std::fs::write(
@@ -90,6 +95,7 @@ poll_interval_ms = 100
 lease_secs = 30
 retry_initial_secs = 1
 retry_max_secs = 2
+{extra}
 "#,
                 data = dir.path().join("data").display()
             ),
