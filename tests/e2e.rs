@@ -443,24 +443,7 @@ async fn a_daemon_killed_mid_upload_to_s3_publishes_once_after_restart() {
     );
     let url = format!("s3://{bucket}/e2e-{}", uuid::Uuid::now_v7().simple());
     let clamd = Clamd::start();
-    let mut d = Daemon::start_with(
-        &clamd.addr(),
-        &format!(
-            r#"
-[[zones]]
-name = "trusted"
-kind = "ingest"
-ceiling = "OFFICIAL-SENSITIVE"
-
-[[zones]]
-name = "sandbox"
-kind = "non_sensitive"
-ceiling = "OFFICIAL"
-accepts_from = ["trusted"]
-lake = "{url}"
-"#
-        ),
-    );
+    let mut d = Daemon::start_with(&clamd.addr(), &zones::sandbox_lake(&url));
     let dataset = crash_mid_conversion(&clamd, &mut d).await;
     let lake = airlock_ingest::lake::Lake::open(&url).unwrap();
     let mut keys: Vec<String> = futures::TryStreamExt::try_collect::<Vec<_>>(lake.store.list(None))

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
+
+#[path = "../../tests/support/zones.rs"]
+mod zones;
 use tower::ServiceExt;
 
 use airlock_ingest::config::EngineConfig;
@@ -654,22 +657,8 @@ async fn a_file_publishes_into_an_s3_lake() {
         "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
     );
     let prefix = format!("api/{}", uuid::Uuid::now_v7().simple());
-    let zones: Config = toml::from_str(&format!(
-        r#"
-[[zones]]
-name = "trusted"
-kind = "ingest"
-ceiling = "OFFICIAL-SENSITIVE"
-
-[[zones]]
-name = "sandbox"
-kind = "non_sensitive"
-ceiling = "OFFICIAL"
-accepts_from = ["trusted"]
-lake = "s3://{bucket}/{prefix}"
-"#
-    ))
-    .unwrap();
+    let zones: Config =
+        toml::from_str(&zones::sandbox_lake(&format!("s3://{bucket}/{prefix}"))).unwrap();
     let f = fixture_in(1 << 20, vec![EngineConfig::Filetype], zones).await;
     let acq = f.sandbox_acquisition().await;
     let file = f

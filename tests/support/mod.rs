@@ -17,6 +17,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_airlock");
 
 #[path = "clamd.rs"]
 mod clamd;
+#[path = "zones.rs"]
+pub mod zones;
 pub use clamd::*;
 
 /// A fault injector standing in for clamd: it accepts connections and never

@@ -1,0 +1,20 @@
+//! Zone configuration shared by the daemon tests and the API tests.
+
+/// The `[[zones]]` TOML of an ingest zone and a sandbox whose lake is `url`.
+pub fn sandbox_lake(url: &str) -> String {
+    format!(
+        r#"
+[[zones]]
+name = "trusted"
+kind = "ingest"
+ceiling = "OFFICIAL-SENSITIVE"
+
+[[zones]]
+name = "sandbox"
+kind = "non_sensitive"
+ceiling = "OFFICIAL"
+accepts_from = ["trusted"]
+lake = "{url}"
+"#
+    )
+}
