@@ -6,7 +6,8 @@ import sys
 import time
 
 t0 = time.monotonic()
-proc = subprocess.Popen(sys.argv[1:])
+# The child's own output (progress bars) must not mix with the figures.
+proc = subprocess.Popen(sys.argv[1:], stdout=sys.stderr)
 _, status, usage = os.wait4(proc.pid, 0)
 elapsed = time.monotonic() - t0
 if os.waitstatus_to_exitcode(status) != 0:

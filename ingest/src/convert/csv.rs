@@ -168,15 +168,48 @@ impl<R: std::io::Read> Framer<R> {
         }
     }
 
+    /// Scans the new bytes a run at a time: outside quotes it jumps to the
+    /// next quote or line break (memchr) and counts the delimiters in
+    /// between; inside quotes it jumps to the closing quote. Only the bytes
+    /// that change state go through [`step`].
     fn scan(&mut self) -> Result<(), IngestError> {
         let d = self.delimiter;
-        for i in self.scanned..self.buf.len() {
-            let b = self.buf[i];
+        let mut i = self.scanned;
+        let len = self.buf.len();
+        while i < len {
+            let rest = &self.buf[i..];
+            let run = if self.state == Quoting::Quoted {
+                let n = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+                self.line += newlines(&rest[..n]);
+                n
+            } else {
+                let n = memchr::memchr3(b'"', b'\n', b'\r', rest).unwrap_or(rest.len());
+                let fields = rest[..n].iter().filter(|&&b| b == d).count();
+                if n > 0 {
+                    self.fields += fields;
+                    // The run's last byte decides the state it leaves.
+                    self.state = if rest[n - 1] == d {
+                        Quoting::FieldStart
+                    } else {
+                        Quoting::Unquoted
+                    };
+                }
+                n
+            };
+            self.record_bytes += run;
+            i += run;
+            if self.record_bytes > self.limit {
+                return Err(self.too_long());
+            }
+            let Some(&b) = self.buf.get(i) else {
+                break;
+            };
             if b == b'\n' {
                 self.line += 1;
             }
             let (state, event) = step(self.state, b, d);
             self.state = state;
+            i += 1;
             match event {
                 Event::Byte => self.record_bytes += 1,
                 Event::FieldEnd => {
@@ -185,27 +218,31 @@ impl<R: std::io::Read> Framer<R> {
                 }
                 Event::RecordEnd => {
                     self.end_record()?;
-                    self.boundary = i + 1;
+                    self.boundary = i;
                     self.boundary_line = self.line;
                     self.record_line = self.line;
                     continue;
                 }
             }
             if self.record_bytes > self.limit {
-                return Err(bad(format!(
-                    "the record starting at line {} is longer than {} bytes{}",
-                    self.record_line,
-                    self.limit,
-                    if self.state == Quoting::Quoted {
-                        " (is a quote left open?)"
-                    } else {
-                        ""
-                    }
-                )));
+                return Err(self.too_long());
             }
         }
-        self.scanned = self.buf.len();
+        self.scanned = len;
         Ok(())
+    }
+
+    fn too_long(&self) -> IngestError {
+        bad(format!(
+            "the record starting at line {} is longer than {} bytes{}",
+            self.record_line,
+            self.limit,
+            if self.state == Quoting::Quoted {
+                " (is a quote left open?)"
+            } else {
+                ""
+            }
+        ))
     }
 
     /// A record ends: checks its width. Empty lines are no records.
@@ -264,7 +301,7 @@ impl<R: std::io::Read> Framer<R> {
 }
 
 fn newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// The line of the file on which record `index` of the chunk (counting a

@@ -29,6 +29,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use tokio_util::io::SyncIoBridge;
 
 use crate::IngestError;
@@ -100,11 +101,19 @@ impl PartWriter {
         schema: SchemaRef,
         opts: WriteOptions,
     ) -> Self {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid level"),
-            ))
-            .build();
+        let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ));
+        // Dictionaries pay for text (categories, codes); numbers compress
+        // about as well plain under zstd, and interning every value costs
+        // a fifth of the encoding time.
+        for f in schema.fields() {
+            if f.data_type().is_numeric() {
+                props =
+                    props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+            }
+        }
+        let props = props.build();
         let nulls = vec![0; schema.fields().len()];
         let schema = storable(&schema);
         Self {
