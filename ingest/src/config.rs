@@ -205,6 +205,24 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// Sizes of zero would stall a conversion: refused at start.
+    fn check(&self) -> Result<(), IngestError> {
+        for (name, value) in [
+            ("batch_rows", self.batch_rows),
+            ("row_group_rows", self.row_group_rows),
+            ("row_group_bytes", self.row_group_bytes),
+            ("part_bytes", self.part_bytes),
+            ("infer_sample_bytes", self.infer_sample_bytes),
+        ] {
+            if value == 0 {
+                return Err(IngestError::Config(format!(
+                    "[pipeline] {name} must be at least 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub fn threads(&self) -> usize {
         match self.convert_threads {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -274,7 +292,10 @@ impl Config {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| IngestError::Config(format!("reading {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| IngestError::Config(format!("{}: {e}", path.display())))
+        let config: Self = toml::from_str(&text)
+            .map_err(|e| IngestError::Config(format!("{}: {e}", path.display())))?;
+        config.pipeline.check()?;
+        Ok(config)
     }
 
     pub fn catalog_url(&self) -> String {
@@ -329,6 +350,20 @@ mod tests {
         assert_eq!(c.pipeline.lease_secs, 7);
         assert_eq!(c.pipeline.workers, 2);
         assert!(c.zone_set().is_ok());
+    }
+
+    #[test]
+    fn zero_pipeline_sizes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("airlock.toml");
+        std::fs::write(&path, "[pipeline]\nrow_group_rows = 0\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("row_group_rows must be at least 1"), "{err}");
+        std::fs::write(&path, "[pipeline]\nrow_group_rows = 10\n").unwrap();
+        assert_eq!(
+            Config::load(Some(&path)).unwrap().pipeline.row_group_rows,
+            10
+        );
     }
 
     #[test]

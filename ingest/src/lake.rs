@@ -6,13 +6,13 @@
 //! `HADOOP_CONF_DIR` for HA name services and Kerberos).
 //!
 //! A version's parts are written under `_staging/<file id>/` (engines skip
-//! `_`-prefixed directories) and then renamed to `<dataset>/v<N>/` (on S3 a
-//! server-side copy and a delete; large parts go up as multipart uploads). The
-//! catalog row turning `published` is the commit point: a version is visible
-//! through Airlock only once that row commits. A crash before it leaves at
-//! most a staging object or an unreferenced final object, which the retried
-//! step overwrites with identical content, since the version number is
-//! reserved for that one file.
+//! `_`-prefixed directories) and then moved to `<dataset>/v<N>/` (on S3 a
+//! server-side copy and a delete; large parts go up as multipart uploads),
+//! after which `_SUCCESS` is written. The catalog row turning `published`
+//! is the commit point: a version is visible through Airlock only once that
+//! row commits. A crash before it leaves at most staged parts or an
+//! unreferenced version directory, which the retried step clears and
+//! writes again, since the version number is reserved for that one file.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

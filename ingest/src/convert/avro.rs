@@ -50,7 +50,7 @@ pub fn count(src: &std::path::Path, gzip: bool) -> Result<i64, IngestError> {
         if n < 0 {
             long(&mut r)?; // the block's byte size
         }
-        for _ in 0..n.unsigned_abs() * 2 {
+        for _ in 0..n.unsigned_abs().saturating_mul(2) {
             let len = long(&mut r)?.ok_or_else(|| bad("the header is cut short"))?;
             skip(&mut r, len).map_err(|_| bad("the header is cut short"))?;
         }

@@ -377,7 +377,9 @@ impl Kind {
             if string_to_datetime(&chrono::Utc, s).is_err() {
                 return Kind::Text;
             }
-            let rest = &s[19..];
+            let Some(rest) = s.get(19..) else {
+                return Kind::Text;
+            };
             let fraction = rest
                 .strip_prefix('.')
                 .map(|r| r.bytes().take_while(u8::is_ascii_digit).count())

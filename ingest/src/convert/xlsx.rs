@@ -307,15 +307,13 @@ pub fn rows(
         if r <= sheet.first_row || *v == DataRef::Empty {
             return Ok(());
         }
-        match current {
-            Some(cur) if cur == r => {}
-            Some(cur) => {
-                // Rows with no cells at all are empty records: skipped.
+        // A new row: the last one is complete. Rows with no cells at all
+        // never appear, so empty rows are no records.
+        if current != Some(r) {
+            if current.is_some() {
                 flush_row(&mut row, &mut columns, &mut pending)?;
-                let _ = cur;
-                current = Some(r);
             }
-            None => current = Some(r),
+            current = Some(r);
         }
         let owned = match v {
             DataRef::SharedString(s) => DataRef::String((*s).to_owned()),
