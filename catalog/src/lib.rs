@@ -14,12 +14,16 @@
 //! - Every change appends a hash-chained audit event in the same transaction.
 
 mod audit;
+mod contract;
 mod model;
 mod sql;
 
 use std::sync::Arc;
 
 pub use audit::{AuditEvent, GENESIS_HASH};
+pub use contract::{
+    ColumnBreach, ColumnType, Contract, DeclaredColumn, MAX_DECLARED_COLUMNS, Position, SchemaCheck,
+};
 pub use model::*;
 pub use sql::{PgStore, SqliteStore, now_ms};
 
@@ -119,23 +123,28 @@ pub trait CatalogStore: Send + Sync + 'static {
         scan: &ScanRecord,
         outcome: &ScanOutcome,
     ) -> Result<FileRecord>;
-    /// `checking → converting`: creates the dataset if needed (its `id` is
-    /// used only then) and reserves the next version for this file.
-    /// Idempotent for a file that already holds a reservation.
+    /// `checking → converting`: for each of the file's datasets (one, or
+    /// one per sheet of a workbook), creates it if needed (its `id` is used
+    /// only then) and reserves its next version for this file. Idempotent:
+    /// a dataset the file already holds a reservation in keeps it. The
+    /// reservations come in the order of `datasets`.
     async fn start_convert(
         &self,
         file_id: &str,
         owner: &str,
-        dataset: &Dataset,
-    ) -> Result<Reservation>;
-    /// `converting → published`: the version becomes visible with its
-    /// location, statistics and columns, in one transaction.
+        datasets: &[Dataset],
+    ) -> Result<Vec<Reservation>>;
+    /// `converting → published`: every reserved version becomes visible
+    /// with its location, statistics and columns, in one transaction. Each
+    /// of the file's reservations must be published.
     async fn publish(
         &self,
         file_id: &str,
         owner: &str,
-        version: &PublishedVersion,
+        versions: &[PublishedVersion],
     ) -> Result<FileRecord>;
+    /// The published versions a file became, by dataset name.
+    async fn file_outputs(&self, file_id: &str) -> Result<Vec<Reservation>>;
     /// `any unfinished → rejected`, releasing any reserved version.
     async fn reject(
         &self,

@@ -72,6 +72,7 @@ text_enum!(
         Infected = "infected",
         Policy = "policy",
         Invalid = "invalid",
+        Contract = "contract", // breaks its acquisition's declared schema
         Reviewer = "reviewer",
     }
 );
@@ -111,6 +112,18 @@ pub struct Acquisition {
     pub allow: String,
     /// The sheet of its Excel workbooks to publish.
     pub sheet: Option<String>,
+    /// The declared schema (the contract) as JSON: see [`Acquisition::contract`].
+    pub declared_schema: Option<String>,
+}
+
+impl Acquisition {
+    /// The declared schema deliveries must keep, if any.
+    pub fn contract(&self) -> Result<Option<crate::Contract>, CatalogError> {
+        self.declared_schema
+            .as_deref()
+            .map(crate::Contract::from_json)
+            .transpose()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -249,6 +262,9 @@ impl TryFrom<i64> for Flag {
 
 #[derive(Debug, Clone)]
 pub struct PublishedVersion {
+    /// The reservation it fills.
+    pub dataset_id: String,
+    pub version: i64,
     pub location: String,
     pub rows: i64,
     pub size_bytes: i64,

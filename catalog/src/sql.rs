@@ -234,10 +234,10 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(
                     "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
-                     state, owner_id, created_at, allow, sheet) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     state, owner_id, created_at, allow, sheet, declared_schema) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      RETURNING id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow, sheet",
+                     created_at, allow, sheet, declared_schema",
                 )
                 .bind(&a.id)
                 .bind(&a.name)
@@ -250,6 +250,7 @@ macro_rules! sql_store {
                 .bind(a.created_at)
                 .bind(&a.allow)
                 .bind(&a.sheet)
+                .bind(&a.declared_schema)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match CatalogError::from(e) {
@@ -260,7 +261,7 @@ macro_rules! sql_store {
                 })?;
                 let detail = json!({
                     "name": a.name, "target_zone": a.target_zone, "classification": a.classification,
-                    "allow": a.allow, "sheet": a.sheet
+                    "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
                     .await?;
@@ -271,7 +272,7 @@ macro_rules! sql_store {
             async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
                 Ok(sqlx::query_as(
                     "SELECT id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow, sheet FROM acquisitions WHERE id = $1",
+                     created_at, allow, sheet, declared_schema FROM acquisitions WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -483,8 +484,11 @@ macro_rules! sql_store {
                 &self,
                 file_id: &str,
                 owner: &str,
-                d: &Dataset,
-            ) -> Result<Reservation> {
+                datasets: &[Dataset],
+            ) -> Result<Vec<Reservation>> {
+                let Some(first) = datasets.first() else {
+                    return Err(CatalogError::Conflict(format!("file {file_id} converts to no dataset")));
+                };
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE files SET state = 'converting', error = NULL, updated_at = $3 \
@@ -492,81 +496,88 @@ macro_rules! sql_store {
                 )
                 .bind(file_id)
                 .bind(owner)
-                .bind(d.created_at)
+                .bind(first.created_at)
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
-                let held: Option<(String, String, i64)> = sqlx::query_as(
-                    "SELECT d.id, d.name, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
-                     WHERE v.source_file_id = $1 AND v.state = 'pending'",
-                )
-                .bind(file_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((dataset_id, dataset_name, version)) = held {
-                    tx.commit().await?;
-                    return Ok(Reservation { dataset_id, dataset_name, version });
-                }
-                sqlx::query(
-                    "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
-                )
-                .bind(&d.id)
-                .bind(&d.name)
-                .bind(&d.zone)
-                .bind(&d.classification)
-                .bind(&d.description)
-                .bind(&d.acquisition_id)
-                .bind(d.created_at)
-                .execute(&mut *tx)
-                .await?;
-                let (dataset_id, acquisition_id): (String, String) =
-                    sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
-                        .bind(&d.zone)
-                        .bind(&d.name)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if acquisition_id != d.acquisition_id {
-                    return Err(CatalogError::Conflict(format!(
-                        "dataset {:?} in zone {:?} (owned by another acquisition)",
-                        d.name, d.zone
-                    )));
-                }
-                let version: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
-                )
-                .bind(&dataset_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at) \
-                     VALUES ($1, $2, 'pending', $3, $4)",
-                )
-                .bind(&dataset_id)
-                .bind(version)
-                .bind(file_id)
-                .bind(d.created_at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE files SET dataset_id = $2, version = $3 WHERE id = $1")
+                let mut reserved = Vec::with_capacity(datasets.len());
+                for d in datasets {
+                    let held: Option<(String, i64)> = sqlx::query_as(
+                        "SELECT d.id, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                         WHERE v.source_file_id = $1 AND v.state = 'pending' AND d.zone = $2 AND d.name = $3",
+                    )
                     .bind(file_id)
-                    .bind(&dataset_id)
-                    .bind(version)
+                    .bind(&d.zone)
+                    .bind(&d.name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some((dataset_id, version)) = held {
+                        reserved.push(Reservation { dataset_id, dataset_name: d.name.clone(), version });
+                        continue;
+                    }
+                    sqlx::query(
+                        "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
+                    )
+                    .bind(&d.id)
+                    .bind(&d.name)
+                    .bind(&d.zone)
+                    .bind(&d.classification)
+                    .bind(&d.description)
+                    .bind(&d.acquisition_id)
+                    .bind(d.created_at)
                     .execute(&mut *tx)
                     .await?;
-                let detail = json!({"dataset_id": dataset_id, "version": version});
-                Self::audit(&mut *tx, d.created_at, &format!("system:{owner}"), "file.convert", file_id, detail)
+                    let (dataset_id, acquisition_id): (String, String) =
+                        sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
+                            .bind(&d.zone)
+                            .bind(&d.name)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if acquisition_id != d.acquisition_id {
+                        return Err(CatalogError::Conflict(format!(
+                            "dataset {:?} in zone {:?} (owned by another acquisition)",
+                            d.name, d.zone
+                        )));
+                    }
+                    let version: i64 = sqlx::query_scalar(
+                        "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
+                    )
+                    .bind(&dataset_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at) \
+                         VALUES ($1, $2, 'pending', $3, $4)",
+                    )
+                    .bind(&dataset_id)
+                    .bind(version)
+                    .bind(file_id)
+                    .bind(d.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    let detail = json!({"dataset_id": dataset_id, "version": version});
+                    Self::audit(&mut *tx, d.created_at, &format!("system:{owner}"), "file.convert", file_id, detail)
+                        .await?;
+                    reserved.push(Reservation { dataset_id, dataset_name: d.name.clone(), version });
+                }
+                sqlx::query("UPDATE files SET dataset_id = $2, version = $3 WHERE id = $1")
+                    .bind(file_id)
+                    .bind(&reserved[0].dataset_id)
+                    .bind(reserved[0].version)
+                    .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(Reservation { dataset_id, dataset_name: d.name.clone(), version })
+                Ok(reserved)
             }
 
             async fn publish(
                 &self,
                 file_id: &str,
                 owner: &str,
-                v: &PublishedVersion,
+                versions: &[PublishedVersion],
             ) -> Result<FileRecord> {
+                let now = versions.first().map_or_else(crate::sql::now_ms, |v| v.now);
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE files SET state = 'published', error = NULL, lease_owner = NULL, lease_until = NULL, \
@@ -574,46 +585,81 @@ macro_rules! sql_store {
                 )
                 .bind(file_id)
                 .bind(owner)
-                .bind(v.now)
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
-                let (dataset_id, version): (String, i64) = sqlx::query_as(
-                    "UPDATE dataset_versions SET state = 'published', location = $2, rows = $3, size_bytes = $4, \
-                     created_at = $5 WHERE source_file_id = $1 AND state = 'pending' RETURNING dataset_id, version",
-                )
-                .bind(file_id)
-                .bind(&v.location)
-                .bind(v.rows)
-                .bind(v.size_bytes)
-                .bind(v.now)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| CatalogError::NotFound(format!("reserved version for file {file_id}")))?;
-                for (i, c) in v.columns.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, source_name) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                for v in versions {
+                    let done = sqlx::query(
+                        "UPDATE dataset_versions SET state = 'published', location = $4, rows = $5, size_bytes = $6, \
+                         created_at = $7 WHERE source_file_id = $1 AND dataset_id = $2 AND version = $3 \
+                         AND state = 'pending'",
                     )
-                    .bind(&dataset_id)
-                    .bind(version)
-                    .bind(i as i64)
-                    .bind(&c.name)
-                    .bind(&c.data_type)
-                    .bind(i64::from(c.nullable.0))
-                    .bind(&c.source_name)
+                    .bind(file_id)
+                    .bind(&v.dataset_id)
+                    .bind(v.version)
+                    .bind(&v.location)
+                    .bind(v.rows)
+                    .bind(v.size_bytes)
+                    .bind(v.now)
                     .execute(&mut *tx)
                     .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(CatalogError::NotFound(format!(
+                            "version {} of dataset {} reserved for file {file_id}",
+                            v.version, v.dataset_id
+                        )));
+                    }
+                    for (i, c) in v.columns.iter().enumerate() {
+                        sqlx::query(
+                            "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, source_name) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(&v.dataset_id)
+                        .bind(v.version)
+                        .bind(i as i64)
+                        .bind(&c.name)
+                        .bind(&c.data_type)
+                        .bind(i64::from(c.nullable.0))
+                        .bind(&c.source_name)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let detail = json!({
+                        "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
+                        "rows": v.rows, "size_bytes": v.size_bytes
+                    });
+                    Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, detail)
+                        .await?;
                 }
-                let detail = json!({
-                    "dataset_id": dataset_id, "version": version, "location": v.location,
-                    "rows": v.rows, "size_bytes": v.size_bytes
-                });
-                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, detail)
-                    .await?;
+                let left: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'",
+                )
+                .bind(file_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if left > 0 || versions.is_empty() {
+                    return Err(CatalogError::Conflict(format!(
+                        "file {file_id}: {left} reserved versions left unpublished"
+                    )));
+                }
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
+            }
+
+            async fn file_outputs(&self, file_id: &str) -> Result<Vec<Reservation>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT d.id, d.name, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     WHERE v.source_file_id = $1 AND v.state = 'published' ORDER BY d.name",
+                )
+                .bind(file_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(dataset_id, dataset_name, version)| Reservation { dataset_id, dataset_name, version })
+                    .collect())
             }
 
             async fn reject(

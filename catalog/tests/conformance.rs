@@ -40,6 +40,9 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
             created_at: 1,
             allow: "macros".into(),
             sheet: Some("Data".into()),
+            declared_schema: Some(
+                r#"{"columns":[{"name":"id","type":"int64","nullable":false}]}"#.into(),
+            ),
         })
         .await
         .unwrap()
@@ -94,8 +97,10 @@ fn dataset(acq: &Acquisition, name: &str) -> Dataset {
     }
 }
 
-fn version(location: &str, rows: i64) -> PublishedVersion {
+fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
     PublishedVersion {
+        dataset_id: r.dataset_id.clone(),
+        version: r.version,
         location: location.into(),
         rows,
         size_bytes: 100,
@@ -115,6 +120,17 @@ fn version(location: &str, rows: i64) -> PublishedVersion {
         ],
         now: now_ms(),
     }
+}
+
+/// A new file of `acq`, claimed by `w` and scanned clean.
+async fn scanned_clean(store: &dyn CatalogStore, acq: &Acquisition, sha: &str) -> FileRecord {
+    let f = file(store, acq, sha).await.file;
+    claim(store, "w").await.unwrap();
+    store.start_scan(&f.id, "w").await.unwrap();
+    store
+        .finish_scan(&f.id, "w", &ScanRecord::default(), &ScanOutcome::Clean)
+        .await
+        .unwrap()
 }
 
 /// Claims `file` for `owner`, now.
@@ -144,11 +160,12 @@ async fn publish_one(
         .await
         .unwrap();
     let r = store
-        .start_convert(&f.id, "w", &dataset(acq, ds))
+        .start_convert(&f.id, "w", &[dataset(acq, ds)])
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     store
-        .publish(&f.id, "w", &version("file:///lake/x/", 3))
+        .publish(&f.id, "w", &[version(&r, "file:///lake/x/", 3)])
         .await
         .unwrap();
     r
@@ -176,7 +193,11 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
 pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "lfs-2026").await;
-    assert_eq!(store.acquisition(&a.id).await.unwrap().unwrap(), a);
+    let read = store.acquisition(&a.id).await.unwrap().unwrap();
+    assert_eq!(read, a);
+    let contract = read.contract().unwrap().unwrap();
+    assert_eq!(contract.columns[0].column_type, ColumnType::Int64);
+    assert!(!contract.columns[0].nullable);
     assert!(store.acquisition("missing").await.unwrap().is_none());
     let err = store
         .create_acquisition(&Acquisition {
@@ -191,6 +212,7 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
             created_at: 2,
             allow: String::new(),
             sheet: None,
+            declared_schema: None,
         })
         .await
         .unwrap_err();
@@ -235,22 +257,23 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
     );
 
     let r = store
-        .start_convert(&f.id, "w", &dataset(&a, "walk.survey"))
+        .start_convert(&f.id, "w", &[dataset(&a, "walk.survey")])
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     assert_eq!(r.version, 1);
     // Resuming from converting returns the same reservation.
     let again = store
-        .start_convert(&f.id, "w", &dataset(&a, "walk.survey"))
+        .start_convert(&f.id, "w", &[dataset(&a, "walk.survey")])
         .await
         .unwrap();
-    assert_eq!(again, r);
+    assert_eq!(again, std::slice::from_ref(&r));
     // Not visible before publishing.
     assert!(store.list_datasets(None).await.unwrap().is_empty());
     assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
 
     let done = store
-        .publish(&f.id, "w", &version("file:///lake/walk/v1/", 3))
+        .publish(&f.id, "w", &[version(&r, "file:///lake/walk/v1/", 3)])
         .await
         .unwrap();
     assert_eq!(done.state, FileState::Published);
@@ -424,20 +447,53 @@ pub async fn transient_failures_keep_state_and_back_off(store: &dyn CatalogStore
     );
 }
 
+pub async fn one_file_publishes_several_datasets_at_once(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "book").await;
+    let f = scanned_clean(store, &a, "b1").await;
+    let sheets = [dataset(&a, "book.q.north"), dataset(&a, "book.q.south")];
+    let r = store.start_convert(&f.id, "w", &sheets).await.unwrap();
+    assert_eq!(
+        r.iter()
+            .map(|r| r.dataset_name.as_str())
+            .collect::<Vec<_>>(),
+        ["book.q.north", "book.q.south"]
+    );
+    // Resuming keeps both reservations, in the order asked.
+    let swapped = [sheets[1].clone(), sheets[0].clone()];
+    let again = store.start_convert(&f.id, "w", &swapped).await.unwrap();
+    assert_eq!(again, [r[1].clone(), r[0].clone()]);
+    // All or nothing: publishing one of two is refused, and nothing shows.
+    let err = store
+        .publish(&f.id, "w", &[version(&r[0], "file:///lake/n/", 1)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
+    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    assert!(store.file_outputs(&f.id).await.unwrap().is_empty());
+    let both = [
+        version(&r[0], "file:///lake/n/", 1),
+        version(&r[1], "file:///lake/s/", 2),
+    ];
+    let done = store.publish(&f.id, "w", &both).await.unwrap();
+    assert_eq!(done.state, FileState::Published);
+    assert_eq!(store.file_outputs(&f.id).await.unwrap(), r);
+    for (res, rows) in r.iter().zip([1, 2]) {
+        let d = store.dataset(&res.dataset_id).await.unwrap().unwrap();
+        assert_eq!(d.versions[0].rows, rows);
+        assert_eq!(d.versions[0].source_file_id, f.id);
+    }
+}
+
 pub async fn rejection_releases_the_reserved_version(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "rej").await;
-    let f = file(store, &a, "gg").await.file;
-    claim(store, "w").await.unwrap();
-    store.start_scan(&f.id, "w").await.unwrap();
-    store
-        .finish_scan(&f.id, "w", &ScanRecord::default(), &ScanOutcome::Clean)
-        .await
-        .unwrap();
+    let f = scanned_clean(store, &a, "gg").await;
     let r = store
-        .start_convert(&f.id, "w", &dataset(&a, "rej.x"))
+        .start_convert(&f.id, "w", &[dataset(&a, "rej.x")])
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     let rejected = store
         .reject(&f.id, "w", RejectReason::Invalid, "ragged row at line 3")
         .await
@@ -653,6 +709,7 @@ macro_rules! conformance {
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
                 leases_exclude_other_workers, held_files_wait_for_their_retry,
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
+                one_file_publishes_several_datasets_at_once,
                 infected_files_are_rejected_with_member_verdicts,
                 a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies);
 

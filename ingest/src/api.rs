@@ -21,7 +21,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use airlock_catalog::{Acquisition, Channel, FileRecord, NewFile};
+use airlock_catalog::{Acquisition, Channel, Contract, FileRecord, NewFile};
 use airlock_policies::{Action, Principal, authorize};
 use airlock_scanner::{Allowances, FileType};
 use airlock_zones::Classification;
@@ -176,6 +176,13 @@ struct CreateAcquisition {
     /// must hold exactly one sheet.
     #[serde(default)]
     sheet: Option<String>,
+    /// The declared schema (the contract) every delivery must keep:
+    /// `{"columns": [{"name": "id", "type": "int64", "nullable": false}, …]}`.
+    /// Types: bool, int64, float64, decimal(P,S), date, timestamp,
+    /// timestamp_tz, string. Without it, types are inferred.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    schema: Option<Contract>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -192,6 +199,9 @@ struct AcquisitionView {
     allow: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sheet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    schema: Option<Contract>,
 }
 
 impl From<airlock_catalog::Acquisition> for AcquisitionView {
@@ -213,6 +223,11 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
                 .map(str::to_owned)
                 .collect(),
             sheet: a.sheet,
+            // Stored by this API, so it parses; a corrupt row shows none.
+            schema: a
+                .declared_schema
+                .as_deref()
+                .and_then(|j| Contract::from_json(j).ok()),
         }
     }
 }
@@ -247,6 +262,11 @@ async fn create_acquisition(
     let zone = app.zones.check_ingest(&req.target_zone, classification)?;
     let allow = Allowances::parse(req.allow.iter().map(String::as_str))
         .map_err(|e| IngestError::bad_request("invalid_allow", e))?;
+    if let Some(contract) = &req.schema {
+        contract
+            .validate()
+            .map_err(|e| IngestError::bad_request("invalid_schema", e))?;
+    }
     let acq = app
         .catalog
         .create_acquisition(&Acquisition {
@@ -261,6 +281,7 @@ async fn create_acquisition(
             created_at: now_ms(),
             allow: allow.names().join(","),
             sheet: req.sheet.filter(|s| !s.is_empty()),
+            declared_schema: req.schema.as_ref().map(Contract::to_json),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(acq.into())))
@@ -434,7 +455,7 @@ struct FileView {
     declared_format: Option<String>,
     /// received, scanning, checking, converting, published, rejected or held.
     state: String,
-    /// Why it was rejected: infected, policy, invalid or reviewer.
+    /// Why it was rejected: infected, policy, invalid, contract (it breaks the declared schema) or reviewer.
     reason: Option<String>,
     error: Option<String>,
     /// Every engine's verdict on the file itself.
@@ -442,11 +463,23 @@ struct FileView {
     /// Every member of an archive, at any depth, with every engine's
     /// verdict on it.
     members: Vec<MemberView>,
+    /// The dataset version it became (the first, for a workbook of
+    /// several sheets)…
     dataset_id: Option<String>,
     version: Option<i64>,
+    /// …and every published version it became: one per sheet of a
+    /// workbook.
+    datasets: Vec<OutputView>,
     attempts: i64,
     created_at: String,
     updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OutputView {
+    dataset_id: String,
+    name: String,
+    version: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -504,6 +537,17 @@ async fn get_file(
             sha256: m.sha256,
         })
         .collect();
+    let datasets = app
+        .catalog
+        .file_outputs(&f.id)
+        .await?
+        .into_iter()
+        .map(|r| OutputView {
+            dataset_id: r.dataset_id,
+            name: r.dataset_name,
+            version: r.version,
+        })
+        .collect();
     Ok(Json(FileView {
         id: f.id,
         acquisition_id: f.acquisition_id,
@@ -519,6 +563,7 @@ async fn get_file(
         members,
         dataset_id: f.dataset_id,
         version: f.version,
+        datasets,
         attempts: f.attempts,
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),

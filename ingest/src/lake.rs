@@ -84,8 +84,14 @@ impl Lake {
         })
     }
 
+    /// Everything a file's conversion stages…
     pub fn staging_prefix(file_id: &str) -> Path {
         Path::from_iter(["_staging", file_id])
+    }
+
+    /// …one directory per table it becomes (a workbook's sheets).
+    pub fn table_staging(file_id: &str, table: usize) -> Path {
+        Self::staging_prefix(file_id).join(table.to_string())
     }
 
     pub fn version_prefix(dataset: &str, version: i64) -> Path {
@@ -105,14 +111,13 @@ impl Lake {
     /// number of times.
     pub async fn commit(
         &self,
-        file_id: &str,
+        staging: &Path,
         dataset: &str,
         version: i64,
         parts: &[Part],
     ) -> Result<(), IngestError> {
         let dir = Self::version_prefix(dataset, version);
         self.delete_under(&dir).await?;
-        let staging = Self::staging_prefix(file_id);
         for part in parts {
             self.store
                 .rename(

@@ -310,20 +310,40 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         _ => name.stem(),
     };
     let lake = app.lakes.get(&acq.target_zone)?;
-    let dataset = Dataset {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: format!("{}.{}", acq.slug, slug(stem, "data")),
-        zone: acq.target_zone.clone(),
-        classification: acq.classification.clone(),
-        description: acq.description.clone(),
-        acquisition_id: acq.id.clone(),
-        created_at: now_ms(),
+    let path = app.quarantine.path(&file.id);
+    // One table, or one per sheet of a workbook: `survey.xlsx` with sheets
+    // North and South is the datasets `survey.north` and `survey.south`.
+    let tables = crate::convert::tables(path.clone(), source, acq.sheet.clone()).await?;
+    let base = format!("{}.{}", acq.slug, slug(stem, "data"));
+    let names = match tables.as_slice() {
+        [_] => vec![base],
+        several => crate::convert::csv::normalise(
+            several
+                .iter()
+                .map(|t| slug(t.as_deref().unwrap_or_default(), "sheet"))
+                .collect(),
+        )
+        .into_iter()
+        .map(|t| format!("{base}.{t}"))
+        .collect(),
     };
-    let reserved = app.catalog.start_convert(&file.id, node, &dataset).await?;
+    let datasets: Vec<Dataset> = names
+        .into_iter()
+        .map(|name| Dataset {
+            id: uuid::Uuid::now_v7().to_string(),
+            name,
+            zone: acq.target_zone.clone(),
+            classification: acq.classification.clone(),
+            description: acq.description.clone(),
+            acquisition_id: acq.id.clone(),
+            created_at: now_ms(),
+        })
+        .collect();
+    let reserved = app.catalog.start_convert(&file.id, node, &datasets).await?;
 
     lake.clear_staging(&file.id).await?;
     let p = &app.config.pipeline;
-    let opts = ConvertOptions {
+    let mut opts = ConvertOptions {
         batch_rows: p.batch_rows,
         row_group_rows: p.row_group_rows,
         row_group_bytes: p.row_group_bytes,
@@ -331,42 +351,70 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         threads: p.threads(),
         chunk_bytes: crate::convert::csv::CHUNK_BYTES,
         sample_bytes: p.infer_sample_bytes,
-        sheet: acq.sheet.clone(),
+        sheet: None,
         max_record_bytes: app.config.limits.max_record_bytes,
         max_columns: app.config.limits.max_columns,
+        contract: acq.contract()?,
     };
-    let converted = match to_parquet(
-        app.quarantine.path(&file.id),
-        source,
-        lake.store.clone(),
-        Lake::staging_prefix(&file.id),
-        &opts,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            // Whatever the step ends in, it leaves no staged parts behind.
-            if let Err(clear) = lake.clear_staging(&file.id).await {
-                tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
+    let mut converted = Vec::with_capacity(tables.len());
+    for (i, table) in tables.iter().enumerate() {
+        opts.sheet = table.clone();
+        let staging = Lake::table_staging(&file.id, i);
+        let done = to_parquet(
+            path.clone(),
+            source,
+            lake.store.clone(),
+            staging.clone(),
+            &opts,
+        )
+        .await;
+        let in_sheet = |msg: String| match (table, tables.len()) {
+            (Some(sheet), 2..) => format!("sheet {sheet:?}: {msg}"),
+            _ => msg,
+        };
+        let done = match done {
+            Ok(c) if c.check.is_clean() => c,
+            Ok(c) => {
+                // A delivery that breaks its contract is rejected: the
+                // default policy. Findings name columns, counts and lines,
+                // never values.
+                lake.clear_staging(&file.id).await?;
+                let msg = in_sheet(format!(
+                    "the file breaks the acquisition's declared schema: {}",
+                    first_of(&c.check.findings())
+                ));
+                return Ok(app
+                    .catalog
+                    .reject(&file.id, node, RejectReason::Contract, &msg)
+                    .await?);
             }
-            return Err(e);
-        }
-    };
-    lake.commit(
-        &file.id,
-        &reserved.dataset_name,
-        reserved.version,
-        &converted.parts,
-    )
-    .await?;
-    let published = PublishedVersion {
-        location: lake.location(&reserved.dataset_name, reserved.version),
-        rows: converted.rows,
-        size_bytes: converted.size_bytes,
-        columns: converted.columns,
-        now: now_ms(),
-    };
+            Err(e) => {
+                // Whatever the step ends in, it leaves no staged parts behind.
+                if let Err(clear) = lake.clear_staging(&file.id).await {
+                    tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
+                }
+                return Err(match e {
+                    IngestError::InvalidInput(msg) => IngestError::InvalidInput(in_sheet(msg)),
+                    other => other,
+                });
+            }
+        };
+        converted.push((staging, done));
+    }
+    let mut published = Vec::with_capacity(converted.len());
+    for (r, (staging, c)) in reserved.iter().zip(converted) {
+        lake.commit(&staging, &r.dataset_name, r.version, &c.parts)
+            .await?;
+        published.push(PublishedVersion {
+            dataset_id: r.dataset_id.clone(),
+            version: r.version,
+            location: lake.location(&r.dataset_name, r.version),
+            rows: c.rows,
+            size_bytes: c.size_bytes,
+            columns: c.columns,
+            now: now_ms(),
+        });
+    }
     Ok(app.catalog.publish(&file.id, node, &published).await?)
 }
 

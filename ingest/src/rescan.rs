@@ -83,7 +83,14 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
             return Ok(summary);
         };
         after = last.file_id.clone();
+        let mut previous = String::new();
         for c in page {
+            // A workbook's sheets are several versions of one source file,
+            // which is scanned (and its versions tainted) once.
+            if c.file_id == previous {
+                continue;
+            }
+            previous = c.file_id.clone();
             let recorded: HashMap<String, Option<String>> = app
                 .catalog
                 .verdicts(&c.file_id)

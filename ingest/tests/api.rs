@@ -142,6 +142,16 @@ impl Fixture {
     }
 }
 
+/// A dataset view's columns as (name, type).
+fn columns(dataset: &Value) -> Vec<(&str, &str)> {
+    dataset["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect()
+}
+
 #[tokio::test]
 async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
     let f = fixture(1 << 20).await;
@@ -621,14 +631,8 @@ async fn gzip_compressed_tsv_and_ndjson_are_published() {
     let (_, dataset) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
     assert_eq!(dataset["name"], "survey.scores", "{dataset}");
     assert_eq!(dataset["versions"][0]["rows"], 2);
-    let columns: Vec<(&str, &str)> = dataset["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
-        .collect();
     assert_eq!(
-        columns,
+        columns(&dataset),
         [("id", "int64"), ("region", "string"), ("score", "float64")]
     );
 
@@ -694,4 +698,198 @@ async fn a_file_publishes_into_an_s3_lake() {
         .map(|b| b.unwrap().num_rows())
         .sum();
     assert_eq!(rows, 2);
+}
+
+#[tokio::test]
+async fn deliveries_are_held_to_the_acquisitions_declared_schema() {
+    let f = fixture_with(1 << 20, vec![EngineConfig::Filetype]).await;
+    let schema = json!({"columns": [
+        {"name": "id", "type": "int64", "nullable": false},
+        {"name": "amount", "type": "decimal(10,2)"},
+        {"name": "on", "type": "date"}
+    ]});
+    for (bad, why) in [
+        (json!({"columns": []}), "at least one column"),
+        (
+            json!({"columns": [{"name": "a", "type": "int64"}, {"name": "a", "type": "date"}]}),
+            "twice",
+        ),
+    ] {
+        let (status, body) = f
+            .acquisition(
+                &f.engineer,
+                json!({"name": "Bad", "target_zone": "sandbox", "classification": "OFFICIAL",
+                       "schema": bad}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "invalid_schema");
+        assert!(body["message"].as_str().unwrap().contains(why), "{body}");
+    }
+    let (status, body) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Typo", "target_zone": "sandbox", "classification": "OFFICIAL",
+                   "schema": {"columns": [{"name": "a", "type": "integer"}]}}),
+        )
+        .await;
+    assert!(status.is_client_error(), "{body}");
+
+    let (status, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Payments", "target_zone": "sandbox", "classification": "OFFICIAL",
+                   "schema": schema}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    assert_eq!(acq["schema"]["columns"][0], schema["columns"][0]);
+    assert_eq!(
+        acq["schema"]["columns"][1]["nullable"], true,
+        "nullable unless declared otherwise"
+    );
+    let acq = acq["id"].as_str().unwrap();
+
+    // Columns in another order, values of the declared types: published as
+    // declared.
+    let good = b"on,amount,id\n2026-01-31,12.50,1\n2026-02-01,7,2\n".to_vec();
+    let file = f.deliver_and_process(acq, "good.csv", good).await;
+    assert_eq!(file["state"], "published", "{file}");
+    let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+    let (_, dataset) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+    assert_eq!(
+        columns(&dataset),
+        [("id", "int64"), ("amount", "decimal(10,2)"), ("on", "date")]
+    );
+
+    // Misfits are counted per column with their first line; the default
+    // policy rejects the file and nothing reaches the lake.
+    let bad =
+        b"id,amount,on,note\n1,12.345,2026-01-31,a\n,3,31/01/2026,b\nx,4,2026-02-02,c\n".to_vec();
+    let file = f.deliver_and_process(acq, "bad.csv", bad).await;
+    assert_eq!(file["state"], "rejected", "{file}");
+    assert_eq!(file["reason"], "contract");
+    let error = file["error"].as_str().unwrap();
+    for finding in [
+        "column \"note\" is not declared",
+        "column \"id\": 1 value is not int64, the first at line 4",
+        "column \"id\": 1 value is missing (declared not nullable), the first at line 3",
+        "column \"amount\": 1 value is not decimal(10,2), the first at line 2",
+        "column \"on\": 1 value is not date, the first at line 3",
+    ] {
+        assert!(error.contains(finding), "{finding} in {error}");
+    }
+    assert!(!error.contains("31/01/2026"), "values are never reported");
+    assert!(file["dataset_id"].is_null());
+}
+
+/// A minimal .xlsx: each sheet's rows, numbers as numbers, the rest as
+/// inline strings; a sheet with no rows is empty.
+fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let overrides: String = (1..=sheets.len())
+        .map(|i| {
+            format!(
+                r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+            )
+        })
+        .collect();
+    files.push((
+        "[Content_Types].xml".into(),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}</Types>"#
+        )
+        .into_bytes(),
+    ));
+    files.push((
+        "_rels/.rels".into(),
+        br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_vec(),
+    ));
+    let (mut entries, mut rels) = (String::new(), String::new());
+    for (i, (name, rows)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        entries += &format!(r#"<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>"#);
+        rels += &format!(
+            r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        );
+        let mut data = String::new();
+        for (r, row) in rows.iter().enumerate() {
+            data += &format!(r#"<row r="{}">"#, r + 1);
+            for (c, v) in row.iter().enumerate() {
+                let at = format!("{}{}", (b'A' + c as u8) as char, r + 1);
+                data += &match v.parse::<f64>() {
+                    Ok(_) => format!(r#"<c r="{at}"><v>{v}</v></c>"#),
+                    Err(_) => format!(r#"<c r="{at}" t="inlineStr"><is><t>{v}</t></is></c>"#),
+                };
+            }
+            data += "</row>";
+        }
+        files.push((
+            format!("xl/worksheets/sheet{n}.xml"),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{data}</sheetData></worksheet>"#
+            )
+            .into_bytes(),
+        ));
+    }
+    files.push((
+        "xl/workbook.xml".into(),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#
+        )
+        .into_bytes(),
+    ));
+    files.push((
+        "xl/_rels/workbook.xml.rels".into(),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+        )
+        .into_bytes(),
+    ));
+    let members: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    stored_zip(&members)
+}
+
+#[tokio::test]
+async fn each_sheet_of_a_workbook_is_its_own_dataset() {
+    let f = fixture_with(1 << 20, vec![EngineConfig::Filetype]).await;
+    let acq = f.sandbox_acquisition().await;
+    let book = workbook(&[
+        ("North", &[&["id", "score"], &["1", "3.5"], &["2", "4"]]),
+        ("Notes", &[]),
+        ("South Region", &[&["id", "town"], &["7", "Truro"]]),
+    ]);
+    let file = f.deliver_and_process(&acq, "regions.xlsx", book).await;
+    assert_eq!(file["state"], "published", "{file}");
+    let outputs = file["datasets"].as_array().unwrap();
+    let names: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["survey.regions.north", "survey.regions.south-region"],
+        "an empty sheet is no table"
+    );
+    let mut shapes = Vec::new();
+    for o in outputs {
+        let uri = format!("/v1/datasets/{}", o["dataset_id"].as_str().unwrap());
+        let (_, d) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+        let rows = d["versions"][0]["rows"].as_i64().unwrap();
+        let columns: Vec<String> = columns(&d)
+            .iter()
+            .map(|(n, t)| format!("{n}:{t}"))
+            .collect();
+        shapes.push((rows, columns));
+    }
+    assert_eq!(
+        shapes,
+        [
+            (2, vec!["id:int64".to_owned(), "score:float64".to_owned()]),
+            (1, vec!["id:int64".to_owned(), "town:string".to_owned()]),
+        ]
+    );
 }

@@ -85,6 +85,7 @@ async fn pyarrow_reads_back_every_format_exactly() {
         sheet: None,
         max_record_bytes: 1 << 20,
         max_columns: 100,
+        contract: None,
     };
     for (name, data) in &cases {
         std::fs::write(inputs.path().join(name), data).unwrap();

@@ -61,7 +61,9 @@ fn final_part(dataset: &str, version: i64, index: usize) -> Path {
 pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
     let parts = stage(&lake, "f1", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
     assert!(keys(&lake, "survey").await.is_empty());
-    lake.commit("f1", "survey", 1, &parts).await.unwrap();
+    lake.commit(&Lake::staging_prefix("f1"), "survey", 1, &parts)
+        .await
+        .unwrap();
     assert_eq!(
         keys(&lake, "survey").await,
         [
@@ -83,10 +85,14 @@ pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
 /// attempt survives, however many it had.
 pub async fn a_retried_commit_overwrites_its_own_version(lake: Lake) {
     let parts = stage(&lake, "f2", &[b"first attempt", b"first, second part"]).await;
-    lake.commit("f2", "retry", 3, &parts).await.unwrap();
+    lake.commit(&Lake::staging_prefix("f2"), "retry", 3, &parts)
+        .await
+        .unwrap();
     lake.clear_staging("f2").await.unwrap();
     let parts = stage(&lake, "f2", &[b"second attempt"]).await;
-    lake.commit("f2", "retry", 3, &parts).await.unwrap();
+    lake.commit(&Lake::staging_prefix("f2"), "retry", 3, &parts)
+        .await
+        .unwrap();
     assert_eq!(
         keys(&lake, "retry").await,
         ["retry/v3/_SUCCESS", "retry/v3/part-00000.parquet"]
@@ -128,7 +134,9 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
         rows: 1,
         size_bytes: len as i64,
     };
-    lake.commit("big", "big", 1, &[part]).await.unwrap();
+    lake.commit(&Lake::staging_prefix("big"), "big", 1, &[part])
+        .await
+        .unwrap();
     let meta = lake.store.head(&final_part("big", 1, 0)).await.unwrap();
     assert_eq!(meta.size, len as u64);
     let got = read(&lake, &final_part("big", 1, 0)).await;

@@ -30,6 +30,9 @@ use arrow::datatypes::{
 };
 use arrow::error::ArrowError;
 
+use airlock_catalog::{Position, SchemaCheck};
+
+use super::contract::Conformer;
 use crate::IngestError;
 
 /// About how much text one chunk holds (it ends on a record boundary).
@@ -646,30 +649,26 @@ fn diagnose(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Result<Parsed, I
 }
 
 /// Runs the pipeline over the chunks: the framer on one thread, `workers`
-/// parsers, and `sink` on the calling thread, fed in input order. The
-/// parsers read the schema anew for each chunk, so a widening by `sink`
-/// applies from the next chunk on.
-pub fn run<R: std::io::Read + Send>(
+/// running `parse`, and `sink` on the calling thread, fed in input order.
+pub fn run<R: std::io::Read + Send, P: Send>(
     framer: &mut Framer<R>,
     sample: VecDeque<Chunk>,
-    schema: &RwLock<SchemaRef>,
-    shape: Shape,
     workers: usize,
-    mut sink: impl FnMut(Parsed) -> Result<(), IngestError>,
+    parse: impl Fn(&Chunk) -> Result<P, IngestError> + Sync,
+    mut sink: impl FnMut(P) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
-    type Reply = Receiver<Result<Parsed, IngestError>>;
-    let (work_tx, work_rx) =
-        sync_channel::<(Chunk, SyncSender<Result<Parsed, IngestError>>)>(workers);
+    type Reply<P> = Receiver<Result<P, IngestError>>;
+    let (work_tx, work_rx) = sync_channel::<(Chunk, SyncSender<Result<P, IngestError>>)>(workers);
     let work_rx = &Mutex::new(work_rx);
-    let (order_tx, order_rx) = sync_channel::<Reply>(workers * 2);
+    let (order_tx, order_rx) = sync_channel::<Reply<P>>(workers * 2);
+    let parse = &parse;
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(move || {
                 loop {
                     let job = work_rx.lock().expect("work queue").recv();
                     let Ok((chunk, reply)) = job else { break };
-                    let current = schema.read().expect("schema").clone();
-                    let _ = reply.send(parse(&chunk, &current, shape));
+                    let _ = reply.send(parse(&chunk));
                 }
             });
         }
@@ -722,15 +721,75 @@ fn schema_of(names: &[String], kinds: &[Kind]) -> SchemaRef {
     ))
 }
 
-/// What a CSV conversion read: the header as written and the schema.
+/// What a CSV conversion read: the header as written, the schema, and
+/// what the file broke of its contract.
 pub struct Read {
     pub source_names: Vec<String>,
     pub schema: SchemaRef,
+    pub check: SchemaCheck,
+}
+
+/// The start of a pass: the framer, the sample read ahead, the shape and
+/// the header as written.
+struct Pass<R> {
+    framer: Framer<R>,
+    sample: VecDeque<Chunk>,
+    shape: Shape,
+    source_names: Vec<String>,
+}
+
+fn begin<R: std::io::Read>(
+    input: R,
+    delimiter: u8,
+    has_header: bool,
+    opts: &super::ConvertOptions,
+) -> Result<Pass<R>, IngestError> {
+    let mut framer = Framer::new(
+        input,
+        delimiter,
+        has_header,
+        opts.max_record_bytes,
+        opts.chunk_bytes,
+    );
+    let mut sample = VecDeque::new();
+    let mut sampled = 0;
+    while sampled < opts.sample_bytes {
+        let Some(chunk) = framer.next_chunk()? else {
+            break;
+        };
+        sampled += chunk.bytes.len();
+        sample.push_back(chunk);
+    }
+    let Some(width) = framer.width() else {
+        return Err(bad("the file holds no records".into()));
+    };
+    if width > opts.max_columns {
+        return Err(bad(format!(
+            "the data has {width} columns; at most {} are accepted",
+            opts.max_columns
+        )));
+    }
+    let shape = Shape {
+        delimiter,
+        width,
+        batch_rows: opts.batch_rows,
+    };
+    let source_names = match sample.front() {
+        Some(first) if has_header => header(first, shape)?,
+        _ => (1..=width).map(|i| format!("column_{i}")).collect(),
+    };
+    Ok(Pass {
+        framer,
+        sample,
+        shape,
+        source_names,
+    })
 }
 
 /// Converts delimited text from `open` (called again for a second pass)
 /// through the writers `writer` makes: the first, or after a widening a
-/// second, which is the one returned.
+/// second, which is the one returned. Under a contract the types are the
+/// declared ones and the file is read once.
 pub fn convert<R: std::io::Read + Send>(
     mut open: impl FnMut() -> Result<R, IngestError>,
     delimiter: u8,
@@ -738,42 +797,58 @@ pub fn convert<R: std::io::Read + Send>(
     opts: &super::ConvertOptions,
     mut writer: impl FnMut(SchemaRef) -> super::write::PartWriter,
 ) -> Result<(Read, super::write::PartWriter), IngestError> {
+    let workers = opts.threads.max(1);
+    if let Some(contract) = &opts.contract {
+        let Pass {
+            mut framer,
+            sample,
+            shape,
+            source_names,
+        } = begin(open()?, delimiter, has_header, opts)?;
+        let conformer = Conformer::new(
+            contract,
+            &source_names,
+            &vec![DataType::Utf8; shape.width],
+            normalise,
+        );
+        let mut out = writer(conformer.schema());
+        let mut tally = conformer.tally();
+        let conform = |chunk: &Chunk| {
+            let mut done = Vec::new();
+            let mut offset = usize::from(chunk.header);
+            for batch in texts(chunk, shape)? {
+                let at = |row| Position::Line(line_of(chunk, offset + row, delimiter));
+                done.push(conformer.apply(&batch, at)?);
+                offset += batch.num_rows();
+            }
+            Ok(done)
+        };
+        let ran = run(&mut framer, sample, workers, conform, |done| {
+            for (batch, found) in done {
+                tally.add(found);
+                out.write(&batch)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = ran {
+            out.abort();
+            return Err(e);
+        }
+        let read = Read {
+            source_names: conformer.source_names().to_vec(),
+            schema: conformer.schema(),
+            check: conformer.check(tally),
+        };
+        return Ok((read, out));
+    }
     let mut known: Option<Vec<Kind>> = None;
     for pass in 0..2 {
-        let mut framer = Framer::new(
-            open()?,
-            delimiter,
-            has_header,
-            opts.max_record_bytes,
-            opts.chunk_bytes,
-        );
-        let mut sample = VecDeque::new();
-        let mut sampled = 0;
-        while sampled < opts.sample_bytes {
-            let Some(chunk) = framer.next_chunk()? else {
-                break;
-            };
-            sampled += chunk.bytes.len();
-            sample.push_back(chunk);
-        }
-        let Some(width) = framer.width() else {
-            return Err(bad("the file holds no records".into()));
-        };
-        if width > opts.max_columns {
-            return Err(bad(format!(
-                "the data has {width} columns; at most {} are accepted",
-                opts.max_columns
-            )));
-        }
-        let shape = Shape {
-            delimiter,
-            width,
-            batch_rows: opts.batch_rows,
-        };
-        let source_names = match sample.front() {
-            Some(first) if has_header => header(first, shape)?,
-            _ => (1..=width).map(|i| format!("column_{i}")).collect(),
-        };
+        let Pass {
+            mut framer,
+            mut sample,
+            shape,
+            source_names,
+        } = begin(open()?, delimiter, has_header, opts)?;
         let names = normalise(source_names.clone());
         let kinds = match &known {
             Some(k) => k.clone(),
@@ -782,8 +857,13 @@ pub fn convert<R: std::io::Read + Send>(
         let schema = RwLock::new(schema_of(&names, &kinds));
         let mut out = Some(writer(schema_of(&names, &kinds)));
         let mut widened = kinds;
-        let workers = opts.threads.max(1);
-        run(&mut framer, sample, &schema, shape, workers, |parsed| {
+        // The parsers read the schema anew for each chunk, so a widening
+        // applies from the next chunk on.
+        let parse_chunk = |chunk: &Chunk| {
+            let current = schema.read().expect("schema").clone();
+            parse(chunk, &current, shape)
+        };
+        run(&mut framer, sample, workers, parse_chunk, |parsed| {
             match parsed {
                 Parsed::Batches(batches) => {
                     if let Some(w) = out.as_mut() {
@@ -823,6 +903,7 @@ pub fn convert<R: std::io::Read + Send>(
                     Read {
                         source_names,
                         schema,
+                        check: SchemaCheck::default(),
                     },
                     w,
                 ));

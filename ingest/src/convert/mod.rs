@@ -13,6 +13,7 @@
 //! and nested objects become Arrow structs and arrays lists.
 
 mod avro;
+mod contract;
 pub mod csv;
 pub mod write;
 mod xlsx;
@@ -27,7 +28,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use airlock_catalog::{ColumnInfo, Flag};
+use airlock_catalog::{ColumnInfo, Contract, Flag, Position, SchemaCheck};
 
 use crate::IngestError;
 use write::{Part, PartWriter, WriteOptions};
@@ -51,6 +52,8 @@ pub struct ConvertOptions {
     /// No record (a row, quoted newlines included) may be longer.
     pub max_record_bytes: usize,
     pub max_columns: usize,
+    /// The acquisition's declared schema: its types replace inference.
+    pub contract: Option<Contract>,
 }
 
 /// What a conversion produced.
@@ -61,6 +64,8 @@ pub struct Converted {
     pub columns: Vec<ColumnInfo>,
     /// In order; a version is the directory of them.
     pub parts: Vec<Part>,
+    /// What the delivery broke of its contract (empty without one).
+    pub check: SchemaCheck,
 }
 
 /// Arrow's errors are about the input, except a genuine failure to read the
@@ -468,7 +473,10 @@ fn batches(
                 .map_err(|e| IngestError::InvalidInput(format!("Parquet: {e}")))?,
         ),
         Layout::Json => Box::new(
+            // A column inferred as text from mixed values keeps its numbers
+            // and booleans as the text they were written as.
             arrow::json::ReaderBuilder::new(schema)
+                .with_coerce_primitive(true)
                 .with_batch_size(opts.batch_rows)
                 .build(std::io::BufReader::new(JsonFramer::new(
                     open(src, source)?,
@@ -495,8 +503,107 @@ fn type_name(t: &DataType) -> String {
         DataType::Timestamp(_, Some(_)) => "timestamp_tz".into(),
         DataType::Utf8 | DataType::LargeUtf8 => "string".into(),
         DataType::Null => "null".into(),
+        DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
         other => other.to_string().to_lowercase(),
     }
+}
+
+/// The writing end for typed sources (all but delimited text): batches
+/// go to the writer as read, or first through the contract.
+struct Typed {
+    out: PartWriter,
+    conform: Option<(contract::Conformer, contract::Tally)>,
+    schema: SchemaRef,
+    /// The delivery's name for each output column.
+    source_names: Vec<String>,
+    /// Records written so far.
+    rows: i64,
+}
+
+impl Typed {
+    fn new(
+        opts: &ConvertOptions,
+        names: &[String],
+        schema: &SchemaRef,
+        writer: impl FnOnce(SchemaRef) -> PartWriter,
+    ) -> Self {
+        match &opts.contract {
+            Some(c) => {
+                let types: Vec<DataType> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.data_type().clone())
+                    .collect();
+                let conformer = contract::Conformer::new(c, names, &types, csv::normalise);
+                let tally = conformer.tally();
+                Self {
+                    out: writer(conformer.schema()),
+                    schema: conformer.schema(),
+                    source_names: conformer.source_names().to_vec(),
+                    conform: Some((conformer, tally)),
+                    rows: 0,
+                }
+            }
+            None => Self {
+                out: writer(schema.clone()),
+                schema: schema.clone(),
+                source_names: names.to_vec(),
+                conform: None,
+                rows: 0,
+            },
+        }
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+        let before = self.rows as u64;
+        self.rows += batch.num_rows() as i64;
+        match &mut self.conform {
+            None => self.out.write(batch),
+            Some((conformer, tally)) => {
+                let at = |row: usize| Position::Record(before + row as u64 + 1);
+                let (batch, found) = conformer.apply(batch, at)?;
+                tally.add(found);
+                self.out.write(&batch)
+            }
+        }
+    }
+
+    /// The conversion's result once reading ended with `read`.
+    fn end(
+        self,
+        read: Result<(), IngestError>,
+    ) -> Result<(SchemaRef, Vec<String>, PartWriter, SchemaCheck), IngestError> {
+        if let Err(e) = read {
+            self.out.abort();
+            return Err(e);
+        }
+        let check = match self.conform {
+            Some((conformer, tally)) => conformer.check(tally),
+            None => SchemaCheck::default(),
+        };
+        Ok((self.schema, self.source_names, self.out, check))
+    }
+}
+
+/// The tables a delivery holds, to publish each as its own dataset: one
+/// (`None`), or for a workbook every sheet with values, or only the sheet
+/// `named`.
+pub async fn tables(
+    src: PathBuf,
+    source: Source,
+    named: Option<String>,
+) -> Result<Vec<Option<String>>, IngestError> {
+    if source.layout != Layout::Xlsx {
+        return Ok(vec![None]);
+    }
+    tokio::task::spawn_blocking(move || {
+        Ok(xlsx::tables(&src, named.as_deref())?
+            .into_iter()
+            .map(Some)
+            .collect())
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// Converts the delivery at `src` to zstd Parquet parts under `prefix`.
@@ -520,21 +627,18 @@ pub async fn to_parquet(
         };
         let writer =
             |schema| PartWriter::new(store.clone(), prefix.clone(), schema, layout.clone());
-        let (schema, source_names, out) = match source.layout {
+        let (schema, source_names, out, check) = match source.layout {
             Layout::Delimited { delimiter, header } => {
                 let (read, out) =
                     csv::convert(|| Ok(open(&src, source)?), delimiter, header, &opts, writer)?;
-                (read.schema, Some(read.source_names), out)
+                (read.schema, read.source_names, out, read.check)
             }
             Layout::Xlsx => {
                 let name = xlsx::sheet(&src, opts.sheet.as_deref())?;
                 let sheet = xlsx::shape(&src, &name, opts.max_columns)?;
-                let mut out = writer(sheet.schema.clone());
-                if let Err(e) = xlsx::rows(&src, &sheet, opts.batch_rows, |b| out.write(&b)) {
-                    out.abort();
-                    return Err(e);
-                }
-                (sheet.schema.clone(), Some(sheet.source_names), out)
+                let mut typed = Typed::new(&opts, &sheet.source_names, &sheet.schema, writer);
+                let read = xlsx::rows(&src, &sheet, opts.batch_rows, |b| typed.write(&b));
+                typed.end(read)?
             }
             Layout::Json | Layout::Parquet | Layout::Avro => {
                 let declared = match source.layout {
@@ -542,25 +646,21 @@ pub async fn to_parquet(
                     _ => None,
                 };
                 let schema = infer(&src, source, &opts)?;
-                let mut out = writer(schema.clone());
-                let mut rows = 0;
-                for batch in batches(&src, source, schema.clone(), &opts)? {
-                    let written = batch.map_err(invalid).and_then(|b| {
-                        rows += b.num_rows() as i64;
-                        out.write(&b)
-                    });
-                    if let Err(e) = written {
-                        out.abort();
-                        return Err(e);
+                let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+                let mut typed = Typed::new(&opts, &names, &schema, writer);
+                let read = batches(&src, source, schema.clone(), &opts).and_then(|batches| {
+                    for batch in batches {
+                        typed.write(&batch.map_err(invalid)?)?;
                     }
-                }
-                if let Some(declared) = declared.filter(|&d| d != rows) {
-                    out.abort();
-                    return Err(IngestError::InvalidInput(format!(
-                        "the Avro file's blocks hold {declared} records but {rows} could be read"
-                    )));
-                }
-                (schema, None, out)
+                    match declared {
+                        Some(d) if d != typed.rows => Err(IngestError::InvalidInput(format!(
+                            "the Avro file's blocks hold {d} records but {} could be read",
+                            typed.rows
+                        ))),
+                        _ => Ok(()),
+                    }
+                });
+                typed.end(read)?
             }
         };
         let nulls = out.nulls().to_vec();
@@ -574,10 +674,7 @@ pub async fn to_parquet(
                 name: f.name().clone(),
                 data_type: type_name(f.data_type()),
                 nullable: Flag(n > 0),
-                source_name: source_names
-                    .as_ref()
-                    .map(|s| s[i].clone())
-                    .filter(|s| s != f.name()),
+                source_name: Some(source_names[i].clone()).filter(|s| s != f.name()),
             })
             .collect();
         Ok(Converted {
@@ -585,6 +682,7 @@ pub async fn to_parquet(
             size_bytes: parts.iter().map(|p| p.size_bytes).sum(),
             columns,
             parts,
+            check,
         })
     })
     .await
@@ -609,6 +707,7 @@ mod tests {
         sheet: None,
         max_record_bytes: 64,
         max_columns: 8,
+        contract: None,
     };
 
     async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {
@@ -680,16 +779,24 @@ mod tests {
 
     /// Every row of the single Parquet part a conversion wrote, as JSON.
     async fn rows_of(data: &[u8], name: &str) -> (Converted, Vec<serde_json::Value>) {
+        let opts = ConvertOptions {
+            max_record_bytes: 1 << 10,
+            ..OPTS
+        };
+        rows_with(data, name, &opts).await
+    }
+
+    async fn rows_with(
+        data: &[u8],
+        name: &str,
+        opts: &ConvertOptions,
+    ) -> (Converted, Vec<serde_json::Value>) {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in");
         std::fs::write(&src, data).unwrap();
         let store = Arc::new(InMemory::new());
         let source = Source::of(name, None).unwrap();
-        let opts = ConvertOptions {
-            max_record_bytes: 1 << 10,
-            ..OPTS
-        };
-        let out = to_parquet(src, source, store.clone(), Path::from("o"), &opts)
+        let out = to_parquet(src, source, store.clone(), Path::from("o"), opts)
             .await
             .unwrap();
         let bytes = store
@@ -1009,6 +1116,94 @@ mod tests {
         assert!(rows[0].get("empty").is_none());
     }
 
+    fn under(contract: &str) -> ConvertOptions {
+        ConvertOptions {
+            max_record_bytes: 1 << 10,
+            contract: Some(serde_json::from_str(contract).unwrap()),
+            ..OPTS
+        }
+    }
+
+    fn names_and_types(out: &Converted) -> Vec<(&str, &str)> {
+        out.columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.data_type.as_str()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_contract_fixes_the_types_and_counts_what_breaks_it() {
+        // Records of two lines each, across many 64-byte chunks: positions
+        // are lines of the whole file.
+        let mut csv = String::from("amount,id,note\n");
+        for i in 0..30 {
+            csv += &format!("{i}.50,{i},\"a\nb\"\n");
+        }
+        csv += "oops,31,x\n1.234,,y\n";
+        let opts = under(
+            r#"{"columns":[{"name":"id","type":"int64","nullable":false},
+                {"name":"amount","type":"decimal(8,2)"},{"name":"gone","type":"date"}]}"#,
+        );
+        let (out, rows) = rows_with(csv.as_bytes(), "c.csv", &opts).await;
+        assert_eq!(
+            names_and_types(&out),
+            [
+                ("id", "int64"),
+                ("amount", "decimal(8,2)"),
+                ("gone", "date"),
+                ("note", "string")
+            ]
+        );
+        assert_eq!(out.rows, 32);
+        assert_eq!(
+            out.check.findings(),
+            [
+                "declared column \"gone\" is missing",
+                "column \"note\" is not declared",
+                "column \"id\": 1 value is missing (declared not nullable), the first at line 63",
+                "column \"amount\": 2 values are not decimal(8,2), the first at line 62",
+            ]
+        );
+        assert_eq!(rows[29]["id"], 29);
+        assert_eq!(rows[29]["note"], "a\nb");
+        assert!(
+            rows[30].get("amount").is_none(),
+            "a misfit is never coerced"
+        );
+        assert!(rows[31].get("amount").is_none());
+
+        // A delivery that keeps its contract is clean.
+        let opts = under(
+            r#"{"columns":[{"name":"id","type":"int64"},{"name":"when","type":"timestamp_tz"}]}"#,
+        );
+        let csv = "when,id\n2026-01-31T10:00:00Z,1\n2026-01-31T12:00:00+02:00,\n";
+        let (out, rows) = rows_with(csv.as_bytes(), "ok.csv", &opts).await;
+        assert!(out.check.is_clean(), "{:?}", out.check);
+        assert_eq!(
+            names_and_types(&out),
+            [("id", "int64"), ("when", "timestamp_tz")]
+        );
+        assert_eq!(rows[0]["when"], rows[1]["when"]);
+    }
+
+    #[tokio::test]
+    async fn typed_formats_are_held_to_the_contract_by_record() {
+        let ndjson = b"{\"id\": 1, \"score\": 2.5}\n{\"id\": \"x\", \"score\": 3}\n";
+        let opts =
+            under(r#"{"columns":[{"name":"id","type":"int64"},{"name":"score","type":"int64"}]}"#);
+        let (out, rows) = rows_with(ndjson, "t.ndjson", &opts).await;
+        assert_eq!(names_and_types(&out), [("id", "int64"), ("score", "int64")]);
+        assert_eq!(
+            out.check.findings(),
+            [
+                "column \"id\": 1 value is not int64, the first at record 2",
+                "column \"score\": 1 value is not int64, the first at record 1",
+            ]
+        );
+        assert_eq!(rows[0]["id"], 1);
+        assert_eq!(rows[1]["score"], 3);
+    }
+
     #[tokio::test]
     async fn codes_keep_their_zeros_and_zoned_times_are_instants() {
         let csv = "zip,at\n02134,2026-01-31T10:00:00Z\n10001,2026-01-31T12:00:00+02:00\n";
@@ -1164,13 +1359,7 @@ mod tests {
             let types: Vec<_> = out.columns.iter().map(|c| c.data_type.as_str()).collect();
             assert_eq!(
                 types,
-                [
-                    "int64",
-                    "string",
-                    "date",
-                    "timestamp_tz",
-                    "decimal128(10, 2)"
-                ],
+                ["int64", "string", "date", "timestamp_tz", "decimal(10,2)"],
                 "{codec:?}"
             );
             seen.push(rows);

@@ -34,7 +34,7 @@ fn book(src: &std::path::Path) -> Result<Book, IngestError> {
     Xlsx::new(file).map_err(|e| bad(format!("not a readable .xlsx workbook: {e}")))
 }
 
-/// The sheet to read: the one the acquisition names, else the only one.
+/// The sheet to read: the one named, else the only one.
 pub fn sheet(src: &std::path::Path, named: Option<&str>) -> Result<String, IngestError> {
     let names = book(src)?.sheet_names();
     match named {
@@ -44,18 +44,42 @@ pub fn sheet(src: &std::path::Path, named: Option<&str>) -> Result<String, Inges
         ))),
         None if names.len() == 1 => Ok(names[0].clone()),
         None => Err(bad(format!(
-            "the workbook has {} sheets ({names:?}); the acquisition must name the one to \
-             publish (`sheet`)",
+            "the workbook has {} sheets ({names:?}); name the one to read",
             names.len()
         ))),
     }
 }
 
-/// Every cell of the sheet, in order, as (row, column, value).
+/// The sheets to publish, each as its own table: the one the acquisition
+/// names, else every sheet with a value in it, in the workbook's order.
+pub fn tables(src: &std::path::Path, named: Option<&str>) -> Result<Vec<String>, IngestError> {
+    if named.is_some() {
+        return Ok(vec![sheet(src, named)?]);
+    }
+    let mut book = book(src)?;
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let mut any = false;
+        cells(&mut book, &name, |_, _, _| {
+            any = true;
+            Ok(false)
+        })?;
+        if any {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        return Err(bad("the workbook holds no values".into()));
+    }
+    Ok(out)
+}
+
+/// Every cell of the sheet with a value, in order, as (row, column,
+/// value), until `each` says stop (`false`).
 fn cells(
     book: &mut Book,
     sheet: &str,
-    mut each: impl FnMut(u32, u32, &DataRef<'_>) -> Result<(), IngestError>,
+    mut each: impl FnMut(u32, u32, &DataRef<'_>) -> Result<bool, IngestError>,
 ) -> Result<(), IngestError> {
     let mut reader = book
         .worksheet_cells_reader(sheet)
@@ -65,7 +89,9 @@ fn cells(
         .map_err(|e| bad(format!("sheet {sheet:?}: {e}")))?
     {
         let (row, col) = cell.get_position();
-        each(row, col, cell.get_value())?;
+        if *cell.get_value() != DataRef::Empty && !each(row, col, cell.get_value())? {
+            break;
+        }
     }
     Ok(())
 }
@@ -136,9 +162,6 @@ pub fn shape(src: &std::path::Path, name: &str, max_columns: usize) -> Result<Sh
     let mut header: Vec<(u32, String)> = Vec::new();
     let mut kinds: Vec<(u32, Kind)> = Vec::new();
     cells(&mut book, name, |row, col, v| {
-        if *v == DataRef::Empty {
-            return Ok(());
-        }
         let top = *first_row.get_or_insert(row);
         first_col = first_col.min(col);
         last_col = last_col.max(col);
@@ -156,7 +179,7 @@ pub fn shape(src: &std::path::Path, name: &str, max_columns: usize) -> Result<Sh
                 fold(&mut kinds);
             }
         }
-        Ok(())
+        Ok(true)
     })?;
     let Some(first_row) = first_row else {
         return Err(bad(format!("sheet {name:?} is empty")));
@@ -304,8 +327,8 @@ pub fn rows(
         Ok(())
     };
     cells(&mut book, &sheet.name, |r, col, v| {
-        if r <= sheet.first_row || *v == DataRef::Empty {
-            return Ok(());
+        if r <= sheet.first_row {
+            return Ok(true);
         }
         // A new row: the last one is complete. Rows with no cells at all
         // never appear, so empty rows are no records.
@@ -328,7 +351,7 @@ pub fn rows(
             DataRef::Empty => DataRef::Empty,
         };
         row[(col - sheet.first_col) as usize] = Some(owned);
-        Ok(())
+        Ok(true)
     })?;
     if current.is_some() {
         flush_row(&mut row, &mut columns, &mut pending)?;

@@ -1,0 +1,2 @@
+-- An acquisition's declared schema (its contract), as JSON.
+ALTER TABLE acquisitions ADD COLUMN declared_schema TEXT;
