@@ -2,6 +2,7 @@
 # engines given as TOML and delivers $WORK/data.csv to a fresh acquisition.
 # Sets DAEMON_PID, TOKEN, BASE and FILE; the caller's trap stops the daemon.
 # Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
+# BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216".
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -23,6 +24,7 @@ max_file_bytes = $(($(stat -c %s "$WORK/data.csv") + 1))
 [pipeline]
 workers = 1
 poll_interval_ms = 50
+${BENCH_PIPELINE:-}
 TOML
   TOKEN=$("$bin" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
   "$bin" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &

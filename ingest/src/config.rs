@@ -241,7 +241,7 @@ impl Default for PipelineConfig {
             retry_max_secs: 300,
             batch_rows: 8192,
             row_group_rows: 1_000_000,
-            row_group_bytes: 32 << 20,
+            row_group_bytes: 16 << 20,
             part_bytes: 512 << 20,
             convert_threads: 0,
             infer_sample_bytes: crate::convert::csv::SAMPLE_BYTES,

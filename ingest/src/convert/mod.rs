@@ -224,7 +224,19 @@ impl<R: std::io::Read> std::io::Read for GzipInput<R> {
 /// dropped, UTF-16 and Windows-1252 transcoded. UTF-8 passes through
 /// untouched, so invalid bytes still fail naming their line.
 fn open(path: &std::path::Path, source: Source) -> std::io::Result<Box<dyn std::io::Read + Send>> {
-    let raw = open_raw(path, source.gzip)?;
+    use std::io::Read;
+    let mut raw = open_raw(path, source.gzip)?;
+    let mut head = Vec::with_capacity(3);
+    (&mut raw).take(3).read_to_end(&mut head)?;
+    let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
+        .iter()
+        .any(|b| head.starts_with(b));
+    let raw = std::io::Cursor::new(head).chain(raw);
+    if source.encoding.is_none() && !bom {
+        // UTF-8 as it is: read straight through, in the reader's own
+        // sizes (the decoder would copy it in 8 KiB pieces).
+        return Ok(Box::new(raw));
+    }
     Ok(Box::new(
         encoding_rs_io::DecodeReaderBytesBuilder::new()
             .encoding(source.encoding)
@@ -711,6 +723,13 @@ mod tests {
     };
 
     async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {
+        convert_with(csv, &OPTS).await
+    }
+
+    async fn convert_with(
+        csv: &[u8],
+        opts: &ConvertOptions,
+    ) -> (Result<Converted, IngestError>, Arc<InMemory>) {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in.csv");
         std::fs::write(&src, csv).unwrap();
@@ -723,7 +742,7 @@ mod tests {
             gzip: false,
             encoding: None,
         };
-        let r = to_parquet(src, csv_source, store.clone(), Path::from("out"), &OPTS).await;
+        let r = to_parquet(src, csv_source, store.clone(), Path::from("out"), opts).await;
         (r, store)
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Each row group's columns are encoded in parallel: the top-level columns
 //! are dealt to a few lane threads, each owning the column writers of its
-//! share, so encoding uses the cores while parsing goes on. A row group
+//! share, so encoding uses the cores while parsing goes on. The lanes live
+//! as long as the writer. A row group
 //! closes at `row_group_rows` rows or at about `row_group_bytes` encoded
 //! bytes (the lanes' own estimate, a batch or two behind), which also bounds
 //! the memory it holds. A part closes at the first row group boundary past
@@ -14,7 +15,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use arrow::array::{RecordBatch, new_null_array};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
@@ -29,7 +29,6 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
 use tokio_util::io::SyncIoBridge;
 
 use crate::IngestError;
@@ -66,6 +65,7 @@ pub struct PartWriter {
     schema: SchemaRef,
     props: WriterProperties,
     opts: WriteOptions,
+    lanes: Vec<Lane>,
     open: Option<OpenPart>,
     parts: Vec<Part>,
     nulls: Vec<usize>,
@@ -78,20 +78,95 @@ struct OpenPart {
     rows: i64,
 }
 
-/// A row group being encoded by its lanes.
+/// A row group being encoded by the lanes: its rows so far.
 struct Group {
-    lanes: Vec<Lane>,
     rows: usize,
 }
 
 /// A top-level column and its leaves' writers, each with its leaf index.
 type Share = (usize, Vec<(usize, ArrowColumnWriter)>);
 
+type Chunks = Vec<(usize, ArrowColumnChunk)>;
+
+/// What a lane is asked to do.
+enum Job {
+    /// Encode a new row group's share of the columns.
+    Start(Vec<Share>),
+    Batch(RecordBatch),
+    /// Close the row group, answering with its encoded chunks.
+    Close(SyncSender<Result<Chunks, ParquetError>>),
+}
+
+/// A lane thread. The same lanes encode every row group of a writer, so the
+/// memory they allocate is reused; threads spawned per row group would
+/// each spread it over another malloc arena, and RSS grew with file size.
 struct Lane {
-    tx: SyncSender<RecordBatch>,
+    tx: SyncSender<Job>,
     /// The lane's estimate of its columns' encoded size so far.
     bytes: Arc<AtomicUsize>,
-    done: JoinHandle<Result<Vec<(usize, ArrowColumnChunk)>, ParquetError>>,
+}
+
+impl Lane {
+    fn spawn(schema: SchemaRef) -> Self {
+        let (tx, rx) = sync_channel::<Job>(2);
+        let bytes = Arc::new(AtomicUsize::new(0));
+        let estimate = bytes.clone();
+        std::thread::spawn(move || {
+            let (mut share, mut failed) = (Vec::<Share>::new(), None);
+            // Ends when the writer drops its lanes.
+            for job in rx {
+                match job {
+                    Job::Start(s) => (share, failed) = (s, None),
+                    Job::Batch(batch) if failed.is_none() => {
+                        match encode(&schema, &mut share, &batch) {
+                            Ok(total) => estimate.store(total, Ordering::Relaxed),
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                    Job::Batch(_) => {}
+                    Job::Close(reply) => {
+                        let share = std::mem::take(&mut share);
+                        let _ = reply.send(match failed.take() {
+                            Some(e) => Err(e),
+                            None => close(share),
+                        });
+                    }
+                }
+            }
+        });
+        Self { tx, bytes }
+    }
+}
+
+/// Writes a batch's columns of `share`; returns their estimated size.
+fn encode(
+    schema: &Schema,
+    share: &mut [Share],
+    batch: &RecordBatch,
+) -> Result<usize, ParquetError> {
+    let mut total = 0;
+    for (i, writers) in share {
+        let leaves = compute_leaves(schema.field(*i), batch.column(*i))?;
+        for ((_, w), leaf) in writers.iter_mut().zip(leaves) {
+            w.write(&leaf)?;
+            total += w.get_estimated_total_bytes();
+        }
+    }
+    Ok(total)
+}
+
+fn close(share: Vec<Share>) -> Result<Chunks, ParquetError> {
+    let mut chunks = Vec::new();
+    for (_, writers) in share {
+        for (leaf, w) in writers {
+            chunks.push((leaf, w.close()?));
+        }
+    }
+    Ok(chunks)
+}
+
+fn stopped() -> IngestError {
+    IngestError::Io(std::io::Error::other("a column encoder stopped"))
 }
 
 impl PartWriter {
@@ -101,24 +176,24 @@ impl PartWriter {
         schema: SchemaRef,
         opts: WriteOptions,
     ) -> Self {
-        let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
-        ));
-        // Dictionaries pay for text (categories, codes); numbers compress
-        // about as well plain under zstd, and interning every value costs
-        // a fifth of the encoding time.
-        for f in schema.fields() {
-            if f.data_type().is_numeric() {
-                props =
-                    props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
-            }
-        }
-        let props = props.build();
+        // Every column starts with a dictionary, as in DuckDB, polars and
+        // pyarrow: repeated values then reach zstd as small indices, which
+        // costs less to compress than the values plain (measured with
+        // bench/convert.sh). A column whose dictionary outgrows its page
+        // limit falls back to plain for the rest of the row group.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
+            .build();
         let nulls = vec![0; schema.fields().len()];
         let schema = storable(&schema);
         Self {
             store,
             prefix,
+            lanes: (0..opts.threads.clamp(1, schema.fields().len().max(1)))
+                .map(|_| Lane::spawn(schema.clone()))
+                .collect(),
             schema,
             props,
             opts,
@@ -154,15 +229,16 @@ impl PartWriter {
             let part = self.open.as_mut().expect("opened above");
             let group = match &mut part.group {
                 Some(g) => g,
-                g => g.insert(Group::start(&part.factory, &self.schema, &self.opts)?),
+                g => g.insert(Group::start(&self.lanes, &part.factory, &self.schema)?),
             };
             let room = self.opts.row_group_rows - group.rows;
             let take = rest.num_rows().min(room);
             let now = rest.slice(0, take);
             rest = rest.slice(take, rest.num_rows() - take);
-            group.send(now)?;
+            group.send(&self.lanes, now)?;
             part.rows += take as i64;
-            if group.rows >= self.opts.row_group_rows || group.bytes() >= self.opts.row_group_bytes
+            if group.rows >= self.opts.row_group_rows
+                || bytes(&self.lanes) >= self.opts.row_group_bytes
             {
                 self.end_group()?;
             }
@@ -219,7 +295,7 @@ impl PartWriter {
             return Ok(());
         };
         if let Some(group) = part.group.take() {
-            let chunks = group.close()?;
+            let chunks = group.close(&self.lanes)?;
             let mut rg = part.file.next_row_group()?;
             for chunk in chunks {
                 chunk.append_to_row_group(&mut rg)?;
@@ -252,104 +328,56 @@ impl PartWriter {
 }
 
 impl Group {
+    /// Deals the top-level columns (each with its leaves) to the lanes.
     fn start(
+        lanes: &[Lane],
         factory: &ArrowRowGroupWriterFactory,
         schema: &SchemaRef,
-        opts: &WriteOptions,
     ) -> Result<Self, IngestError> {
-        let writers = factory.create_column_writers(0)?;
-        // Deal the top-level columns (each with its leaves) to the lanes.
-        let lanes = opts.threads.clamp(1, schema.fields().len().max(1));
-        let mut shares: Vec<Vec<Share>> = (0..lanes).map(|_| Vec::new()).collect();
-        let mut writers = writers.into_iter().enumerate();
+        let mut shares: Vec<Vec<Share>> = lanes.iter().map(|_| Vec::new()).collect();
+        let mut writers = factory.create_column_writers(0)?.into_iter().enumerate();
         for (i, field) in schema.fields().iter().enumerate() {
             let leaves = leaf_count(field.data_type());
-            shares[i % lanes].push((i, writers.by_ref().take(leaves).collect()));
+            shares[i % lanes.len()].push((i, writers.by_ref().take(leaves).collect()));
         }
-        let lanes = shares
-            .into_iter()
-            .map(|share| {
-                let (tx, rx) = sync_channel::<RecordBatch>(2);
-                let bytes = Arc::new(AtomicUsize::new(0));
-                let estimate = bytes.clone();
-                let schema = schema.clone();
-                let done = std::thread::spawn(move || {
-                    let mut share = share;
-                    for batch in rx {
-                        let mut total = 0;
-                        for (i, writers) in &mut share {
-                            let leaves = compute_leaves(schema.field(*i), batch.column(*i))?;
-                            for ((_, w), leaf) in writers.iter_mut().zip(leaves) {
-                                w.write(&leaf)?;
-                                total += w.get_estimated_total_bytes();
-                            }
-                        }
-                        estimate.store(total, Ordering::Relaxed);
-                    }
-                    let mut chunks = Vec::new();
-                    for (_, writers) in share {
-                        for (leaf, w) in writers {
-                            chunks.push((leaf, w.close()?));
-                        }
-                    }
-                    Ok(chunks)
-                });
-                Lane { tx, bytes, done }
-            })
-            .collect();
-        Ok(Self { lanes, rows: 0 })
+        for (lane, share) in lanes.iter().zip(shares) {
+            // The last group is closed, so its lane no longer updates this.
+            lane.bytes.store(0, Ordering::Relaxed);
+            lane.tx.send(Job::Start(share)).map_err(|_| stopped())?;
+        }
+        Ok(Self { rows: 0 })
     }
 
-    fn send(&mut self, batch: RecordBatch) -> Result<(), IngestError> {
+    fn send(&mut self, lanes: &[Lane], batch: RecordBatch) -> Result<(), IngestError> {
         self.rows += batch.num_rows();
-        for lane in &self.lanes {
-            if lane.tx.send(batch.clone()).is_err() {
-                // The lane failed; closing it reports why.
-                return Err(self.fail());
-            }
+        for lane in lanes {
+            lane.tx
+                .send(Job::Batch(batch.clone()))
+                .map_err(|_| stopped())?;
         }
         Ok(())
     }
 
-    fn bytes(&self) -> usize {
-        self.lanes
-            .iter()
-            .map(|l| l.bytes.load(Ordering::Relaxed))
-            .sum()
-    }
-
-    /// The error of the first failed lane.
-    fn fail(&mut self) -> IngestError {
-        for lane in std::mem::take(&mut self.lanes) {
-            drop(lane.tx);
-            if let Err(e) = join(lane.done) {
-                return e;
-            }
-        }
-        IngestError::Io(std::io::Error::other("a column encoder stopped"))
-    }
-
     /// The encoded column chunks, in leaf order.
-    fn close(self) -> Result<Vec<ArrowColumnChunk>, IngestError> {
+    fn close(self, lanes: &[Lane]) -> Result<Vec<ArrowColumnChunk>, IngestError> {
+        let mut replies = Vec::with_capacity(lanes.len());
+        for lane in lanes {
+            let (reply, chunks) = sync_channel(1);
+            lane.tx.send(Job::Close(reply)).map_err(|_| stopped())?;
+            replies.push(chunks);
+        }
         let mut all = Vec::new();
-        for lane in self.lanes {
-            drop(lane.tx);
-            all.extend(join(lane.done)?);
+        for chunks in replies {
+            all.extend(chunks.recv().map_err(|_| stopped())??);
         }
         all.sort_by_key(|(leaf, _)| *leaf);
         Ok(all.into_iter().map(|(_, c)| c).collect())
     }
 }
 
-fn join(
-    done: JoinHandle<Result<Vec<(usize, ArrowColumnChunk)>, ParquetError>>,
-) -> Result<Vec<(usize, ArrowColumnChunk)>, IngestError> {
-    match done.join() {
-        Ok(r) => Ok(r?),
-        Err(_) => Err(IngestError::Io(std::io::Error::other(
-            "a column encoder panicked",
-        ))),
-    }
+/// The lanes' estimate of the open row group's encoded size.
+fn bytes(lanes: &[Lane]) -> usize {
+    lanes.iter().map(|l| l.bytes.load(Ordering::Relaxed)).sum()
 }
 
 /// The schema as stored: a column with no values at all (Arrow's null type)
