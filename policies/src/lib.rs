@@ -8,6 +8,8 @@
 //! Today the rules are a role matrix in Rust; the governance work replaces
 //! the matrix with Cedar policy files behind the same [`authorize`] call.
 
+pub mod pii;
+
 use std::fmt;
 use std::str::FromStr;
 
