@@ -163,14 +163,18 @@ fn is_ipv6(v: &str) -> bool {
     v.matches(':').count() >= 2 && v.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
+/// The value upper-cased, without spaces.
+fn compact(v: &str) -> Vec<u8> {
+    v.bytes()
+        .filter(|b| *b != b' ')
+        .map(|b| b.to_ascii_uppercase())
+        .collect()
+}
+
 /// `QQ 12 34 56 C`: two prefix letters (not D, F, I, Q, U or V; the second
 /// not O; not BG, GB, KN, NK, NT, TN or ZZ), six digits, a suffix A-D.
 fn is_ni_number(v: &str) -> bool {
-    let s: Vec<u8> = v
-        .bytes()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact(v);
     if s.len() != 9 {
         return false;
     }
@@ -192,11 +196,7 @@ fn is_ni_number(v: &str) -> bool {
 /// A UK postcode: an outward code (A9, A99, A9A, AA9, AA99 or AA9A) and an
 /// inward code (9AA), the space optional; or GIR 0AA.
 fn is_postcode(v: &str) -> bool {
-    let s: Vec<u8> = v
-        .bytes()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact(v);
     if s == b"GIR0AA" {
         return true;
     }
