@@ -242,6 +242,19 @@ pub struct ColumnInfo {
     /// repeated name); `None` when `name` is the delivery's own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
+    /// How many of the column's values the PII detectors looked at…
+    pub pii_sampled: i64,
+    /// …and how many of them were of each kind found.
+    #[sqlx(skip)]
+    pub pii: Vec<PiiCount>,
+}
+
+/// Values of one kind of personal data in a column's sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PiiCount {
+    /// `email`, `nhs_number`, … (see `airlock_policies::pii::PiiKind`).
+    pub kind: String,
+    pub count: i64,
 }
 
 /// A boolean stored as 0/1, identically on both backends.

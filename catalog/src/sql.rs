@@ -612,8 +612,8 @@ macro_rules! sql_store {
                     }
                     for (i, c) in v.columns.iter().enumerate() {
                         sqlx::query(
-                            "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, source_name) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
+                             source_name, pii_sampled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                         )
                         .bind(&v.dataset_id)
                         .bind(v.version)
@@ -622,8 +622,22 @@ macro_rules! sql_store {
                         .bind(&c.data_type)
                         .bind(i64::from(c.nullable.0))
                         .bind(&c.source_name)
+                        .bind(c.pii_sampled)
                         .execute(&mut *tx)
                         .await?;
+                        for p in &c.pii {
+                            sqlx::query(
+                                "INSERT INTO column_pii (dataset_id, version, ordinal, kind, count) \
+                                 VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(&v.dataset_id)
+                            .bind(v.version)
+                            .bind(i as i64)
+                            .bind(&p.kind)
+                            .bind(p.count)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
                     }
                     let detail = json!({
                         "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
@@ -734,14 +748,27 @@ macro_rules! sql_store {
                 let Some(latest) = versions.last() else {
                     return Ok(None);
                 };
-                let columns = sqlx::query_as(
-                    "SELECT name, data_type, nullable, source_name FROM dataset_columns \
+                let mut columns: Vec<ColumnInfo> = sqlx::query_as(
+                    "SELECT name, data_type, nullable, source_name, pii_sampled FROM dataset_columns \
                      WHERE dataset_id = $1 AND version = $2 ORDER BY ordinal",
                 )
                 .bind(id)
                 .bind(latest.version)
                 .fetch_all(&self.pool)
                 .await?;
+                let found: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT ordinal, kind, count FROM column_pii WHERE dataset_id = $1 AND version = $2 \
+                     ORDER BY ordinal, kind",
+                )
+                .bind(id)
+                .bind(latest.version)
+                .fetch_all(&self.pool)
+                .await?;
+                for (ordinal, kind, count) in found {
+                    if let Some(c) = usize::try_from(ordinal).ok().and_then(|i| columns.get_mut(i)) {
+                        c.pii.push(PiiCount { kind, count });
+                    }
+                }
                 Ok(Some(DatasetDetail { dataset, versions, columns }))
             }
 

@@ -110,12 +110,25 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                 data_type: "int64".into(),
                 nullable: Flag(false),
                 source_name: None,
+                pii_sampled: 0,
+                pii: vec![],
             },
             ColumnInfo {
                 name: "name_2".into(),
                 data_type: "string".into(),
                 nullable: Flag(true),
                 source_name: Some("name".into()),
+                pii_sampled: 3,
+                pii: vec![
+                    PiiCount {
+                        kind: "email".into(),
+                        count: 2,
+                    },
+                    PiiCount {
+                        kind: "phone".into(),
+                        count: 1,
+                    },
+                ],
             },
         ],
         now: now_ms(),
@@ -293,6 +306,11 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
         ),
         (None, Some("name")),
         "a renamed column keeps its delivered name"
+    );
+    assert_eq!(
+        d.columns,
+        version(&r, "file:///lake/walk/v1/", 3).columns,
+        "columns read back whole, personal data findings included"
     );
     // Published files have no more work.
     assert!(claim(store, "w").await.is_none());

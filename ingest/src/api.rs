@@ -632,6 +632,19 @@ struct ColumnView {
     data_type: String,
     /// Whether any null was seen.
     nullable: bool,
+    /// How many values the PII detectors looked at (the first 10,000
+    /// present ones)…
+    pii_sampled: i64,
+    /// …and how many were personal data, by kind. Never the values.
+    pii: Vec<PiiView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct PiiView {
+    /// email, phone, ni_number, nhs_number, postcode, payment_card, ipv4,
+    /// ipv6 or date_of_birth.
+    kind: String,
+    count: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -689,6 +702,15 @@ async fn get_dataset(
                 name: c.name,
                 data_type: c.data_type,
                 nullable: c.nullable.0,
+                pii_sampled: c.pii_sampled,
+                pii: c
+                    .pii
+                    .into_iter()
+                    .map(|p| PiiView {
+                        kind: p.kind,
+                        count: p.count,
+                    })
+                    .collect(),
             })
             .collect(),
     }))

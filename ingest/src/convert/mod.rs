@@ -15,6 +15,7 @@
 mod avro;
 mod contract;
 pub mod csv;
+mod profile;
 pub mod write;
 mod xlsx;
 
@@ -676,17 +677,21 @@ pub async fn to_parquet(
             }
         };
         let nulls = out.nulls().to_vec();
+        let found = out.profile().findings();
         let parts = out.finish()?;
         let columns = schema
             .fields()
             .iter()
             .zip(nulls)
+            .zip(found)
             .enumerate()
-            .map(|(i, (f, n))| ColumnInfo {
+            .map(|(i, ((f, n), (pii_sampled, pii)))| ColumnInfo {
                 name: f.name().clone(),
                 data_type: type_name(f.data_type()),
                 nullable: Flag(n > 0),
                 source_name: Some(source_names[i].clone()).filter(|s| s != f.name()),
+                pii_sampled,
+                pii,
             })
             .collect();
         Ok(Converted {
@@ -1221,6 +1226,32 @@ mod tests {
         );
         assert_eq!(rows[0]["id"], 1);
         assert_eq!(rows[1]["score"], 3);
+    }
+
+    #[tokio::test]
+    async fn personal_data_is_counted_per_column_by_kind_never_kept() {
+        let csv = "id,contact,dob,note\n\
+                   1,ada@example.org,1990-01-31,943 476 5919\n\
+                   2,020 7946 0958,1985-06-01,fine\n\
+                   3,grace@example.org,,SW1A 1AA\n";
+        let (out, _) = rows_of(csv.as_bytes(), "people.csv").await;
+        let found: Vec<(i64, Vec<(&str, i64)>)> = out
+            .columns
+            .iter()
+            .map(|c| {
+                let kinds = c.pii.iter().map(|p| (p.kind.as_str(), p.count)).collect();
+                (c.pii_sampled, kinds)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (3, vec![]),
+                (3, vec![("email", 2), ("phone", 1)]),
+                (2, vec![("date_of_birth", 2)]),
+                (3, vec![("nhs_number", 1), ("postcode", 1)]),
+            ]
+        );
     }
 
     #[tokio::test]

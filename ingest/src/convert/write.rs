@@ -69,6 +69,8 @@ pub struct PartWriter {
     open: Option<OpenPart>,
     parts: Vec<Part>,
     nulls: Vec<usize>,
+    /// Personal data per column, from a sample of what is written.
+    profile: super::profile::Profile,
 }
 
 struct OpenPart {
@@ -187,6 +189,7 @@ impl PartWriter {
             ))
             .build();
         let nulls = vec![0; schema.fields().len()];
+        let profile = super::profile::Profile::new(&schema);
         let schema = storable(&schema);
         Self {
             store,
@@ -200,6 +203,7 @@ impl PartWriter {
             open: None,
             parts: Vec::new(),
             nulls,
+            profile,
         }
     }
 
@@ -208,10 +212,16 @@ impl PartWriter {
         &self.nulls
     }
 
+    /// What the PII detectors found per column so far.
+    pub fn profile(&self) -> &super::profile::Profile {
+        &self.profile
+    }
+
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
         for (n, col) in self.nulls.iter_mut().zip(batch.columns()) {
             *n += col.null_count();
         }
+        self.profile.observe(batch);
         let mut rest = RecordBatch::try_new(
             self.schema.clone(),
             batch
