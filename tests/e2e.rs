@@ -239,6 +239,51 @@ async fn a_ragged_csv_is_rejected_naming_its_line() {
 }
 
 #[tokio::test]
+async fn audit_verify_names_the_first_tampered_event_and_a_cut_tail() {
+    let (_clamd, d, acq) = setup("Audited", "sandbox", "OFFICIAL").await;
+    let file = d.deliver(&acq, "a.csv", b"id\n1\n".to_vec()).await;
+    assert_eq!(file["state"], "published", "{file:#}");
+    let out = d.cli(&["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (seq, _) = head.split_once(':').expect("SEQ:HASH");
+    let seq: i64 = seq.parse().unwrap();
+    assert!(seq >= 7, "users, acquisition and the file's steps: {head}");
+
+    let url = format!("sqlite:{}", d.data_dir().join("catalog.db").display());
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let checked = |args: &[&str]| {
+        let out = d.cli(args);
+        assert!(!out.status.success(), "{args:?} passed a tampered log");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Cutting the last event leaves a valid chain: only the recorded head
+    // tells.
+    sqlx::query("DELETE FROM audit_events WHERE seq = $1")
+        .bind(seq)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert!(d.cli(&["audit", "verify"]).status.success());
+    let err = checked(&["audit", "verify", "--checkpoint", &head]);
+    assert!(
+        err.contains(&format!("audit chain broken at event {seq}")),
+        "{err}"
+    );
+    // An edited event breaks the chain where it stands.
+    sqlx::query("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 2")
+        .execute(&db)
+        .await
+        .unwrap();
+    let err = checked(&["audit", "verify"]);
+    assert!(err.contains("audit chain broken at event 2"), "{err}");
+}
+
+#[tokio::test]
 async fn requests_without_a_valid_token_get_401() {
     let clamd = Clamd::start();
     let d = Daemon::start(&clamd.addr());

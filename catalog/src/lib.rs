@@ -197,26 +197,87 @@ pub async fn connect(url: &str) -> Result<Arc<dyn CatalogStore>> {
     }
 }
 
-/// Walks the whole audit log and checks every link of the hash chain.
-/// Returns the number of events checked.
-pub async fn verify_audit(store: &dyn CatalogStore) -> Result<i64> {
-    let mut prev = GENESIS_HASH.to_owned();
-    let mut expect_seq = 1;
+/// The last event of a verified audit log. Recorded outside the catalog
+/// (the CLI prints it), it lets a later check detect events cut from the
+/// end, which a hash chain alone cannot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for AuditHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for AuditHead {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (seq, hash) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?}: expected SEQ:HASH"))?;
+        let seq = seq
+            .parse()
+            .map_err(|_| format!("{seq:?} is no sequence number"))?;
+        let ok = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok {
+            return Err(format!("{hash:?} is no SHA-256 in hex"));
+        }
+        Ok(Self {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// Walks the whole audit log and checks every link of the hash chain, and
+/// that it still holds `checkpoint`, a head recorded earlier. Returns the
+/// head (seq 0 and the genesis hash for an empty log); an error names the
+/// first bad event.
+pub async fn verify_audit(
+    store: &dyn CatalogStore,
+    checkpoint: Option<&AuditHead>,
+) -> Result<AuditHead> {
+    let mut head = AuditHead {
+        seq: 0,
+        hash: GENESIS_HASH.to_owned(),
+    };
     loop {
-        let page = store.audit_events(expect_seq - 1, 1000).await?;
+        let page = store.audit_events(head.seq, 1000).await?;
         if page.is_empty() {
-            return Ok(expect_seq - 1);
+            break;
         }
         for ev in page {
-            if ev.seq != expect_seq {
+            let expect = head.seq + 1;
+            if ev.seq != expect {
                 return Err(CatalogError::AuditBroken {
-                    seq: ev.seq,
-                    why: format!("expected sequence number {expect_seq}"),
+                    seq: expect,
+                    why: format!("it is missing: the next event is {}", ev.seq),
                 });
             }
-            ev.verify(&prev)?;
-            prev = ev.hash;
-            expect_seq += 1;
+            ev.verify(&head.hash)?;
+            if checkpoint.is_some_and(|c| c.seq == ev.seq && c.hash != ev.hash) {
+                return Err(CatalogError::AuditBroken {
+                    seq: ev.seq,
+                    why: "it is not the event the checkpoint recorded".into(),
+                });
+            }
+            head = AuditHead {
+                seq: ev.seq,
+                hash: ev.hash,
+            };
         }
+    }
+    match checkpoint {
+        Some(c) if c.seq > head.seq => Err(CatalogError::AuditBroken {
+            seq: head.seq + 1,
+            why: format!(
+                "it is missing: the log ends at event {} but the checkpoint recorded event {}",
+                head.seq, c.seq
+            ),
+        }),
+        _ => Ok(head),
     }
 }

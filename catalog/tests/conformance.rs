@@ -656,7 +656,10 @@ pub async fn a_rescan_replaces_verdicts_and_taints_the_published_version(store: 
         .expect("a taint event");
     assert_eq!(taint.subject, r.dataset_id);
     assert_eq!(taint.actor, "system:rescan");
-    assert_eq!(verify_audit(store).await.unwrap(), events.len() as i64);
+    assert_eq!(
+        verify_audit(store, None).await.unwrap().seq,
+        events.len() as i64
+    );
 }
 
 pub async fn concurrent_workers_never_share_a_file(store: Arc<dyn CatalogStore>) {
@@ -704,7 +707,7 @@ pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
             "file.publish"
         ]
     );
-    assert_eq!(verify_audit(store).await.unwrap(), 6);
+    assert_eq!(verify_audit(store, None).await.unwrap().seq, 6);
     // Any change to an event breaks its hash.
     let mut forged = events[2].clone();
     forged.detail = forged.detail.replace("survey.csv", "other.csv");
@@ -841,6 +844,92 @@ async fn a_first_release_postgres_catalog_upgrades_in_place() {
     sqlx::raw_sql(V1_ROWS).execute(&pool).await.unwrap();
     pool.close().await;
     upgraded_catalog_keeps_its_rows(connect(&url).await.unwrap().as_ref()).await;
+}
+
+/// Builds a six-event log at `url`, tampers with it through `tamper` (raw
+/// SQL on the database, as an intruder would), and returns what
+/// verification says, given the head recorded before.
+async fn verify_after<F, Fut>(url: &str, tamper: F) -> Result<AuditHead, CatalogError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let store = connect(url).await.unwrap();
+    let u = user(store.as_ref(), "eng").await;
+    let a = acquisition(store.as_ref(), &u, "tamper").await;
+    publish_one(store.as_ref(), &a, "tt", "tamper.x").await;
+    let head = verify_audit(store.as_ref(), None).await.unwrap();
+    assert_eq!(head.seq, 6);
+    tamper(url.to_owned()).await;
+    verify_audit(store.as_ref(), Some(&head)).await
+}
+
+const EDIT: &str = "UPDATE audit_events SET detail = '{}' WHERE seq = 3";
+const DELETE: &str = "DELETE FROM audit_events WHERE seq = 3";
+const SWAP: &[&str] = &[
+    "UPDATE audit_events SET seq = -1 WHERE seq = 3",
+    "UPDATE audit_events SET seq = 3 WHERE seq = 4",
+    "UPDATE audit_events SET seq = 4 WHERE seq = -1",
+];
+const CUT_TAIL: &str = "DELETE FROM audit_events WHERE seq >= 5";
+
+/// Each tampering is caught, naming the first bad event.
+fn assert_broken_at(r: Result<AuditHead, CatalogError>, seq: i64, what: &str) {
+    match r {
+        Err(CatalogError::AuditBroken { seq: at, why }) => assert_eq!(at, seq, "{what}: {why}"),
+        other => panic!("{what} went unnoticed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_a_sqlite_audit_log_is_caught() {
+    for (sql, seq, what) in [
+        (vec![EDIT], 3, "an edited event"),
+        (vec![DELETE], 3, "a deleted event"),
+        (SWAP.to_vec(), 3, "swapped events"),
+        (vec![CUT_TAIL], 5, "events cut from the end"),
+    ] {
+        let (url, _dir) = sqlite_url();
+        let r = verify_after(&url, |url| async move {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            for q in sql {
+                sqlx::query(q).execute(&pool).await.unwrap();
+            }
+        })
+        .await;
+        assert_broken_at(r, seq, what);
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_a_postgres_audit_log_is_caught() {
+    for (sql, seq, what) in [
+        (vec![EDIT], 3, "an edited event"),
+        (vec![DELETE], 3, "a deleted event"),
+        (SWAP.to_vec(), 3, "swapped events"),
+        (vec![CUT_TAIL], 5, "events cut from the end"),
+    ] {
+        let url = postgres_url().await;
+        let r = verify_after(&url, |url| async move {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            for q in sql {
+                sqlx::query(q).execute(&pool).await.unwrap();
+            }
+        })
+        .await;
+        assert_broken_at(r, seq, what);
+    }
+}
+
+#[test]
+fn audit_heads_read_back_as_printed() {
+    let head = AuditHead {
+        seq: 42,
+        hash: "ab".repeat(32),
+    };
+    assert_eq!(head.to_string().parse::<AuditHead>().unwrap(), head);
+    assert!("42".parse::<AuditHead>().is_err());
+    assert!("x:00".parse::<AuditHead>().is_err());
 }
 
 conformance!(on_sqlite, sqlite());

@@ -65,6 +65,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(get_file))
         .routes(routes!(list_datasets))
         .routes(routes!(get_dataset))
+        .routes(routes!(list_audit))
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router
@@ -568,6 +569,62 @@ async fn get_file(
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AuditQuery {
+    /// Events after this sequence number (0: from the first).
+    #[serde(default)]
+    after: i64,
+    /// At most this many events (1-1000, default 100).
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AuditView {
+    seq: i64,
+    at: String,
+    /// A user id, or `system:<daemon>` for pipeline steps.
+    actor: String,
+    action: String,
+    subject: String,
+    /// The event's facts; never secrets or data values.
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The audit log, oldest first, for admins. Each event's hash chains it to
+/// the one before (`airlock audit verify` checks the whole chain).
+#[utoipa::path(get, path = "/v1/audit", params(AuditQuery), responses(
+    (status = 200, body = [AuditView]), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody)))]
+async fn list_audit(
+    State(app): AppState,
+    Caller(who): Caller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditView>>> {
+    authorize(&who, Action::ReadAudit)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let events = app.catalog.audit_events(q.after.max(0), limit).await?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| AuditView {
+                seq: e.seq,
+                at: rfc3339(e.at),
+                actor: e.actor,
+                action: e.action,
+                subject: e.subject,
+                detail: serde_json::from_str(&e.detail)
+                    .unwrap_or(serde_json::Value::String(e.detail)),
+                prev_hash: e.prev_hash,
+                hash: e.hash,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -61,6 +61,25 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Works with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks every link of the audit log's hash chain and prints its head;
+    /// names the first edited, deleted or reordered event.
+    Verify {
+        /// A head printed by an earlier run (SEQ:HASH): the log must still
+        /// hold it, which catches events cut from the end.
+        #[arg(long)]
+        checkpoint: Option<airlock_catalog::AuditHead>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +162,20 @@ async fn main() -> anyhow::Result<()> {
                 // Only the scheme: a PostgreSQL URL may carry a password.
                 config.catalog_url().split(':').next().unwrap_or_default()
             );
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { checkpoint, common },
+        } => {
+            let config = common.load()?;
+            let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
+            let head = airlock_catalog::verify_audit(catalog.as_ref(), checkpoint.as_ref())
+                .await
+                .context("the audit log does not verify")?;
+            eprintln!(
+                "audit log intact: {} events; record its head to check later that none were cut:",
+                head.seq
+            );
+            println!("{head}");
         }
     }
     Ok(())

@@ -24,6 +24,7 @@ struct Fixture {
     other_engineer: String,
     analyst: String,
     reviewer: String,
+    admin: String,
 }
 
 async fn fixture(max_file_bytes: u64) -> Fixture {
@@ -59,6 +60,7 @@ async fn fixture_in(max_file_bytes: u64, engines: Vec<EngineConfig>, base: Confi
         other_engineer: token("oscar", Role::Engineer).await,
         analyst: token("ann", Role::Analyst).await,
         reviewer: token("rita", Role::Reviewer).await,
+        admin: token("adam", Role::Admin).await,
         app,
         _dir: dir,
     }
@@ -569,7 +571,7 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
     assert!(events.iter().any(|e| e.action == "dataset.taint"
         && e.subject == file["dataset_id"].as_str().unwrap()
         && e.actor == "system:rescan"));
-    airlock_catalog::verify_audit(f.app.catalog.as_ref())
+    airlock_catalog::verify_audit(f.app.catalog.as_ref(), None)
         .await
         .unwrap();
 
@@ -892,4 +894,32 @@ async fn each_sheet_of_a_workbook_is_its_own_dataset() {
             (1, vec!["id:int64".to_owned(), "town:string".to_owned()]),
         ]
     );
+}
+
+#[tokio::test]
+async fn admins_read_the_audit_log_page_by_page_and_nobody_else_does() {
+    let f = fixture(1 << 20).await;
+    f.sandbox_acquisition().await;
+    for token in [&f.engineer, &f.analyst, &f.reviewer] {
+        let (status, body) = f.call("GET", "/v1/audit", Some(token), Body::empty()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let (status, events) = f
+        .call("GET", "/v1/audit?limit=3", Some(&f.admin), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0]["seq"], 1);
+    assert_eq!(events[0]["action"], "user.create");
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"], "chained");
+    // Six events: five users, then the acquisition.
+    let (_, rest) = f
+        .call("GET", "/v1/audit?after=3", Some(&f.admin), Body::empty())
+        .await;
+    let rest = rest.as_array().unwrap();
+    assert_eq!(rest.len(), 3, "{rest:?}");
+    assert_eq!(rest[2]["action"], "acquisition.create");
+    assert_eq!(rest[2]["detail"]["target_zone"], "sandbox");
+    assert_eq!(rest[0]["prev_hash"], events[2]["hash"]);
 }

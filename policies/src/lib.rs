@@ -92,6 +92,8 @@ pub enum Action<'a> {
     },
     SearchCatalog,
     ViewDataset,
+    /// Reading the audit log.
+    ReadAudit,
 }
 
 impl Action<'_> {
@@ -104,6 +106,7 @@ impl Action<'_> {
             Action::ViewFile { .. } => "view delivered files",
             Action::SearchCatalog => "search the catalog",
             Action::ViewDataset => "view datasets",
+            Action::ReadAudit => "read the audit log",
         }
     }
 }
@@ -118,6 +121,7 @@ pub fn authorize(who: &Principal, action: Action<'_>) -> Result<(), PolicyError>
     match (action, who.role) {
         (Action::ListZones | Action::SearchCatalog | Action::ViewDataset, _) => Ok(()),
         (Action::CreateAcquisition, Engineer) => Ok(()),
+        (Action::ReadAudit, Admin) => Ok(()),
         (
             Action::DeliverFile {
                 acquisition_owner_id,
@@ -169,6 +173,18 @@ mod tests {
                     }
                 )
                 .is_err()
+            );
+        }
+    }
+
+    #[test]
+    fn only_admins_read_the_audit_log() {
+        assert!(authorize(&p(Role::Admin, "a"), Action::ReadAudit).is_ok());
+        for r in [Role::Engineer, Role::Reviewer, Role::Analyst] {
+            let err = authorize(&p(r, "x"), Action::ReadAudit).unwrap_err();
+            assert!(
+                err.to_string().ends_with("may not read the audit log"),
+                "{err}"
             );
         }
     }

@@ -192,6 +192,17 @@ retry_max_secs = 2
         self.dir.path().join("data")
     }
 
+    /// Runs `airlock ARGS --config <this daemon's config>`.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env_remove("AIRLOCK_CLAMD")
+            .output()
+            .unwrap()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
