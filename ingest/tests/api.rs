@@ -169,6 +169,7 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/acquisitions",
             "/v1/acquisitions/{id}",
             "/v1/acquisitions/{id}/files/{filename}",
+            "/v1/audit",
             "/v1/datasets",
             "/v1/datasets/{id}",
             "/v1/files/{id}",
