@@ -70,7 +70,11 @@ fn email(r: &mut Rng) -> String {
 }
 
 fn phone(r: &mut Rng) -> String {
-    match r.below(7) {
+    match r.below(11) {
+        7 => format!("(020) 7946 {}", r.digits(4)),
+        8 => format!("+44-20-7946-{}", r.digits(4)),
+        9 => format!("0044 20 7946 {}", r.digits(4)),
+        10 => format!("+447700{}", r.digits(6)),
         0 => format!("020 7946 {}", r.digits(4)),
         1 => format!("07700 {}", r.digits(6)),
         2 => format!("+44 7700 {}", r.digits(6)),
@@ -124,11 +128,8 @@ fn nhs_number(r: &mut Rng) -> String {
         let nine = format!("{}{}", 1 + r.below(9), r.digits(8));
         if let Some(c) = nhs_check(&nine) {
             let all = format!("{nine}{c}");
-            return if r.below(2) == 0 {
-                all
-            } else {
-                format!("{} {} {}", &all[..3], &all[3..6], &all[6..])
-            };
+            let sep = r.pick(&["", " ", "-"]);
+            return format!("{}{sep}{}{sep}{}", &all[..3], &all[3..6], &all[6..]);
         }
     }
 }
@@ -219,7 +220,10 @@ fn card(r: &mut Rng) -> String {
         prefix.to_owned()
     };
     let n = luhn_complete(&prefix, len, r);
-    if len == 16 && r.below(2) == 0 {
+    if len == 15 && r.below(2) == 0 {
+        // American Express groups 4-6-5.
+        format!("{} {} {}", &n[..4], &n[4..10], &n[10..])
+    } else if len == 16 && r.below(2) == 0 {
         let sep = r.pick(&[" ", "-"]);
         format!(
             "{}{sep}{}{sep}{}{sep}{}",
@@ -254,7 +258,7 @@ fn ipv6(r: &mut Rng) -> String {
 
 /// Values that are none of the kinds, some of them close.
 fn negative(r: &mut Rng) -> String {
-    match r.below(17) {
+    match r.below(18) {
         0 => format!("ORD-2024-{}", r.digits(6)),
         1 => format!("INV/{}/{}", 2000 + r.below(30), r.digits(4)),
         2 => format!(
@@ -311,6 +315,13 @@ fn negative(r: &mut Rng) -> String {
         12 => format!("{:02}:{:02}:{:02}", r.below(24), r.below(60), r.below(60)),
         13 => format!("QQ{}C", r.digits(6)),
         14 => format!("{}{} {}AA", r.letter(b"QVX"), 1 + r.below(9), r.below(10)),
+        16 => match r.below(5) {
+            0 => format!("GB{} NWBK 6016 1331 9268 {}", r.digits(2), r.digits(2)),
+            1 => format!("{}-{}-{}", r.digits(2), r.digits(2), r.digits(2)),
+            2 => format!("00:1A:2B:{}:4D:5E", r.digits(2)),
+            3 => format!("2024 01 {:02}", 1 + r.below(28)),
+            _ => format!("020 {}", r.digits(4)),
+        },
         15 => match r.below(5) {
             // Luhn-valid, but no card issuer starts with 9.
             0 => luhn_complete("9", 16, r),
