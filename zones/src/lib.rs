@@ -174,6 +174,20 @@ pub struct Zone {
     pub accepts_from: Vec<ZoneName>,
 }
 
+impl Zone {
+    /// The zone, if data of `classification` is at or below its ceiling.
+    fn admit(&self, classification: Classification) -> Result<&Zone, ZoneError> {
+        if classification > self.ceiling {
+            return Err(ZoneError::AboveCeiling {
+                zone: self.name.0.clone(),
+                classification,
+                ceiling: self.ceiling,
+            });
+        }
+        Ok(self)
+    }
+}
+
 /// The validated set of zones. Construction fails on any configuration that
 /// would open a forbidden flow.
 #[derive(Debug, Clone)]
@@ -304,14 +318,41 @@ impl ZoneSet {
                 why: "the zone does not accept deliveries",
             });
         }
-        if classification > zone.ceiling {
-            return Err(ZoneError::AboveCeiling {
-                zone: target.to_owned(),
-                classification,
-                ceiling: zone.ceiling,
-            });
+        zone.admit(classification)
+    }
+
+    /// May a dataset of `classification` held in lake `from` be transferred
+    /// into lake `to`? Only along a flow the configuration opens (`to`
+    /// accepts from `from`), at or below `to`'s ceiling, and never from a
+    /// non-sensitive zone into a sensitive one, whatever the configuration
+    /// says. Deliveries from outside are [`ZoneSet::check_ingest`]'s.
+    pub fn check_transfer(
+        &self,
+        from: &str,
+        to: &str,
+        classification: Classification,
+    ) -> Result<&Zone, ZoneError> {
+        let (src, dst) = (self.get(from)?, self.get(to)?);
+        let forbidden = |why| ZoneError::ForbiddenFlow {
+            zone: to.to_owned(),
+            from: from.to_owned(),
+            why,
+        };
+        if dst.kind == ZoneKind::Ingest {
+            return Err(ZoneError::IngestIsNotALake(to.to_owned()));
         }
-        Ok(zone)
+        if src.kind == ZoneKind::Ingest {
+            return Err(forbidden("deliveries enter by ingestion, not by transfer"));
+        }
+        if src.kind == ZoneKind::NonSensitive && dst.kind == ZoneKind::Sensitive {
+            return Err(forbidden(
+                "non-sensitive data never enters a sensitive zone",
+            ));
+        }
+        if !dst.accepts_from.contains(&src.name) {
+            return Err(forbidden("the zone does not accept data from it"));
+        }
+        dst.admit(classification)
     }
 }
 
