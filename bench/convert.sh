@@ -65,18 +65,19 @@ fi
 log "airlock (daemon: upload, filetype scan, then conversion)"
 deliver_to_airlock "$AIRLOCK" $'[[scanner.engines]]\ntype = "filetype"'
 # Conversion time: from the file entering `converting` until `published`.
-read -r airlock_s state airlock_kib < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+read -r airlock_s state airlock_kib airlock_cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
   "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
 [ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
 
 python3 - "$BYTES" "$airlock_s" "$airlock_kib" "$(size_of "$WORK/data")" \
   "$duck_s" "$duck_kib" "$(size_of "$WORK/duck.parquet")" \
   "$polars_s" "$polars_kib" "$(size_of "$WORK/polars.parquet")" \
-  "$arrow_s" "$arrow_kib" "$(size_of "$WORK/arrow.parquet")" <<'EOF'
+  "$arrow_s" "$arrow_kib" "$(size_of "$WORK/arrow.parquet")" "$airlock_cpu" <<'EOF'
 import sys
 size = int(sys.argv[1])
 names = ["airlock", "duckdb", "polars", "pyarrow streaming"]
 rows = [(n, *sys.argv[2 + 3 * i:5 + 3 * i]) for i, n in enumerate(names)]
+cpu = float(sys.argv[14])
 print(f"{size / 2**20:.0f} MiB CSV → Parquet (zstd)")
 speed = {}
 for name, secs, kib, out in rows:
@@ -86,6 +87,7 @@ for name, secs, kib, out in rows:
     speed[name] = size / 1e6 / secs
     print(f"{name:18} {secs:7.2f} s {speed[name]:8.1f} MB/s   peak RSS {kib / 1024:7.0f} MiB"
           f"   output {out / 2**20:7.1f} MiB")
+print(f"airlock used {cpu:.2f} CPU seconds: {cpu / float(rows[0][1]):.2f} cores on average")
 if "duckdb" not in speed:
     sys.exit(0)
 best = max(speed["duckdb"], speed["polars"])

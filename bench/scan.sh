@@ -94,7 +94,7 @@ done)
 deliver_to_airlock "$AIRLOCK" "$ENGINES"
 # The scan, timed from the upload's acknowledgement until the file leaves
 # `scanning`; the daemon's peak RSS (VmHWM) read at that moment.
-read -r airlock_secs state hwm_kib < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+read -r airlock_secs state hwm_kib _cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
   "$TOKEN" "$DAEMON_PID" - checking,converting,published,rejected,held)
 auth=(-H "authorization: Bearer $TOKEN")
 verdicts=$(curl -sf "${auth[@]}" "$BASE/v1/files/$FILE" |
