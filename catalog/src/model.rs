@@ -94,6 +94,8 @@ pub struct User {
     pub name: String,
     pub role: String,
     pub created_at: i64,
+    /// The zones an analyst is cleared to read, comma-separated.
+    pub zones: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -192,11 +192,12 @@ macro_rules! sql_store {
 
             async fn create_user(&self, u: &User, token_hash: &str) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO users (id, name, role, created_at, zones) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&u.id)
                     .bind(&u.name)
                     .bind(&u.role)
                     .bind(u.created_at)
+                    .bind(&u.zones)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| match CatalogError::from(e) {
@@ -209,20 +210,15 @@ macro_rules! sql_store {
                     .bind(u.created_at)
                     .execute(&mut *tx)
                     .await?;
-                let detail = json!({"name": u.name, "role": u.role});
+                let detail = json!({"name": u.name, "role": u.role, "zones": u.zones});
                 Self::audit(&mut *tx, u.created_at, "system:cli", "user.create", &u.id, detail).await?;
                 tx.commit().await?;
-                Ok(User {
-                    id: u.id.clone(),
-                    name: u.name.clone(),
-                    role: u.role.clone(),
-                    created_at: u.created_at,
-                })
+                Ok(u.clone())
             }
 
             async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
                 Ok(sqlx::query_as(
-                    "SELECT u.id, u.name, u.role, u.created_at FROM users u \
+                    "SELECT u.id, u.name, u.role, u.created_at, u.zones FROM users u \
                      JOIN tokens t ON t.user_id = u.id WHERE t.hash = $1",
                 )
                 .bind(token_hash)

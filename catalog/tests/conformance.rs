@@ -19,6 +19,7 @@ async fn user(store: &dyn CatalogStore, name: &str) -> User {
         name: name.into(),
         role: "engineer".into(),
         created_at: 1,
+        zones: String::new(),
     };
     store
         .create_user(&u, &format!("hash-of-{name}"))
@@ -198,9 +199,19 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         name: "ada".into(),
         role: "analyst".into(),
         created_at: 2,
+        zones: "sandbox".into(),
     };
     let err = store.create_user(&dup, "other").await.unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
+    // An analyst's clearances read back with the user.
+    let ann = User {
+        name: "ann".into(),
+        id: id(),
+        ..dup
+    };
+    store.create_user(&ann, "hash-of-ann").await.unwrap();
+    let found = store.user_by_token_hash("hash-of-ann").await.unwrap();
+    assert_eq!(found, Some(ann));
 }
 
 pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {

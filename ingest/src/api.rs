@@ -656,6 +656,7 @@ async fn list_datasets(
     Ok(Json(
         found
             .into_iter()
+            .filter(|d| authorize(&who, Action::ViewDataset { zone: &d.zone }).is_ok())
             .map(|d| DatasetSummary {
                 id: d.id,
                 name: d.name,
@@ -725,12 +726,17 @@ async fn get_dataset(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DatasetView>> {
-    authorize(&who, Action::ViewDataset)?;
-    let d = app
-        .catalog
-        .dataset(&id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("dataset {id}")))?;
+    let not_found = || IngestError::NotFound(format!("dataset {id}"));
+    let d = app.catalog.dataset(&id).await?.ok_or_else(not_found)?;
+    // Out of the caller's clearance a dataset does not exist, so its name
+    // and zone do not leak.
+    authorize(
+        &who,
+        Action::ViewDataset {
+            zone: &d.dataset.zone,
+        },
+    )
+    .map_err(|_| not_found())?;
     Ok(Json(DatasetView {
         id: d.dataset.id,
         name: d.dataset.name,

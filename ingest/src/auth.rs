@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use airlock_catalog::{CatalogStore, User};
 use airlock_policies::{Principal, Role};
+use airlock_zones::ZoneName;
 
 use crate::{IngestError, now_ms};
 
@@ -18,12 +19,30 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a user and returns it with its one bearer token.
+/// Creates a user and returns it with its one bearer token. An analyst is
+/// cleared to read the datasets of `zones` (at least one); other roles take
+/// none.
 pub async fn add_user(
     catalog: &dyn CatalogStore,
     name: &str,
     role: Role,
+    zones: &[ZoneName],
 ) -> Result<(User, String), IngestError> {
+    match (role, zones.is_empty()) {
+        (Role::Analyst, true) => {
+            return Err(IngestError::bad_request(
+                "invalid_zones",
+                "an analyst needs the zones they are cleared to read",
+            ));
+        }
+        (Role::Analyst, false) | (_, true) => {}
+        (_, false) => {
+            return Err(IngestError::bad_request(
+                "invalid_zones",
+                "only analysts are cleared by zone; other roles take none",
+            ));
+        }
+    }
     if name.is_empty()
         || name.len() > 64
         || name.chars().any(|c| c.is_control() || c.is_whitespace())
@@ -41,6 +60,11 @@ pub async fn add_user(
         name: name.to_owned(),
         role: role.as_str().to_owned(),
         created_at: now_ms(),
+        zones: zones
+            .iter()
+            .map(ZoneName::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
     };
     let user = catalog.create_user(&user, &hash_token(&token)).await?;
     Ok((user, token))
@@ -68,5 +92,11 @@ pub async fn authenticate(
         user_id: user.id,
         name: user.name,
         role,
+        zones: user
+            .zones
+            .split(',')
+            .filter(|z| !z.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }

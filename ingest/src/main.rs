@@ -89,6 +89,10 @@ enum UserCommand {
         name: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// For an analyst: the zones whose datasets they may read
+        /// (`sandbox,corporate`).
+        #[arg(long, value_delimiter = ',')]
+        zones: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -138,12 +142,23 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("airlock stopped");
         }
         Command::User {
-            command: UserCommand::Add { name, role, common },
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    zones,
+                    common,
+                },
         } => {
             let config = common.load()?;
+            let known = config.zone_set()?;
+            let zones = zones
+                .iter()
+                .map(|z| Ok(known.get(z)?.name.clone()))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             std::fs::create_dir_all(&config.data_dir)?;
             let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
-            let (user, token) = auth::add_user(catalog.as_ref(), &name, role).await?;
+            let (user, token) = auth::add_user(catalog.as_ref(), &name, role, &zones).await?;
             eprintln!(
                 "created {} ({}) with id {}; its token is shown once:",
                 user.name, user.role, user.id

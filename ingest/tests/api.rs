@@ -16,6 +16,7 @@ use tower::ServiceExt;
 use airlock_ingest::config::EngineConfig;
 use airlock_ingest::{App, Config, api, auth};
 use airlock_policies::Role;
+use airlock_zones::ZoneName;
 
 struct Fixture {
     app: Arc<App>,
@@ -48,8 +49,13 @@ async fn fixture_in(max_file_bytes: u64, engines: Vec<EngineConfig>, base: Confi
     let app = App::open(config, None).await.unwrap();
     let token = |name: &'static str, role| {
         let app = app.clone();
+        // The analyst is cleared for the sandbox only.
+        let zones: Vec<ZoneName> = match role {
+            Role::Analyst => vec!["sandbox".parse().unwrap()],
+            _ => vec![],
+        };
         async move {
-            auth::add_user(app.catalog.as_ref(), name, role)
+            auth::add_user(app.catalog.as_ref(), name, role, &zones)
                 .await
                 .unwrap()
                 .1
@@ -923,4 +929,56 @@ async fn admins_read_the_audit_log_page_by_page_and_nobody_else_does() {
     assert_eq!(rest[2]["action"], "acquisition.create");
     assert_eq!(rest[2]["detail"]["target_zone"], "sandbox");
     assert_eq!(rest[0]["prev_hash"], events[2]["hash"]);
+}
+
+#[tokio::test]
+async fn analysts_see_only_datasets_in_zones_they_are_cleared_for() {
+    let f = fixture(1 << 20).await;
+    let (status, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Health", "target_zone": "corporate",
+                   "classification": "OFFICIAL-SENSITIVE"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    let file = f
+        .deliver_and_process(
+            acq["id"].as_str().unwrap(),
+            "visits.csv",
+            b"id\n1\n".to_vec(),
+        )
+        .await;
+    assert_eq!(file["state"], "published", "{file}");
+    let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+
+    // The analyst, cleared for the sandbox only, neither finds nor opens it.
+    let (_, list) = f
+        .call("GET", "/v1/datasets", Some(&f.analyst), Body::empty())
+        .await;
+    assert_eq!(list, json!([]), "hidden from the search");
+    let (status, body) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.to_string().contains("corporate"), "{body}");
+    // A reviewer does both.
+    let (_, list) = f
+        .call("GET", "/v1/datasets", Some(&f.reviewer), Body::empty())
+        .await;
+    assert_eq!(list[0]["zone"], "corporate");
+    let (status, _) = f.call("GET", &uri, Some(&f.reviewer), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Clearances are for analysts, who need at least one.
+    let catalog = f.app.catalog.as_ref();
+    let sandbox: Vec<ZoneName> = vec!["sandbox".parse().unwrap()];
+    assert!(
+        auth::add_user(catalog, "nozones", Role::Analyst, &[])
+            .await
+            .is_err()
+    );
+    assert!(
+        auth::add_user(catalog, "eng2", Role::Engineer, &sandbox)
+            .await
+            .is_err()
+    );
 }

@@ -71,6 +71,8 @@ pub struct Principal {
     pub user_id: String,
     pub name: String,
     pub role: Role,
+    /// The zones an analyst is cleared to read.
+    pub zones: Vec<String>,
 }
 
 /// What the caller wants to do, with the facts about the resource that the
@@ -91,7 +93,11 @@ pub enum Action<'a> {
         submitter_id: &'a str,
     },
     SearchCatalog,
-    ViewDataset,
+    /// Reading a dataset's entry and location; analysts only in zones
+    /// they are cleared for.
+    ViewDataset {
+        zone: &'a str,
+    },
     /// Reading the audit log.
     ReadAudit,
 }
@@ -105,7 +111,7 @@ impl Action<'_> {
             Action::DeliverFile { .. } => "deliver files",
             Action::ViewFile { .. } => "view delivered files",
             Action::SearchCatalog => "search the catalog",
-            Action::ViewDataset => "view datasets",
+            Action::ViewDataset { .. } => "view datasets in this zone",
             Action::ReadAudit => "read the audit log",
         }
     }
@@ -119,7 +125,11 @@ pub fn authorize(who: &Principal, action: Action<'_>) -> Result<(), PolicyError>
         action: action.verb(),
     };
     match (action, who.role) {
-        (Action::ListZones | Action::SearchCatalog | Action::ViewDataset, _) => Ok(()),
+        (Action::ListZones | Action::SearchCatalog, _) => Ok(()),
+        (Action::ViewDataset { zone }, Analyst) if !who.zones.iter().any(|z| z == zone) => {
+            Err(deny())
+        }
+        (Action::ViewDataset { .. }, _) => Ok(()),
         (Action::CreateAcquisition, Engineer) => Ok(()),
         (Action::ReadAudit, Admin) => Ok(()),
         (
@@ -157,6 +167,7 @@ mod tests {
             user_id: id.into(),
             name: id.into(),
             role,
+            zones: vec!["sandbox".into()],
         }
     }
 
@@ -174,6 +185,21 @@ mod tests {
                 )
                 .is_err()
             );
+        }
+    }
+
+    #[test]
+    fn analysts_read_only_datasets_in_zones_they_are_cleared_for() {
+        let sandbox = Action::ViewDataset { zone: "sandbox" };
+        let corporate = Action::ViewDataset { zone: "corporate" };
+        assert!(authorize(&p(Role::Analyst, "a"), sandbox).is_ok());
+        let err = authorize(&p(Role::Analyst, "a"), corporate).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "analyst may not view datasets in this zone"
+        );
+        for r in [Role::Engineer, Role::Reviewer, Role::Admin] {
+            assert!(authorize(&p(r, "x"), corporate).is_ok());
         }
     }
 

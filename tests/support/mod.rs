@@ -104,8 +104,14 @@ retry_max_secs = 2
         )
         .unwrap();
         let user = |name: &str, role: &str| -> String {
+            let zones: &[&str] = match role {
+                "analyst" => &["--zones", "sandbox"],
+                _ => &[],
+            };
             let out = Command::new(BIN)
-                .args(["user", "add", name, "--role", role, "--config"])
+                .args(["user", "add", name, "--role", role])
+                .args(zones)
+                .arg("--config")
                 .arg(&config)
                 .env_remove("AIRLOCK_CLAMD")
                 .output()
