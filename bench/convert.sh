@@ -26,13 +26,7 @@ trap cleanup EXIT INT TERM
 . "$ROOT/bench/daemon.sh"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
-log "building airlock (release)"
-(cd "$ROOT" && cargo build --release --locked --bin airlock >/dev/null 2>&1)
-AIRLOCK="$ROOT/target/release/airlock"
-
-log "generating a ${SIZE_MIB} MiB CSV"
-python3 "$ROOT/bench/gen_csv.py" "$WORK/data.csv" "$SIZE_MIB"
-BYTES=$(stat -c %s "$WORK/data.csv")
+build_and_generate
 cat "$WORK/data.csv" >/dev/null
 
 size_of() { find "$@" -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }

@@ -1,8 +1,20 @@
 # Sourced by the bench scripts: runs the release `airlock` on $WORK with the
 # engines given as TOML and delivers $WORK/data.csv to a fresh acquisition.
 # Sets DAEMON_PID, TOKEN, BASE and FILE; the caller's trap stops the daemon.
+# Also build_and_generate, which both benchmarks start with.
 # Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
 # BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216".
+
+# Builds the release `airlock` (AIRLOCK) and generates a SIZE_MIB MiB CSV
+# at $WORK/data.csv (BYTES: its size).
+build_and_generate() {
+  log "building airlock (release)"
+  (cd "$ROOT" && cargo build --release --locked --bin airlock >/dev/null 2>&1)
+  AIRLOCK="$ROOT/target/release/airlock"
+  log "generating a ${SIZE_MIB} MiB CSV"
+  python3 "$ROOT/bench/gen_csv.py" "$WORK/data.csv" "$SIZE_MIB"
+  BYTES=$(stat -c %s "$WORK/data.csv")
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -49,13 +49,7 @@ if [ -z "$DB" ]; then
   if ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1; then DB=/var/lib/clamav; else DB="$ROOT/tests/fixtures/clamav"; fi
 fi
 
-log "building airlock (release)"
-(cd "$ROOT" && cargo build --release --locked --bin airlock >/dev/null 2>&1)
-AIRLOCK="$ROOT/target/release/airlock"
-
-log "generating a ${SIZE_MIB} MiB CSV"
-python3 "$ROOT/bench/gen_csv.py" "$WORK/data.csv" "$SIZE_MIB"
-BYTES=$(stat -c %s "$WORK/data.csv")
+build_and_generate
 
 log "starting clamd (signatures: $DB)"
 CLAMD_PORT=$(free_port)

@@ -875,14 +875,33 @@ where
     verify_audit(store.as_ref(), Some(&head)).await
 }
 
-const EDIT: &str = "UPDATE audit_events SET detail = '{}' WHERE seq = 3";
-const DELETE: &str = "DELETE FROM audit_events WHERE seq = 3";
-const SWAP: &[&str] = &[
-    "UPDATE audit_events SET seq = -1 WHERE seq = 3",
-    "UPDATE audit_events SET seq = 3 WHERE seq = 4",
-    "UPDATE audit_events SET seq = 4 WHERE seq = -1",
+/// Tamperings as raw SQL, the event the check must name, and what it is.
+const TAMPERINGS: &[(&[&str], i64, &str)] = &[
+    (
+        &["UPDATE audit_events SET detail = '{}' WHERE seq = 3"],
+        3,
+        "an edited event",
+    ),
+    (
+        &["DELETE FROM audit_events WHERE seq = 3"],
+        3,
+        "a deleted event",
+    ),
+    (
+        &[
+            "UPDATE audit_events SET seq = -1 WHERE seq = 3",
+            "UPDATE audit_events SET seq = 3 WHERE seq = 4",
+            "UPDATE audit_events SET seq = 4 WHERE seq = -1",
+        ],
+        3,
+        "swapped events",
+    ),
+    (
+        &["DELETE FROM audit_events WHERE seq >= 5"],
+        5,
+        "events cut from the end",
+    ),
 ];
-const CUT_TAIL: &str = "DELETE FROM audit_events WHERE seq >= 5";
 
 /// Each tampering is caught, naming the first bad event.
 fn assert_broken_at(r: Result<AuditHead, CatalogError>, seq: i64, what: &str) {
@@ -894,17 +913,12 @@ fn assert_broken_at(r: Result<AuditHead, CatalogError>, seq: i64, what: &str) {
 
 #[tokio::test]
 async fn tampering_with_a_sqlite_audit_log_is_caught() {
-    for (sql, seq, what) in [
-        (vec![EDIT], 3, "an edited event"),
-        (vec![DELETE], 3, "a deleted event"),
-        (SWAP.to_vec(), 3, "swapped events"),
-        (vec![CUT_TAIL], 5, "events cut from the end"),
-    ] {
+    for &(sql, seq, what) in TAMPERINGS {
         let (url, _dir) = sqlite_url();
         let r = verify_after(&url, |url| async move {
             let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
             for q in sql {
-                sqlx::query(q).execute(&pool).await.unwrap();
+                sqlx::query(*q).execute(&pool).await.unwrap();
             }
         })
         .await;
@@ -914,17 +928,12 @@ async fn tampering_with_a_sqlite_audit_log_is_caught() {
 
 #[tokio::test]
 async fn tampering_with_a_postgres_audit_log_is_caught() {
-    for (sql, seq, what) in [
-        (vec![EDIT], 3, "an edited event"),
-        (vec![DELETE], 3, "a deleted event"),
-        (SWAP.to_vec(), 3, "swapped events"),
-        (vec![CUT_TAIL], 5, "events cut from the end"),
-    ] {
+    for &(sql, seq, what) in TAMPERINGS {
         let url = postgres_url().await;
         let r = verify_after(&url, |url| async move {
             let pool = sqlx::PgPool::connect(&url).await.unwrap();
             for q in sql {
-                sqlx::query(q).execute(&pool).await.unwrap();
+                sqlx::query(*q).execute(&pool).await.unwrap();
             }
         })
         .await;

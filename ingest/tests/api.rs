@@ -742,7 +742,14 @@ async fn deliveries_are_held_to_the_acquisitions_declared_schema() {
                    "schema": {"columns": [{"name": "a", "type": "integer"}]}}),
         )
         .await;
-    assert!(status.is_client_error(), "{body}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown column type \"integer\""),
+        "{body}"
+    );
 
     let (status, acq) = f
         .acquisition(

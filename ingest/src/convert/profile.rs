@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema};
 
 use airlock_catalog::PiiCount;
@@ -50,10 +51,19 @@ impl Profile {
                 continue;
             }
             let present = (0..values.len()).filter(|&i| values.is_valid(i));
+            // Text in any of Arrow's forms (large, view, dictionary), as
+            // plain strings: at most a batch, while the sample has room.
             let text = match values.data_type() {
-                DataType::Utf8 => Some(values.as_string::<i32>()),
+                DataType::Utf8 => Some(values.clone()),
+                DataType::LargeUtf8 | DataType::Utf8View => cast(values, &DataType::Utf8).ok(),
+                DataType::Dictionary(_, v)
+                    if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) =>
+                {
+                    cast(values, &DataType::Utf8).ok()
+                }
                 _ => None,
             };
+            let text = text.as_ref().map(|t| t.as_string::<i32>());
             for i in present.take(room as usize) {
                 column.sampled += 1;
                 let kind = column
@@ -82,5 +92,48 @@ impl Profile {
                 (c.sampled as i64, found)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, DictionaryArray, LargeStringArray};
+    use arrow::datatypes::{Field, Int32Type};
+
+    use super::*;
+
+    #[test]
+    fn text_in_any_arrow_form_is_looked_at() {
+        let dict: DictionaryArray<Int32Type> = vec!["ada@example.org", "x", "ada@example.org"]
+            .into_iter()
+            .collect();
+        let large = LargeStringArray::from(vec![Some("SW1A 1AA"), None, Some("no")]);
+        let columns: Vec<ArrayRef> = vec![Arc::new(dict), Arc::new(large)];
+        let schema = Schema::new(vec![
+            Field::new("contact", columns[0].data_type().clone(), true),
+            Field::new("where", DataType::LargeUtf8, true),
+        ]);
+        let batch = RecordBatch::try_new(Arc::new(schema.clone()), columns).unwrap();
+        let mut profile = Profile::new(&schema);
+        profile.observe(&batch);
+        let found = profile.findings();
+        assert_eq!(found[0].0, 3);
+        assert_eq!(
+            found[0].1,
+            [PiiCount {
+                kind: "email".into(),
+                count: 2
+            }]
+        );
+        assert_eq!(found[1].0, 2, "nulls are not sampled");
+        assert_eq!(
+            found[1].1,
+            [PiiCount {
+                kind: "postcode".into(),
+                count: 1
+            }]
+        );
     }
 }
