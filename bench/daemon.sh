@@ -39,13 +39,20 @@ poll_interval_ms = 50
 ${BENCH_PIPELINE:-}
 TOML
   TOKEN=$("$bin" user add bench --role engineer --config "$WORK/airlock.toml" 2>/dev/null)
+  REVIEWER=$("$bin" user add bench-reviewer --role reviewer --config "$WORK/airlock.toml" 2>/dev/null)
   "$bin" serve --config "$WORK/airlock.toml" >"$WORK/airlock.log" 2>&1 &
   DAEMON_PID=$!
   BASE="http://127.0.0.1:$port"
   for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
   acq=$(curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-    -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL"}' \
+    -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL",
+         "supplier":"bench","legal_basis":"bench","purpose":"bench",
+         "personal_data":true,"retention_days":1}' \
     "$BASE/v1/acquisitions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  # The generated file holds emails: declared above, so it publishes
+  # without review once a reviewer approves the acquisition.
+  curl -sf -H "authorization: Bearer $REVIEWER" -H 'content-type: application/json' \
+    -d '{"decision":"approve","reason":"bench"}' "$BASE/v1/acquisitions/$acq/review" >/dev/null
   FILE=$(curl -sf -H "authorization: Bearer $TOKEN" -T "$WORK/data.csv" \
     "$BASE/v1/acquisitions/$acq/files/data.csv" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

@@ -137,6 +137,90 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
     assert_eq!(files_under(&d.data_dir().join("lake"), ".parquet").len(), 1);
 }
 
+/// The governance story: an engineer submits; another engineer cannot
+/// approve; a reviewer cannot approve what they submitted; a second
+/// reviewer approves; the analyst cleared for the zone sees the dataset and
+/// one cleared only for another zone does not. Every decision is audited.
+#[tokio::test]
+async fn four_eyes_approve_an_acquisition_and_clearances_decide_who_reads() {
+    let clamd = Clamd::start();
+    let d = Daemon::start(&clamd.addr());
+    let acq = d
+        .register(&d.engineer, "Census pilot", "sandbox", "OFFICIAL")
+        .await;
+    let id = acq["id"].as_str().unwrap();
+    assert_eq!(acq["state"], "pending_review");
+    let review = format!("/v1/acquisitions/{id}/review");
+    let approve = serde_json::json!({"decision": "approve", "reason": "legal basis checked"});
+
+    let (status, body) = d.upload(id, "early.csv", b"a\n1\n".to_vec()).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = d.post(&d.other_engineer, &review, &approve).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+
+    // A reviewer's own submission needs another reviewer.
+    let own = d
+        .register(&d.reviewer, "Rita's pilot", "sandbox", "OFFICIAL")
+        .await;
+    let own_review = format!("/v1/acquisitions/{}/review", own["id"].as_str().unwrap());
+    let (status, body) = d.post(&d.reviewer, &own_review, &approve).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "nobody may review what they submitted themselves"
+    );
+    let (status, body) = d.post(&d.other_reviewer, &own_review, &approve).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("approved")),
+        "{body}"
+    );
+
+    let (status, body) = d.post(&d.reviewer, &review, &approve).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("approved")),
+        "{body}"
+    );
+    let file = d
+        .deliver(id, "pilot.csv", b"id,score\n1,3.5\n2,4\n".to_vec())
+        .await;
+    assert_eq!(file["state"], "published", "{file:#}");
+    let ds = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+    let (status, seen) = d.get(&d.analyst, &ds).await;
+    assert_eq!(
+        (status, seen["name"].as_str()),
+        (200, Some("census-pilot.pilot"))
+    );
+    let (status, _) = d.get(&d.corporate_analyst, &ds).await;
+    assert_eq!(status, 404, "out of clearance, the dataset does not exist");
+    let (_, listed) = d.get(&d.corporate_analyst, "/v1/datasets").await;
+    assert_eq!(listed, serde_json::json!([]));
+
+    // The decisions are in the verified audit log, attributed.
+    let out = d.cli(&["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!("sqlite:{}", d.data_dir().join("catalog.db").display());
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let reviews: Vec<(String, String)> = sqlx::query_as(
+        "SELECT subject, detail FROM audit_events WHERE action = 'acquisition.review' ORDER BY seq",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let subjects: Vec<&str> = reviews.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(subjects, [own["id"].as_str().unwrap(), id]);
+    assert!(reviews[1].1.contains("legal basis checked"), "{reviews:?}");
+}
+
 #[tokio::test]
 async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
     let (_clamd, d, acq) = setup("Suspicious supplier", "sandbox", "OFFICIAL").await;
@@ -515,4 +599,106 @@ async fn a_daemon_killed_mid_upload_to_s3_publishes_once_after_restart() {
         .unwrap();
     let meta = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
     assert_eq!(meta.metadata().file_metadata().num_rows() as u64, BIG_ROWS);
+}
+
+/// `airlock policy check` names the file and line of a broken policy; a
+/// daemon configured with it refuses to start; `policy explain` prints the
+/// deciding policies and exits non-zero on a refusal.
+#[tokio::test]
+async fn policy_files_are_validated_and_decisions_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/cedar");
+    for name in ["access.cedar", "publish.cedar"] {
+        std::fs::copy(format!("{shipped}/{name}"), dir.path().join(name)).unwrap();
+    }
+    let run = |args: &[&str]| std::process::Command::new(BIN).args(args).output().unwrap();
+    let policies = dir.path().to_str().unwrap();
+    let ok = run(&["policy", "check", policies]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("policies valid"));
+
+    std::fs::write(
+        dir.path().join("local.cedar"),
+        "// local additions\n\npermit (principal, action == Action::\"view_file\", resource)\n\
+         when { resource.size > 10 };\n",
+    )
+    .unwrap();
+    let bad = run(&["policy", "check", policies]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("local.cedar:4:"), "{err}");
+    assert!(err.contains("size"), "{err}");
+    let config = dir.path().join("airlock.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\npolicy_dir = \"{policies}\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let serve = run(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(
+        !serve.status.success(),
+        "a broken policy set must not start"
+    );
+    assert!(
+        String::from_utf8_lossy(&serve.stderr).contains("local.cedar:4:"),
+        "{}",
+        String::from_utf8_lossy(&serve.stderr)
+    );
+    std::fs::remove_file(dir.path().join("local.cedar")).unwrap();
+
+    let own = run(&[
+        "policy",
+        "explain",
+        "--dir",
+        policies,
+        "--role",
+        "reviewer",
+        "--action",
+        "review_file",
+        "--own",
+    ]);
+    assert_eq!(own.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&own.stdout);
+    assert!(
+        text.starts_with("review_file: deny\n  forbidden by four-eyes (access.cedar:"),
+        "{text}"
+    );
+    let other = run(&[
+        "policy",
+        "explain",
+        "--dir",
+        policies,
+        "--role",
+        "reviewer",
+        "--action",
+        "review_file",
+    ]);
+    assert!(other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stdout).contains("permitted by reviewers-decide"),
+        "{}",
+        String::from_utf8_lossy(&other.stdout)
+    );
+    let held = run(&[
+        "policy",
+        "explain",
+        "--dir",
+        policies,
+        "--role",
+        "engineer",
+        "--action",
+        "publish_without_review",
+        "--own",
+        "--findings",
+        r#"{"pii_kinds": ["nhs_number"], "pii_columns": 1}"#,
+    ]);
+    assert_eq!(held.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&held.stdout).contains("no policy permits it"));
 }

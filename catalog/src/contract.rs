@@ -205,6 +205,13 @@ impl SchemaCheck {
         self.missing.is_empty() && self.extra.is_empty() && self.breaches.is_empty()
     }
 
+    /// How many columns and values break the contract: each missing or
+    /// undeclared column, each misfit and each missing value.
+    pub fn violations(&self) -> u64 {
+        let values: u64 = self.breaches.iter().map(|b| b.misfits + b.nulls).sum();
+        (self.missing.len() + self.extra.len()) as u64 + values
+    }
+
     /// Every finding, one clause each, in the delivery's column order.
     pub fn findings(&self) -> Vec<String> {
         let mut out = Vec::new();

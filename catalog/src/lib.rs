@@ -34,6 +34,9 @@ pub enum CatalogError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The subject is not in a state that allows the change.
+    #[error("{0}")]
+    WrongState(String),
     #[error("lease on file {0} lost: another worker holds it or its state moved on")]
     LeaseLost(String),
     #[error("catalog holds an invalid value: {0}")]
@@ -72,11 +75,29 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// stored.
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<User>;
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn user(&self, id: &str) -> Result<Option<User>>;
 
     // --- acquisitions -------------------------------------------------------
     /// Fails with [`CatalogError::Conflict`] when the slug is taken.
     async fn create_acquisition(&self, acq: &Acquisition) -> Result<Acquisition>;
     async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>>;
+    /// Moves an acquisition `from → to` on `actor`'s request (submitting a
+    /// draft, closing an approved one); [`CatalogError::WrongState`] when
+    /// it is not in `from`.
+    async fn move_acquisition(
+        &self,
+        id: &str,
+        actor: &str,
+        from: AcquisitionState,
+        to: AcquisitionState,
+    ) -> Result<Acquisition>;
+    /// Acquisitions in `state`, oldest first.
+    async fn acquisitions_in(&self, state: AcquisitionState) -> Result<Vec<Acquisition>>;
+    /// Records a reviewer's decision: `pending_review → approved |
+    /// rejected`.
+    async fn review_acquisition(&self, review: &Review) -> Result<Acquisition>;
+    /// The reviews of one acquisition or file, oldest first.
+    async fn reviews(&self, kind: ReviewSubject, id: &str) -> Result<Vec<Review>>;
 
     // --- delivered files ----------------------------------------------------
     /// Records a file whose bytes are durable in quarantine. The same bytes
@@ -145,6 +166,21 @@ pub trait CatalogStore: Send + Sync + 'static {
     ) -> Result<FileRecord>;
     /// The published versions a file became, by dataset name.
     async fn file_outputs(&self, file_id: &str) -> Result<Vec<Reservation>>;
+    /// `converting → awaiting_review`: policy holds the file for a
+    /// reviewer. Its reserved versions are released (a release converts
+    /// again) and `evidence`, what the checks found, is kept.
+    async fn hold_for_review(
+        &self,
+        file_id: &str,
+        owner: &str,
+        evidence: &str,
+    ) -> Result<FileRecord>;
+    /// Records a reviewer's decision on a held file: approve → `checking`,
+    /// due now and released by the reviewer; reject → `rejected` (reason
+    /// `reviewer`).
+    async fn review_file(&self, review: &Review) -> Result<FileRecord>;
+    /// Files awaiting review, oldest first.
+    async fn review_queue(&self) -> Result<Vec<FileRecord>>;
     /// `any unfinished → rejected`, releasing any reserved version.
     async fn reject(
         &self,
@@ -182,6 +218,15 @@ pub trait CatalogStore: Send + Sync + 'static {
     ) -> Result<()>;
 
     // --- audit --------------------------------------------------------------
+    /// Appends an event that changes nothing else, such as a read of a
+    /// dataset's location.
+    async fn append_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<()>;
     async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>>;
 }
 

@@ -53,6 +53,8 @@ text_enum!(
         Scanning = "scanning",
         Checking = "checking",
         Converting = "converting",
+        // Held by policy until a reviewer releases or rejects it.
+        AwaitingReview = "awaiting_review",
         Published = "published",
         Rejected = "rejected",
         Held = "held",
@@ -76,6 +78,52 @@ text_enum!(
         Reviewer = "reviewer",
     }
 );
+
+text_enum!(
+    /// Where an acquisition is in its lifecycle. Files are accepted only
+    /// while it is approved.
+    AcquisitionState {
+        Draft = "draft",
+        PendingReview = "pending_review",
+        Approved = "approved",
+        Rejected = "rejected",
+        Closed = "closed",
+    }
+);
+
+text_enum!(
+    /// A reviewer's decision on an acquisition or a held file.
+    ReviewDecision {
+        Approve = "approve",
+        Reject = "reject",
+    }
+);
+
+text_enum!(
+    /// What a review is about.
+    ReviewSubject {
+        Acquisition = "acquisition",
+        File = "file",
+    }
+);
+
+/// One review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Review {
+    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub subject_kind: ReviewSubject,
+    pub subject_id: String,
+    pub reviewer_id: String,
+    #[sqlx(try_from = "String")]
+    pub decision: ReviewDecision,
+    pub reason: String,
+    pub created_at: i64,
+    /// The policies that let the reviewer decide; audited, not stored.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub policies: Vec<String>,
+}
 
 text_enum!(
     /// How a file came in.
@@ -106,9 +154,21 @@ pub struct Acquisition {
     pub description: String,
     pub target_zone: String,
     pub classification: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AcquisitionState,
     pub owner_id: String,
     pub created_at: i64,
+    /// Who supplies the data.
+    pub supplier: String,
+    /// The legal basis for acquiring it (e.g. a statute's section).
+    pub legal_basis: String,
+    pub purpose: String,
+    /// Whether the deliveries are expected to carry personal data.
+    pub personal_data: bool,
+    /// How long its datasets are kept, from publication.
+    pub retention_days: Option<i64>,
+    /// The ethics review's reference, if one was needed.
+    pub ethics_ref: String,
     /// What the acquisition explicitly allows that scanning otherwise
     /// refuses, comma-separated (`executables,macros`).
     pub allow: String,
@@ -150,6 +210,10 @@ pub struct FileRecord {
     pub updated_at: i64,
     /// The format the supplier declared, if any (`csv`, `parquet`, …).
     pub declared_format: Option<String>,
+    /// What the checks found (JSON), kept for a reviewer.
+    pub evidence: Option<String>,
+    /// The reviewer who released the file after policy held it.
+    pub released_by: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -285,6 +349,9 @@ pub struct PublishedVersion {
     pub size_bytes: i64,
     pub columns: Vec<ColumnInfo>,
     pub now: i64,
+    /// What let it publish: the permitting policies, or the reviewer who
+    /// released it (`reviewer:<id>`). Audited.
+    pub decided_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

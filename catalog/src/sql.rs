@@ -90,7 +90,15 @@ macro_rules! file_cols {
     () => {
         "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
          error, dataset_id, version, attempts, next_attempt_at, created_at, updated_at, \
-         declared_format"
+         declared_format, evidence, released_by"
+    };
+}
+
+macro_rules! acquisition_cols {
+    () => {
+        "id, name, slug, description, target_zone, classification, state, owner_id, created_at, \
+         allow, sheet, declared_schema, supplier, legal_basis, purpose, personal_data, \
+         retention_days, ethics_ref"
     };
 }
 
@@ -175,6 +183,36 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn acquisition_in(conn: &mut $conn, id: &str) -> Result<Acquisition> {
+                sqlx::query_as(concat!("SELECT ", acquisition_cols!(), " FROM acquisitions WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("acquisition {id}")))
+            }
+
+            async fn insert_review(conn: &mut $conn, r: &Review) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO reviews (id, subject_kind, subject_id, reviewer_id, decision, reason, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&r.id)
+                .bind(r.subject_kind.as_str())
+                .bind(&r.subject_id)
+                .bind(&r.reviewer_id)
+                .bind(r.decision.as_str())
+                .bind(&r.reason)
+                .bind(r.created_at)
+                .execute(&mut *conn)
+                .await?;
+                let detail = json!({
+                    "decision": r.decision.as_str(), "reason": r.reason, "review_id": r.id,
+                    "policies": r.policies
+                });
+                let action = format!("{}.review", r.subject_kind.as_str());
+                Self::audit(&mut *conn, r.created_at, &r.reviewer_id, &action, &r.subject_id, detail).await
+            }
+
             async fn file_in(conn: &mut $conn, id: &str) -> Result<FileRecord> {
                 sqlx::query_as(concat!("SELECT ", file_cols!(), " FROM files WHERE id = $1"))
                     .bind(id)
@@ -226,27 +264,40 @@ macro_rules! sql_store {
                 .await?)
             }
 
+            async fn user(&self, id: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as("SELECT id, name, role, created_at, zones FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn create_acquisition(&self, a: &Acquisition) -> Result<Acquisition> {
                 let mut tx = self.pool.begin().await?;
-                let acq: Acquisition = sqlx::query_as(
-                    "INSERT INTO acquisitions (id, name, slug, description, target_zone, classification, \
-                     state, owner_id, created_at, allow, sheet, declared_schema) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                     RETURNING id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow, sheet, declared_schema",
-                )
+                let acq: Acquisition = sqlx::query_as(concat!(
+                    "INSERT INTO acquisitions (",
+                    acquisition_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                     RETURNING ",
+                    acquisition_cols!()
+                ))
                 .bind(&a.id)
                 .bind(&a.name)
                 .bind(&a.slug)
                 .bind(&a.description)
                 .bind(&a.target_zone)
                 .bind(&a.classification)
-                .bind(&a.state)
+                .bind(a.state.as_str())
                 .bind(&a.owner_id)
                 .bind(a.created_at)
                 .bind(&a.allow)
                 .bind(&a.sheet)
                 .bind(&a.declared_schema)
+                .bind(&a.supplier)
+                .bind(&a.legal_basis)
+                .bind(&a.purpose)
+                .bind(a.personal_data)
+                .bind(a.retention_days)
+                .bind(&a.ethics_ref)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match CatalogError::from(e) {
@@ -257,6 +308,9 @@ macro_rules! sql_store {
                 })?;
                 let detail = json!({
                     "name": a.name, "target_zone": a.target_zone, "classification": a.classification,
+                    "state": a.state.as_str(), "supplier": a.supplier, "legal_basis": a.legal_basis,
+                    "purpose": a.purpose, "personal_data": a.personal_data,
+                    "retention_days": a.retention_days, "ethics_ref": a.ethics_ref,
                     "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
@@ -266,12 +320,79 @@ macro_rules! sql_store {
             }
 
             async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, name, slug, description, target_zone, classification, state, owner_id, \
-                     created_at, allow, sheet, declared_schema FROM acquisitions WHERE id = $1",
-                )
+                Ok(sqlx::query_as(concat!("SELECT ", acquisition_cols!(), " FROM acquisitions WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn move_acquisition(
+                &self,
+                id: &str,
+                actor: &str,
+                from: AcquisitionState,
+                to: AcquisitionState,
+            ) -> Result<Acquisition> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE acquisitions SET state = $3 WHERE id = $1 AND state = $2")
+                    .bind(id)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let acq = Self::acquisition_in(&mut *tx, id).await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "acquisition {id} is {}, not {}", acq.state, from
+                    )));
+                }
+                let detail = json!({"from": from.as_str(), "to": to.as_str()});
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "acquisition.state", id, detail).await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn acquisitions_in(&self, state: AcquisitionState) -> Result<Vec<Acquisition>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", acquisition_cols!(), " FROM acquisitions WHERE state = $1 ORDER BY created_at, id"
+                ))
+                .bind(state.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn review_acquisition(&self, r: &Review) -> Result<Acquisition> {
+                let to = match r.decision {
+                    ReviewDecision::Approve => AcquisitionState::Approved,
+                    ReviewDecision::Reject => AcquisitionState::Rejected,
+                };
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE acquisitions SET state = $2 WHERE id = $1 AND state = 'pending_review'",
+                )
+                .bind(&r.subject_id)
+                .bind(to.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let acq = Self::acquisition_in(&mut *tx, &r.subject_id).await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "acquisition {} is {}: only one pending review can be decided", acq.id, acq.state
+                    )));
+                }
+                Self::insert_review(&mut *tx, r).await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn reviews(&self, kind: ReviewSubject, id: &str) -> Result<Vec<Review>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, subject_kind, subject_id, reviewer_id, decision, reason, created_at \
+                     FROM reviews WHERE subject_kind = $1 AND subject_id = $2 ORDER BY created_at, id",
+                )
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_all(&self.pool)
                 .await?)
             }
 
@@ -637,7 +758,7 @@ macro_rules! sql_store {
                     }
                     let detail = json!({
                         "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
-                        "rows": v.rows, "size_bytes": v.size_bytes
+                        "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
                     });
                     Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "file.publish", file_id, detail)
                         .await?;
@@ -670,6 +791,78 @@ macro_rules! sql_store {
                     .into_iter()
                     .map(|(dataset_id, dataset_name, version)| Reservation { dataset_id, dataset_name, version })
                     .collect())
+            }
+
+            async fn hold_for_review(
+                &self,
+                file_id: &str,
+                owner: &str,
+                evidence: &str,
+            ) -> Result<FileRecord> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE files SET state = 'awaiting_review', evidence = $3, error = NULL, \
+                     dataset_id = NULL, version = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $4 \
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'converting'",
+                )
+                .bind(file_id)
+                .bind(owner)
+                .bind(evidence)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), file_id)?;
+                sqlx::query("DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'")
+                    .bind(file_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let evidence: serde_json::Value = serde_json::from_str(evidence).unwrap_or_default();
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.hold", file_id, evidence)
+                    .await?;
+                let file = Self::file_in(&mut *tx, file_id).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn review_file(&self, r: &Review) -> Result<FileRecord> {
+                let mut tx = self.pool.begin().await?;
+                let done = match r.decision {
+                    ReviewDecision::Approve => sqlx::query(
+                        "UPDATE files SET state = 'checking', released_by = $2, next_attempt_at = $3, \
+                         attempts = 0, updated_at = $3 WHERE id = $1 AND state = 'awaiting_review'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(&r.reviewer_id),
+                    ReviewDecision::Reject => sqlx::query(
+                        "UPDATE files SET state = 'rejected', reason = 'reviewer', error = $2, updated_at = $3 \
+                         WHERE id = $1 AND state = 'awaiting_review'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(format!("rejected by a reviewer: {}", r.reason)),
+                }
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await?;
+                let file = Self::file_in(&mut *tx, &r.subject_id).await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "file {} is {}, not awaiting review", file.id, file.state
+                    )));
+                }
+                Self::insert_review(&mut *tx, r).await?;
+                tx.commit().await?;
+                Ok(file)
+            }
+
+            async fn review_queue(&self) -> Result<Vec<FileRecord>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE state = 'awaiting_review' ORDER BY updated_at, id"
+                ))
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn reject(
@@ -815,6 +1008,25 @@ macro_rules! sql_store {
                         Self::audit(&mut *tx, now, actor, "dataset.taint", &dataset_id, detail).await?;
                     }
                 }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn append_audit(
+                &self,
+                actor: &str,
+                action: &str,
+                subject: &str,
+                detail: serde_json::Value,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                // Begin with a write (one that changes nothing), as every
+                // transaction here does: SQLite then takes its write lock up
+                // front instead of failing to upgrade a read.
+                sqlx::query("UPDATE audit_events SET seq = seq WHERE seq < 0")
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, action, subject, detail).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -36,9 +36,15 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
             description: format!("about {slug}"),
             target_zone: "sandbox".into(),
             classification: "OFFICIAL".into(),
-            state: "approved".into(),
+            state: AcquisitionState::Approved,
             owner_id: owner.id.clone(),
             created_at: 1,
+            supplier: "HMRC".into(),
+            legal_basis: "SRSA 2007 s.45".into(),
+            purpose: "labour market statistics".into(),
+            personal_data: true,
+            retention_days: Some(365),
+            ethics_ref: "NSDEC(24)07".into(),
             allow: "macros".into(),
             sheet: Some("Data".into()),
             declared_schema: Some(
@@ -133,6 +139,7 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
             },
         ],
         now: now_ms(),
+        decided_by: vec!["publish-when-personal-data-is-declared (publish.cedar:14)".into()],
     }
 }
 
@@ -193,6 +200,8 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         .unwrap()
         .unwrap();
     assert_eq!(found, u);
+    assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
+    assert!(store.user("nope").await.unwrap().is_none());
     assert!(store.user_by_token_hash("nope").await.unwrap().is_none());
     let dup = User {
         id: id(),
@@ -227,16 +236,8 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
         .create_acquisition(&Acquisition {
             id: id(),
             name: "LFS 2026".into(),
-            slug: "lfs-2026".into(),
-            description: String::new(),
-            target_zone: "sandbox".into(),
-            classification: "OFFICIAL".into(),
-            state: "approved".into(),
-            owner_id: u.id.clone(),
             created_at: 2,
-            allow: String::new(),
-            sheet: None,
-            declared_schema: None,
+            ..a.clone()
         })
         .await
         .unwrap_err();
@@ -701,6 +702,200 @@ pub async fn concurrent_workers_never_share_a_file(store: Arc<dyn CatalogStore>)
     assert_eq!(all.len(), 12, "no file claimed twice");
 }
 
+fn review(kind: ReviewSubject, subject: &str, by: &User, decision: ReviewDecision) -> Review {
+    Review {
+        id: id(),
+        subject_kind: kind,
+        subject_id: subject.into(),
+        reviewer_id: by.id.clone(),
+        decision,
+        reason: "checked the legal basis".into(),
+        created_at: now_ms(),
+        policies: vec!["reviewers-decide (access.cedar:48)".into()],
+    }
+}
+
+pub async fn acquisitions_move_through_review(store: &dyn CatalogStore) {
+    let eng = user(store, "eng").await;
+    let rev = user(store, "rev").await;
+    let mut draft = acquisition(store, &eng, "reviewed").await;
+    draft.id = id();
+    draft.slug = "reviewed-2".into();
+    draft.state = AcquisitionState::Draft;
+    let a = store.create_acquisition(&draft).await.unwrap();
+    assert_eq!(a.state, AcquisitionState::Draft);
+    // A draft cannot be decided before it is submitted.
+    let early = store
+        .review_acquisition(&review(
+            ReviewSubject::Acquisition,
+            &a.id,
+            &rev,
+            ReviewDecision::Approve,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(early, CatalogError::WrongState(_)), "{early}");
+    assert!(early.to_string().contains("is draft"), "{early}");
+    let a = store
+        .move_acquisition(
+            &a.id,
+            &eng.id,
+            AcquisitionState::Draft,
+            AcquisitionState::PendingReview,
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.state, AcquisitionState::PendingReview);
+    let pending = store
+        .acquisitions_in(AcquisitionState::PendingReview)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        [a.id.as_str()]
+    );
+    let approved = store
+        .review_acquisition(&review(
+            ReviewSubject::Acquisition,
+            &a.id,
+            &rev,
+            ReviewDecision::Approve,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(approved.state, AcquisitionState::Approved);
+    // Decided once: a second decision is refused and nothing changes.
+    let again = store
+        .review_acquisition(&review(
+            ReviewSubject::Acquisition,
+            &a.id,
+            &rev,
+            ReviewDecision::Reject,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, CatalogError::WrongState(_)), "{again}");
+    let reviews = store
+        .reviews(ReviewSubject::Acquisition, &a.id)
+        .await
+        .unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        (reviews[0].decision, reviews[0].reviewer_id.as_str()),
+        (ReviewDecision::Approve, rev.id.as_str())
+    );
+    let closed = store
+        .move_acquisition(
+            &a.id,
+            &eng.id,
+            AcquisitionState::Approved,
+            AcquisitionState::Closed,
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.state, AcquisitionState::Closed);
+    let missing = store
+        .move_acquisition(
+            "nope",
+            &eng.id,
+            AcquisitionState::Approved,
+            AcquisitionState::Closed,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, CatalogError::NotFound(_)), "{missing}");
+}
+
+pub async fn held_files_wait_for_a_reviewer(store: &dyn CatalogStore) {
+    let eng = user(store, "eng").await;
+    let rev = user(store, "rev").await;
+    let a = acquisition(store, &eng, "held").await;
+    let f = scanned_clean(store, &a, "rr").await;
+    let r = store
+        .start_convert(&f.id, "w", &[dataset(&a, "held.x")])
+        .await
+        .unwrap()
+        .remove(0);
+    let evidence = r#"{"rows":3,"pii":{"email":1}}"#;
+    let held = store.hold_for_review(&f.id, "w", evidence).await.unwrap();
+    assert_eq!(held.state, FileState::AwaitingReview);
+    assert_eq!(held.evidence.as_deref(), Some(evidence));
+    // Its reservation is released and no worker claims it.
+    assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
+    assert!(claim(store, "w2").await.is_none());
+    let queue = store.review_queue().await.unwrap();
+    assert_eq!(
+        queue.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        [f.id.as_str()]
+    );
+
+    let released = store
+        .review_file(&review(
+            ReviewSubject::File,
+            &f.id,
+            &rev,
+            ReviewDecision::Approve,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(released.state, FileState::Checking);
+    assert_eq!(released.released_by.as_deref(), Some(rev.id.as_str()));
+    assert!(store.review_queue().await.unwrap().is_empty());
+    // Released files are work again, due now.
+    assert_eq!(claim(store, "w2").await.unwrap().id, f.id);
+    let again = store
+        .review_file(&review(
+            ReviewSubject::File,
+            &f.id,
+            &rev,
+            ReviewDecision::Reject,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, CatalogError::WrongState(_)), "{again}");
+
+    // A second file, rejected by the reviewer.
+    let g = scanned_clean(store, &a, "ss").await;
+    store
+        .start_convert(&g.id, "w", &[dataset(&a, "held.x")])
+        .await
+        .unwrap();
+    store.hold_for_review(&g.id, "w", "{}").await.unwrap();
+    let rejected = store
+        .review_file(&review(
+            ReviewSubject::File,
+            &g.id,
+            &rev,
+            ReviewDecision::Reject,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rejected.state, FileState::Rejected);
+    assert_eq!(rejected.reason.as_deref(), Some("reviewer"));
+    assert_eq!(
+        rejected.error.as_deref(),
+        Some("rejected by a reviewer: checked the legal basis")
+    );
+    let actions: Vec<String> = store
+        .audit_events(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.subject == g.id)
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "file.receive",
+            "file.scan",
+            "file.convert",
+            "file.hold",
+            "file.review"
+        ]
+    );
+}
+
 pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "audit").await;
@@ -719,6 +914,21 @@ pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
         ]
     );
     assert_eq!(verify_audit(store, None).await.unwrap().seq, 6);
+    store
+        .append_audit(
+            &u.id,
+            "dataset.read",
+            "d1",
+            serde_json::json!({"policies": ["p"]}),
+        )
+        .await
+        .unwrap();
+    let read = store.audit_events(6, 10).await.unwrap();
+    assert_eq!(
+        (read[0].action.as_str(), read[0].actor.as_str()),
+        ("dataset.read", u.id.as_str())
+    );
+    assert_eq!(verify_audit(store, None).await.unwrap().seq, 7);
     // Any change to an event breaks its hash.
     let mut forged = events[2].clone();
     forged.detail = forged.detail.replace("survey.csv", "other.csv");
@@ -743,7 +953,8 @@ macro_rules! conformance {
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
                 one_file_publishes_several_datasets_at_once,
                 infected_files_are_rejected_with_member_verdicts,
-                a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies);
+                a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies,
+                acquisitions_move_through_review, held_files_wait_for_a_reviewer);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_workers_never_share_a_file() {

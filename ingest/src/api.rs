@@ -21,12 +21,16 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use airlock_catalog::{Acquisition, Channel, Contract, FileRecord, NewFile};
-use airlock_policies::{Action, Principal, authorize};
+use airlock_catalog::{
+    Acquisition, AcquisitionState, Channel, Contract, FileRecord, NewFile, ReviewDecision,
+    ReviewSubject,
+};
+use airlock_policies::{Action, Principal};
 use airlock_scanner::{Allowances, FileType};
 use airlock_zones::Classification;
 
 use crate::error::ErrorBody;
+use crate::governance::{self, Evidence};
 use crate::names::{FileName, slug};
 use crate::{App, IngestError, auth, now_ms};
 
@@ -61,6 +65,11 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(list_zones))
         .routes(routes!(create_acquisition))
         .routes(routes!(get_acquisition))
+        .routes(routes!(review_acquisition))
+        .routes(routes!(submit_acquisition))
+        .routes(routes!(close_acquisition))
+        .routes(routes!(list_reviews))
+        .routes(routes!(review_file))
         .routes(routes!(upload_file))
         .routes(routes!(get_file))
         .routes(routes!(list_datasets))
@@ -142,7 +151,7 @@ struct ZoneView {
     (status = 200, body = [ZoneView]),
     (status = 401, body = ErrorBody)))]
 async fn list_zones(State(app): AppState, Caller(who): Caller) -> ApiResult<Json<Vec<ZoneView>>> {
-    authorize(&who, Action::ListZones)?;
+    app.policies.authorize(&who, Action::ListZones)?;
     Ok(Json(
         app.zones
             .iter()
@@ -165,6 +174,25 @@ struct CreateAcquisition {
     name: String,
     #[serde(default)]
     description: String,
+    /// Who supplies the data.
+    supplier: String,
+    /// The legal basis for acquiring it, e.g. a statute and section.
+    legal_basis: String,
+    /// What the data is acquired for.
+    purpose: String,
+    /// Whether deliveries are expected to carry personal data. Personal
+    /// data found in a delivery that did not declare it holds the file for
+    /// review.
+    personal_data: bool,
+    /// How long its datasets are kept after publication, in days (1-36500).
+    retention_days: i64,
+    /// The ethics review's reference, where one was needed.
+    #[serde(default)]
+    ethics_ref: String,
+    /// Keep it a draft (submit it later with `POST …/submit`); otherwise it
+    /// goes straight to review.
+    #[serde(default)]
+    draft: bool,
     /// A lake zone, e.g. `sandbox` or `corporate`.
     target_zone: String,
     /// PUBLIC, OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP-SECRET.
@@ -194,9 +222,17 @@ struct AcquisitionView {
     description: String,
     target_zone: String,
     classification: String,
+    /// draft, pending_review, approved, rejected or closed. Files are
+    /// accepted only while approved.
     state: String,
     owner_id: String,
     created_at: String,
+    supplier: String,
+    legal_basis: String,
+    purpose: String,
+    personal_data: bool,
+    retention_days: Option<i64>,
+    ethics_ref: String,
     allow: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sheet: Option<String>,
@@ -214,9 +250,15 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
             description: a.description,
             target_zone: a.target_zone,
             classification: a.classification,
-            state: a.state,
+            state: a.state.to_string(),
             owner_id: a.owner_id,
             created_at: rfc3339(a.created_at),
+            supplier: a.supplier,
+            legal_basis: a.legal_basis,
+            purpose: a.purpose,
+            personal_data: a.personal_data,
+            retention_days: a.retention_days,
+            ethics_ref: a.ethics_ref,
             allow: a
                 .allow
                 .split(',')
@@ -233,8 +275,8 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
     }
 }
 
-/// Registers an acquisition. Until acquisition review arrives, a new
-/// acquisition is approved at once.
+/// Registers an acquisition: pending review, or a draft. Files are
+/// accepted once a reviewer other than its owner approves it.
 #[utoipa::path(post, path = "/v1/acquisitions", request_body = CreateAcquisition, responses(
     (status = 201, body = AcquisitionView),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -245,7 +287,7 @@ async fn create_acquisition(
     Caller(who): Caller,
     JsonBody(req): JsonBody<CreateAcquisition>,
 ) -> ApiResult<(StatusCode, Json<AcquisitionView>)> {
-    authorize(&who, Action::CreateAcquisition)?;
+    app.policies.authorize(&who, Action::CreateAcquisition)?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(IngestError::bad_request(
@@ -253,10 +295,28 @@ async fn create_acquisition(
             "name must be 1-200 characters",
         ));
     }
-    if req.description.len() > 10_000 {
+    for (field, value, max) in [
+        ("description", &req.description, 10_000),
+        ("supplier", &req.supplier, 200),
+        ("legal_basis", &req.legal_basis, 2_000),
+        ("purpose", &req.purpose, 2_000),
+        ("ethics_ref", &req.ethics_ref, 200),
+    ] {
+        let required = matches!(field, "supplier" | "legal_basis" | "purpose");
+        if value.len() > max || (required && value.trim().is_empty()) {
+            return Err(IngestError::bad_request(
+                "invalid_acquisition",
+                format!(
+                    "{field} must be {}at most {max} bytes",
+                    if required { "given, and " } else { "" }
+                ),
+            ));
+        }
+    }
+    if !(1..=36_500).contains(&req.retention_days) {
         return Err(IngestError::bad_request(
-            "invalid_description",
-            "description must be at most 10000 bytes",
+            "invalid_acquisition",
+            "retention_days must be 1-36500",
         ));
     }
     let classification: Classification = req.classification.parse()?;
@@ -277,9 +337,18 @@ async fn create_acquisition(
             description: req.description,
             target_zone: zone.name.to_string(),
             classification: classification.to_string(),
-            state: "approved".into(),
+            state: match req.draft {
+                true => AcquisitionState::Draft,
+                false => AcquisitionState::PendingReview,
+            },
             owner_id: who.user_id,
             created_at: now_ms(),
+            supplier: req.supplier.trim().to_owned(),
+            legal_basis: req.legal_basis.trim().to_owned(),
+            purpose: req.purpose.trim().to_owned(),
+            personal_data: req.personal_data,
+            retention_days: Some(req.retention_days),
+            ethics_ref: req.ethics_ref.trim().to_owned(),
             allow: allow.names().join(","),
             sheet: req.sheet.filter(|s| !s.is_empty()),
             declared_schema: req.schema.as_ref().map(Contract::to_json),
@@ -298,18 +367,182 @@ async fn get_acquisition(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
-    let acq = app
-        .catalog
-        .acquisition(&id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("acquisition {id}")))?;
-    authorize(
+    let acq = app.acquisition(&id).await?;
+    app.policies.authorize(
         &who,
         Action::ViewAcquisition {
             owner_id: &acq.owner_id,
         },
     )?;
     Ok(Json(acq.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReviewRequest {
+    /// approve or reject.
+    decision: String,
+    /// Why: kept with the decision and audited.
+    reason: String,
+}
+
+impl ReviewRequest {
+    fn decision(&self) -> Result<ReviewDecision, IngestError> {
+        self.decision.parse().map_err(|_| {
+            IngestError::bad_request("invalid_decision", "decision must be approve or reject")
+        })
+    }
+}
+
+/// A reviewer approves or rejects an acquisition pending review. Nobody
+/// reviews an acquisition they registered (the `four-eyes` policy).
+#[utoipa::path(post, path = "/v1/acquisitions/{id}/review", request_body = ReviewRequest,
+    responses(
+        (status = 200, body = AcquisitionView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn review_acquisition(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ReviewRequest>,
+) -> ApiResult<Json<AcquisitionView>> {
+    let acq = governance::review_acquisition(&app, &who, &id, req.decision()?, &req.reason).await?;
+    Ok(Json(acq.into()))
+}
+
+/// The owner submits a draft acquisition for review.
+#[utoipa::path(post, path = "/v1/acquisitions/{id}/submit", responses(
+    (status = 200, body = AcquisitionView), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)))]
+async fn submit_acquisition(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AcquisitionView>> {
+    let (from, to) = (AcquisitionState::Draft, AcquisitionState::PendingReview);
+    Ok(Json(
+        governance::move_acquisition(&app, &who, &id, from, to)
+            .await?
+            .into(),
+    ))
+}
+
+/// The owner (or an admin) closes an approved acquisition: no more files
+/// are accepted; what was delivered stays.
+#[utoipa::path(post, path = "/v1/acquisitions/{id}/close", responses(
+    (status = 200, body = AcquisitionView), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)))]
+async fn close_acquisition(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AcquisitionView>> {
+    let (from, to) = (AcquisitionState::Approved, AcquisitionState::Closed);
+    Ok(Json(
+        governance::move_acquisition(&app, &who, &id, from, to)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct ReviewQueue {
+    /// Files that policy held, oldest first, each with its evidence.
+    files: Vec<HeldFileView>,
+    /// Acquisitions waiting for approval, oldest first.
+    acquisitions: Vec<AcquisitionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct HeldFileView {
+    id: String,
+    filename: String,
+    sha256: String,
+    size_bytes: i64,
+    channel: String,
+    submitted_by: UserRef,
+    held_at: String,
+    acquisition: AcquisitionView,
+    /// Every engine's verdict on the file and its members.
+    verdicts: Vec<VerdictView>,
+    /// Rows, columns, PII findings per column, the schema check and the
+    /// policies that held it. Never a value.
+    evidence: Option<Evidence>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct UserRef {
+    id: String,
+    name: String,
+}
+
+/// The reviewers' queue: held files with their evidence, and acquisitions
+/// pending review.
+#[utoipa::path(get, path = "/v1/reviews", responses(
+    (status = 200, body = ReviewQueue), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody)))]
+async fn list_reviews(State(app): AppState, Caller(who): Caller) -> ApiResult<Json<ReviewQueue>> {
+    app.policies.authorize(&who, Action::ListReviews)?;
+    let mut files = Vec::new();
+    for f in app.catalog.review_queue().await? {
+        let acq = app.acquisition(&f.acquisition_id).await?;
+        let name = app.catalog.user(&f.submitted_by).await?.map(|u| u.name);
+        let verdicts = app.catalog.verdicts(&f.id).await?;
+        files.push(HeldFileView {
+            submitted_by: UserRef {
+                id: f.submitted_by,
+                name: name.unwrap_or_default(),
+            },
+            held_at: rfc3339(f.updated_at),
+            acquisition: acq.into(),
+            verdicts: verdicts.into_iter().map(VerdictView::from).collect(),
+            evidence: f
+                .evidence
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok()),
+            id: f.id,
+            filename: f.filename,
+            sha256: f.sha256,
+            size_bytes: f.size_bytes,
+            channel: f.channel.to_string(),
+        });
+    }
+    let acquisitions = app
+        .catalog
+        .acquisitions_in(AcquisitionState::PendingReview)
+        .await?
+        .into_iter()
+        .map(AcquisitionView::from)
+        .collect();
+    Ok(Json(ReviewQueue {
+        files,
+        acquisitions,
+    }))
+}
+
+/// A reviewer releases a held file (it then converts again and publishes)
+/// or rejects it. Nobody reviews their own delivery.
+#[utoipa::path(post, path = "/v1/files/{id}/review", request_body = ReviewRequest,
+    responses(
+        (status = 200, body = FileAccepted), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn review_file(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ReviewRequest>,
+) -> ApiResult<Json<FileAccepted>> {
+    let f = governance::review_file(&app, &who, &id, req.decision()?, &req.reason).await?;
+    Ok(Json(FileAccepted {
+        id: f.id,
+        sha256: f.sha256,
+        size_bytes: f.size_bytes,
+        state: f.state.to_string(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -361,18 +594,14 @@ async fn upload_file(
         }
         None => None,
     };
-    let acq = app
-        .catalog
-        .acquisition(&acq_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("acquisition {acq_id}")))?;
-    authorize(
+    let acq = app.acquisition(&acq_id).await?;
+    app.policies.authorize(
         &who,
         Action::DeliverFile {
             acquisition_owner_id: &acq.owner_id,
         },
     )?;
-    if acq.state != "approved" {
+    if acq.state != AcquisitionState::Approved {
         return Err(IngestError::Conflict(format!(
             "acquisition {} is {}; files are accepted only for approved acquisitions",
             acq.id, acq.state
@@ -435,6 +664,9 @@ async fn upload_file(
 
 #[derive(Serialize, ToSchema)]
 struct VerdictView {
+    /// The archive member it is about; absent for the file itself.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    member: String,
     engine: String,
     /// clean, infected, over_limit, error or timeout.
     verdict: String,
@@ -442,6 +674,20 @@ struct VerdictView {
     engine_version: String,
     db_version: Option<String>,
     scanned_at: String,
+}
+
+impl From<airlock_catalog::VerdictRecord> for VerdictView {
+    fn from(v: airlock_catalog::VerdictRecord) -> Self {
+        Self {
+            member: v.member,
+            engine: v.engine,
+            verdict: v.verdict,
+            detail: v.detail,
+            engine_version: v.engine_version,
+            db_version: v.db_version,
+            scanned_at: rfc3339(v.scanned_at),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -454,7 +700,8 @@ struct FileView {
     channel: String,
     /// The format the supplier declared, if any.
     declared_format: Option<String>,
-    /// received, scanning, checking, converting, published, rejected or held.
+    /// received, scanning, checking, converting, awaiting_review,
+    /// published, rejected or held.
     state: String,
     /// Why it was rejected: infected, policy, invalid, contract (it breaks the declared schema) or reviewer.
     reason: Option<String>,
@@ -474,6 +721,20 @@ struct FileView {
     attempts: i64,
     created_at: String,
     updated_at: String,
+    /// What the checks found, when policy held the file for review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Evidence>,
+    /// The reviews of the file: who decided, what and why.
+    reviews: Vec<ReviewView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ReviewView {
+    reviewer_id: String,
+    /// approve or reject.
+    decision: String,
+    reason: String,
+    at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -508,7 +769,7 @@ async fn get_file(
         .file(&id)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("file {id}")))?;
-    authorize(
+    app.policies.authorize(
         &who,
         Action::ViewFile {
             submitter_id: &f.submitted_by,
@@ -516,14 +777,10 @@ async fn get_file(
     )?;
     let mut by_member: HashMap<String, Vec<VerdictView>> = HashMap::new();
     for v in app.catalog.verdicts(&f.id).await? {
-        by_member.entry(v.member).or_default().push(VerdictView {
-            engine: v.engine,
-            verdict: v.verdict,
-            detail: v.detail,
-            engine_version: v.engine_version,
-            db_version: v.db_version,
-            scanned_at: rfc3339(v.scanned_at),
-        });
+        let member = v.member.clone();
+        let mut view = VerdictView::from(v);
+        view.member.clear();
+        by_member.entry(member).or_default().push(view);
     }
     let verdicts = by_member.remove("").unwrap_or_default();
     let members = app
@@ -568,6 +825,22 @@ async fn get_file(
         attempts: f.attempts,
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),
+        evidence: f
+            .evidence
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok()),
+        reviews: app
+            .catalog
+            .reviews(ReviewSubject::File, &id)
+            .await?
+            .into_iter()
+            .map(|r| ReviewView {
+                reviewer_id: r.reviewer_id,
+                decision: r.decision.to_string(),
+                reason: r.reason,
+                at: rfc3339(r.created_at),
+            })
+            .collect(),
     }))
 }
 
@@ -606,7 +879,7 @@ async fn list_audit(
     Caller(who): Caller,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditView>>> {
-    authorize(&who, Action::ReadAudit)?;
+    app.policies.authorize(&who, Action::ReadAudit)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let events = app.catalog.audit_events(q.after.max(0), limit).await?;
     Ok(Json(
@@ -651,12 +924,16 @@ async fn list_datasets(
     Caller(who): Caller,
     Query(q): Query<DatasetQuery>,
 ) -> ApiResult<Json<Vec<DatasetSummary>>> {
-    authorize(&who, Action::SearchCatalog)?;
+    app.policies.authorize(&who, Action::SearchCatalog)?;
     let found = app.catalog.list_datasets(q.q.as_deref()).await?;
     Ok(Json(
         found
             .into_iter()
-            .filter(|d| authorize(&who, Action::ViewDataset { zone: &d.zone }).is_ok())
+            .filter(|d| {
+                app.policies
+                    .authorize(&who, Action::ViewDataset { zone: &d.zone })
+                    .is_ok()
+            })
             .map(|d| DatasetSummary {
                 id: d.id,
                 name: d.name,
@@ -730,13 +1007,24 @@ async fn get_dataset(
     let d = app.catalog.dataset(&id).await?.ok_or_else(not_found)?;
     // Out of the caller's clearance a dataset does not exist, so its name
     // and zone do not leak.
-    authorize(
-        &who,
-        Action::ViewDataset {
-            zone: &d.dataset.zone,
-        },
-    )
-    .map_err(|_| not_found())?;
+    let policies = app
+        .policies
+        .authorize(
+            &who,
+            Action::ViewDataset {
+                zone: &d.dataset.zone,
+            },
+        )
+        .map_err(|_| not_found())?;
+    // Reading where the data lives is audited, with what allowed it.
+    app.catalog
+        .append_audit(
+            &who.user_id,
+            "dataset.read",
+            &d.dataset.id,
+            serde_json::json!({"policies": policies}),
+        )
+        .await?;
     Ok(Json(DatasetView {
         id: d.dataset.id,
         name: d.dataset.name,

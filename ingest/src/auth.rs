@@ -84,6 +84,11 @@ pub async fn authenticate(
         .user_by_token_hash(&hash_token(token))
         .await?
         .ok_or(IngestError::Unauthorized)?;
+    principal(user)
+}
+
+/// The principal a catalog user acts as.
+pub fn principal(user: User) -> Result<Principal, IngestError> {
     let role = user
         .role
         .parse()

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use airlock_policies::{Policies, PolicyFile};
 use airlock_zones::{Zone, ZoneSet};
 use serde::Deserialize;
 
@@ -20,6 +21,9 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Empty means the default zones: trusted, corporate and sandbox.
     pub zones: Vec<Zone>,
+    /// A directory of Cedar policy files (`*.cedar`) that replaces the
+    /// policies shipped with Airlock. Validated at startup.
+    pub policy_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -280,8 +284,34 @@ impl Default for Config {
             pipeline: PipelineConfig::default(),
             limits: LimitsConfig::default(),
             zones: vec![],
+            policy_dir: None,
         }
     }
+}
+
+/// The `*.cedar` files of `dir`, in name order. A directory without any
+/// is refused: it would deny everything.
+pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, IngestError> {
+    let cfg = |e: String| IngestError::Config(format!("policy directory {}: {e}", dir.display()));
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| cfg(e.to_string()))? {
+        let path = entry.map_err(|e| cfg(e.to_string()))?.path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| cfg(format!("{}: {e}", path.display())))?;
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            files.push(PolicyFile { name, text });
+        }
+    }
+    if files.is_empty() {
+        return Err(cfg("holds no .cedar files".into()));
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
 }
 
 impl Config {
@@ -312,6 +342,15 @@ impl Config {
         } else {
             Ok(ZoneSet::new(self.zones.clone())?)
         }
+    }
+
+    /// The validated policy set: the configured directory's, else the
+    /// shipped one. Any error names its file and line.
+    pub fn policies(&self) -> Result<Policies, IngestError> {
+        Ok(match &self.policy_dir {
+            Some(dir) => Policies::load(&read_policy_dir(dir)?)?,
+            None => Policies::embedded()?,
+        })
     }
 
     pub fn quarantine_dir(&self) -> PathBuf {

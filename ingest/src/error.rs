@@ -17,7 +17,7 @@ pub enum IngestError {
     #[error("a valid bearer token is required")]
     Unauthorized,
     #[error(transparent)]
-    Forbidden(#[from] PolicyError),
+    Policy(#[from] PolicyError),
     #[error("{0} not found")]
     NotFound(String),
     /// A request the caller can fix: a stable code and what is wrong.
@@ -59,7 +59,11 @@ impl IngestError {
         use IngestError::*;
         match self {
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Policy(PolicyError::Denied { .. }) => (StatusCode::FORBIDDEN, "forbidden"),
+            Policy(PolicyError::UnknownRole(_)) => (StatusCode::BAD_REQUEST, "invalid_role"),
+            Policy(PolicyError::Invalid { .. } | PolicyError::Request(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
             NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -71,6 +75,7 @@ impl IngestError {
             InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             Catalog(CatalogError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             Catalog(CatalogError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Catalog(CatalogError::WrongState(_)) => (StatusCode::CONFLICT, "wrong_state"),
             Unavailable(_) | Catalog(CatalogError::Database(_)) | Io(_) | Lake(_) | Parquet(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod convert;
 pub mod engines;
 pub mod error;
+pub mod governance;
 pub mod lake;
 pub mod names;
 pub mod pipeline;
@@ -23,7 +24,7 @@ pub mod rescan;
 
 use std::sync::Arc;
 
-use airlock_catalog::CatalogStore;
+use airlock_catalog::{Acquisition, CatalogStore};
 use airlock_scanner::Scanner;
 use airlock_zones::ZoneSet;
 use tokio::net::TcpListener;
@@ -39,6 +40,8 @@ pub struct App {
     pub config: Config,
     pub catalog: Arc<dyn CatalogStore>,
     pub zones: ZoneSet,
+    /// Every authorization and publication decision is put to these.
+    pub policies: airlock_policies::Policies,
     pub quarantine: quarantine::Quarantine,
     pub lakes: lake::Lakes,
     pub scanner: Scanner,
@@ -56,6 +59,7 @@ impl App {
     /// `clamd_env` is `AIRLOCK_CLAMD`, if set.
     pub async fn open(config: Config, clamd_env: Option<&str>) -> Result<Arc<App>, IngestError> {
         let zones = config.zone_set()?;
+        let policies = config.policies()?;
         let rescan_schedule = rescan::schedule(&config.scanner.rescan.schedule)?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
@@ -76,12 +80,14 @@ impl App {
             released,
             swept,
             engines = ?scanner.engine_names(),
+            policies = policies.len(),
             "airlock opened"
         );
         Ok(Arc::new(App {
             config,
             catalog,
             zones,
+            policies,
             quarantine,
             lakes,
             scanner,
@@ -89,6 +95,16 @@ impl App {
             wake: Notify::new(),
             rescan_schedule,
         }))
+    }
+}
+
+impl App {
+    /// An acquisition that must exist.
+    pub async fn acquisition(&self, id: &str) -> Result<Acquisition, IngestError> {
+        self.catalog
+            .acquisition(id)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("acquisition {id}")))
     }
 }
 

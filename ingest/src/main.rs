@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use airlock_ingest::{App, Config, auth};
-use airlock_policies::Role;
+use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,50 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Validates and explains Cedar policy sets.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validates the `*.cedar` files of DIR against Airlock's schema; names
+    /// the file and line of the first error.
+    Check { dir: PathBuf },
+    /// Puts one request to a policy set and prints which policies
+    /// permitted or forbade it.
+    Explain {
+        /// The policy directory; default: the configured one, else the
+        /// shipped policies.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For an analyst: the zones they are cleared for.
+        #[arg(long, value_delimiter = ',')]
+        zones: Vec<String>,
+        /// The Cedar action, e.g. review_file, view_dataset or
+        /// publish_without_review.
+        #[arg(long)]
+        action: String,
+        /// The resource is the caller's own (they registered or delivered it).
+        #[arg(long)]
+        own: bool,
+        /// The resource's zone (datasets and files).
+        #[arg(long, default_value = "")]
+        zone: String,
+        /// The file's classification (file decisions).
+        #[arg(long, default_value = "")]
+        classification: String,
+        /// The file decisions' findings, as JSON:
+        /// `{"pii_kinds": ["email"], "personal_data_declared": false, …}`.
+        #[arg(long)]
+        findings: Option<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -129,6 +173,7 @@ async fn main() -> anyhow::Result<()> {
             }
             // Refuse a forbidden configuration before touching anything.
             config.zone_set()?;
+            config.policies()?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("binding {}", config.listen))?;
@@ -171,9 +216,11 @@ async fn main() -> anyhow::Result<()> {
             let config = common.load()?;
             let zones = config.zone_set()?;
             airlock_ingest::rescan::schedule(&config.scanner.rescan.schedule)?;
+            let policies = config.policies()?;
             println!(
-                "configuration is valid: {} zones, {} catalog",
+                "configuration is valid: {} zones, {} policies, {} catalog",
                 zones.iter().count(),
+                policies.len(),
                 // Only the scheme: a PostgreSQL URL may carry a password.
                 config.catalog_url().split(':').next().unwrap_or_default()
             );
@@ -191,6 +238,59 @@ async fn main() -> anyhow::Result<()> {
                 head.seq
             );
             println!("{head}");
+        }
+        Command::Policy {
+            command: PolicyCommand::Check { dir },
+        } => {
+            let policies = Policies::load(&airlock_ingest::config::read_policy_dir(&dir)?)?;
+            println!("{}: {} policies valid", dir.display(), policies.len());
+        }
+        Command::Policy {
+            command:
+                PolicyCommand::Explain {
+                    dir,
+                    role,
+                    zones,
+                    action,
+                    own,
+                    zone,
+                    classification,
+                    findings,
+                    common,
+                },
+        } => {
+            let policies = match dir {
+                Some(dir) => Policies::load(&airlock_ingest::config::read_policy_dir(&dir)?)?,
+                None => common.load()?.policies()?,
+            };
+            let findings: Findings = match findings {
+                Some(json) => serde_json::from_str(&json).context("--findings")?,
+                None => Findings::default(),
+            };
+            let who = Principal {
+                user_id: "caller".into(),
+                name: "caller".into(),
+                role,
+                zones,
+            };
+            let owner = if own { "caller" } else { "someone-else" };
+            let file = CheckedFile {
+                submitter_id: owner,
+                zone: &zone,
+                classification: &classification,
+                findings: &findings,
+            };
+            let request = Action::named(&action, owner, &zone, file).with_context(|| {
+                format!(
+                    "unknown action {action:?}; one of {}",
+                    Action::NAMES.join(", ")
+                )
+            })?;
+            let explained = policies.explain(&who, request)?;
+            print!("{explained}");
+            if !explained.allowed {
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

@@ -19,13 +19,15 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use airlock_catalog::{
-    CatalogError, Dataset, FileRecord, FileState, MemberRecord, NewVerdict, PublishedVersion,
-    RejectReason, ScanOutcome, ScanRecord,
+    AcquisitionState, CatalogError, Dataset, FileRecord, FileState, MemberRecord, NewVerdict,
+    PublishedVersion, RejectReason, ScanOutcome, ScanRecord,
 };
+use airlock_policies::{CheckedFile, FileOutcome};
 use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
 use airlock_zones::Classification;
 
-use crate::convert::{ConvertOptions, Source, to_parquet};
+use crate::convert::{ConvertOptions, Converted, Source, to_parquet};
+use crate::governance;
 use crate::lake::Lake;
 use crate::names::{FileName, slug};
 use crate::{App, IngestError, now_ms};
@@ -109,12 +111,14 @@ pub async fn process(app: &App, mut file: FileRecord) {
         let step = match file.state {
             FileState::Received | FileState::Held | FileState::Scanning => scan(app, &file).await,
             FileState::Checking | FileState::Converting => check_and_publish(app, &file).await,
-            FileState::Published | FileState::Rejected => return,
+            FileState::Published | FileState::Rejected | FileState::AwaitingReview => return,
         };
         match step {
             Ok(next) => {
                 tracing::info!(file = %next.id, state = %next.state, reason = ?next.reason, "file moved on");
-                if next.state.is_final() || next.state == FileState::Held {
+                if next.state.is_final()
+                    || matches!(next.state, FileState::Held | FileState::AwaitingReview)
+                {
                     return;
                 }
                 file = next;
@@ -169,11 +173,7 @@ fn backoff_ms(app: &App, attempts: i64) -> i64 {
 
 async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
-    let acq = app
-        .catalog
-        .acquisition(&file.acquisition_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    let acq = app.acquisition(&file.acquisition_id).await?;
     let report = scan_quarantined(app, &file, &acq.allow).await?;
     if report.sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(
@@ -259,11 +259,7 @@ pub(crate) fn scan_record(report: &ScanReport, now: i64) -> ScanRecord {
 }
 
 async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
-    let acq = app
-        .catalog
-        .acquisition(&file.acquisition_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    let acq = app.acquisition(&file.acquisition_id).await?;
     app.lakes.get(&acq.target_zone)
 }
 
@@ -272,11 +268,7 @@ async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, Inge
 /// file's own, and are overwritten.
 async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let node = &app.node_id;
-    let acq = app
-        .catalog
-        .acquisition(&file.acquisition_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("acquisition {}", file.acquisition_id)))?;
+    let acq = app.acquisition(&file.acquisition_id).await?;
     let policy = |msg: String| async move {
         Ok::<_, IngestError>(
             app.catalog
@@ -284,7 +276,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
                 .await?,
         )
     };
-    if acq.state != "approved" {
+    if acq.state != AcquisitionState::Approved {
         return policy(format!(
             "acquisition {} is {}, not approved",
             acq.id, acq.state
@@ -368,39 +360,76 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
             &opts,
         )
         .await;
-        let in_sheet = |msg: String| match (table, tables.len()) {
-            (Some(sheet), 2..) => format!("sheet {sheet:?}: {msg}"),
-            _ => msg,
-        };
         let done = match done {
-            Ok(c) if c.check.is_clean() => c,
-            Ok(c) => {
-                // A delivery that breaks its contract is rejected: the
-                // default policy. Findings name columns, counts and lines,
-                // never values.
-                lake.clear_staging(&file.id).await?;
-                let msg = in_sheet(format!(
-                    "the file breaks the acquisition's declared schema: {}",
-                    first_of(&c.check.findings())
-                ));
-                return Ok(app
-                    .catalog
-                    .reject(&file.id, node, RejectReason::Contract, &msg)
-                    .await?);
-            }
+            Ok(c) => c,
             Err(e) => {
                 // Whatever the step ends in, it leaves no staged parts behind.
                 if let Err(clear) = lake.clear_staging(&file.id).await {
                     tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
                 }
-                return Err(match e {
-                    IngestError::InvalidInput(msg) => IngestError::InvalidInput(in_sheet(msg)),
-                    other => other,
+                return Err(match (e, table, tables.len()) {
+                    (IngestError::InvalidInput(msg), Some(sheet), 2..) => {
+                        IngestError::InvalidInput(format!("sheet {sheet:?}: {msg}"))
+                    }
+                    (other, ..) => other,
                 });
             }
         };
         converted.push((staging, done));
     }
+
+    // What the checks found goes to the policies: reject, hold for a
+    // reviewer, or publish. Findings name columns, kinds, counts and
+    // lines, never values.
+    let checked: Vec<(Option<String>, &Converted)> = tables
+        .iter()
+        .cloned()
+        .zip(converted.iter().map(|(_, c)| c))
+        .collect();
+    let findings = governance::findings(&acq, &checked);
+    let submitter = app
+        .catalog
+        .user(&file.submitted_by)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("user {}", file.submitted_by)))?;
+    let outcome = app.policies.decide_file(
+        &crate::auth::principal(submitter)?,
+        CheckedFile {
+            submitter_id: &file.submitted_by,
+            zone: &acq.target_zone,
+            classification: &acq.classification,
+            findings: &findings,
+        },
+    )?;
+    let decided_by = match outcome {
+        FileOutcome::Publish { policies } => policies,
+        FileOutcome::Review { .. } if file.released_by.is_some() => {
+            vec![format!(
+                "reviewer:{}",
+                file.released_by.as_deref().unwrap_or_default()
+            )]
+        }
+        FileOutcome::Review { policies } => {
+            lake.clear_staging(&file.id).await?;
+            let reason = governance::review_reason(&findings);
+            let evidence = governance::evidence(reason, policies, findings, &checked);
+            let json = serde_json::to_string(&evidence).map_err(std::io::Error::other)?;
+            return Ok(app.catalog.hold_for_review(&file.id, node, &json).await?);
+        }
+        FileOutcome::Reject { reason, policies } => {
+            lake.clear_staging(&file.id).await?;
+            let check = governance::schema_check(&checked);
+            let (why, msg) = match check.is_empty() {
+                true => (RejectReason::Policy, reason),
+                false => (
+                    RejectReason::Contract,
+                    format!("{reason}: {}", first_of(&check)),
+                ),
+            };
+            let msg = format!("{msg} (decided by {})", policies.join(", "));
+            return Ok(app.catalog.reject(&file.id, node, why, &msg).await?);
+        }
+    };
     let mut published = Vec::with_capacity(converted.len());
     for (r, (staging, c)) in reserved.iter().zip(converted) {
         lake.commit(&staging, &r.dataset_name, r.version, &c.parts)
@@ -413,6 +442,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
             size_bytes: c.size_bytes,
             columns: c.columns,
             now: now_ms(),
+            decided_by: decided_by.clone(),
         });
     }
     Ok(app.catalog.publish(&file.id, node, &published).await?)

@@ -109,13 +109,7 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
             let Some(file) = app.catalog.file(&c.file_id).await? else {
                 continue;
             };
-            let acq = app
-                .catalog
-                .acquisition(&file.acquisition_id)
-                .await?
-                .ok_or_else(|| {
-                    IngestError::NotFound(format!("acquisition {}", file.acquisition_id))
-                })?;
+            let acq = app.acquisition(&file.acquisition_id).await?;
             let report = scan_quarantined(app, &file, &acq.allow).await?;
             let taint = if report.sha256 != file.sha256 {
                 Some(format!(

@@ -25,6 +25,7 @@ struct Fixture {
     other_engineer: String,
     analyst: String,
     reviewer: String,
+    other_reviewer: String,
     admin: String,
 }
 
@@ -66,6 +67,7 @@ async fn fixture_in(max_file_bytes: u64, engines: Vec<EngineConfig>, base: Confi
         other_engineer: token("oscar", Role::Engineer).await,
         analyst: token("ann", Role::Analyst).await,
         reviewer: token("rita", Role::Reviewer).await,
+        other_reviewer: token("rex", Role::Reviewer).await,
         admin: token("adam", Role::Admin).await,
         app,
         _dir: dir,
@@ -101,7 +103,22 @@ impl Fixture {
         )
     }
 
-    async fn acquisition(&self, token: &str, body: Value) -> (StatusCode, Value) {
+    /// Registers an acquisition; the record's required fields are filled
+    /// in where `body` lacks them.
+    async fn register(&self, token: &str, mut body: Value) -> (StatusCode, Value) {
+        let fields = body.as_object_mut().unwrap();
+        for (k, v) in [
+            ("supplier", json!("ONS Social Survey Division")),
+            (
+                "legal_basis",
+                json!("Statistics and Registration Service Act 2007, s.45"),
+            ),
+            ("purpose", json!("labour market statistics")),
+            ("personal_data", json!(false)),
+            ("retention_days", json!(365)),
+        ] {
+            fields.entry(k).or_insert(v);
+        }
         self.call(
             "POST",
             "/v1/acquisitions",
@@ -109,6 +126,32 @@ impl Fixture {
             Body::from(body.to_string()),
         )
         .await
+    }
+
+    /// A reviewer's decision on an acquisition or a file
+    /// (`/v1/acquisitions/ID` or `/v1/files/ID`).
+    async fn review(&self, token: &str, subject: &str, decision: &str) -> (StatusCode, Value) {
+        let body = json!({"decision": decision, "reason": "checked against the request"});
+        self.call(
+            "POST",
+            &format!("{subject}/review"),
+            Some(token),
+            Body::from(body.to_string()),
+        )
+        .await
+    }
+
+    /// Registers an acquisition and, once created, has a reviewer approve
+    /// it.
+    async fn acquisition(&self, token: &str, body: Value) -> (StatusCode, Value) {
+        let (status, acq) = self.register(token, body).await;
+        if status != StatusCode::CREATED {
+            return (status, acq);
+        }
+        let uri = format!("/v1/acquisitions/{}", acq["id"].as_str().unwrap());
+        let (approved, acq) = self.review(&self.reviewer, &uri, "approve").await;
+        assert_eq!(approved, StatusCode::OK, "{acq}");
+        (status, acq)
     }
 
     /// Delivers `body` as `name`, then runs the pipeline on it until it
@@ -123,6 +166,12 @@ impl Fixture {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        self.process_due(accepted["id"].as_str().unwrap()).await
+    }
+
+    /// Runs the pipeline on the file that is due, which must be `id`,
+    /// until it rests; returns the file's view.
+    async fn process_due(&self, id: &str) -> Value {
         let now = airlock_ingest::now_ms();
         let file = self
             .app
@@ -130,9 +179,10 @@ impl Fixture {
             .claim_next(&self.app.node_id, now, now + 60_000)
             .await
             .unwrap()
-            .expect("the delivery is due");
+            .expect("the file is due");
+        assert_eq!(file.id, id);
         airlock_ingest::pipeline::process(&self.app, file).await;
-        let uri = format!("/v1/files/{}", accepted["id"].as_str().unwrap());
+        let uri = format!("/v1/files/{id}");
         self.call("GET", &uri, Some(&self.engineer), Body::empty())
             .await
             .1
@@ -174,11 +224,16 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/healthz",
             "/v1/acquisitions",
             "/v1/acquisitions/{id}",
+            "/v1/acquisitions/{id}/close",
             "/v1/acquisitions/{id}/files/{filename}",
+            "/v1/acquisitions/{id}/review",
+            "/v1/acquisitions/{id}/submit",
             "/v1/audit",
             "/v1/datasets",
             "/v1/datasets/{id}",
             "/v1/files/{id}",
+            "/v1/files/{id}/review",
+            "/v1/reviews",
             "/v1/zones",
         ]
     );
@@ -537,7 +592,7 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
         let (status, dataset) = f
             .call("GET", &dataset_uri, Some(&f.analyst), Body::empty())
             .await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::OK, "{dataset}");
         if dataset["versions"][0]["tainted_at"].is_string() {
             break dataset;
         }
@@ -927,14 +982,25 @@ async fn admins_read_the_audit_log_page_by_page_and_nobody_else_does() {
     assert_eq!(events[0]["seq"], 1);
     assert_eq!(events[0]["action"], "user.create");
     assert_eq!(events[1]["prev_hash"], events[0]["hash"], "chained");
-    // Six events: five users, then the acquisition.
+    // Eight events: six users, the acquisition and its approval, with
+    // the policy that let the reviewer decide.
     let (_, rest) = f
         .call("GET", "/v1/audit?after=3", Some(&f.admin), Body::empty())
         .await;
     let rest = rest.as_array().unwrap();
-    assert_eq!(rest.len(), 3, "{rest:?}");
-    assert_eq!(rest[2]["action"], "acquisition.create");
-    assert_eq!(rest[2]["detail"]["target_zone"], "sandbox");
+    assert_eq!(rest.len(), 5, "{rest:?}");
+    assert_eq!(rest[3]["action"], "acquisition.create");
+    assert_eq!(rest[3]["detail"]["target_zone"], "sandbox");
+    assert_eq!(rest[4]["action"], "acquisition.review");
+    assert_eq!(rest[4]["actor"], rest[0]["subject"], "rita, the reviewer");
+    assert!(
+        rest[4]["detail"]["policies"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("reviewers-decide (access.cedar:"),
+        "{}",
+        rest[4]
+    );
     assert_eq!(rest[0]["prev_hash"], events[2]["hash"]);
 }
 
@@ -988,4 +1054,277 @@ async fn analysts_see_only_datasets_in_zones_they_are_cleared_for() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn acquisitions_need_a_second_pair_of_eyes_before_files_are_accepted() {
+    let f = fixture(1 << 20).await;
+    let lfs = json!({"name": "LFS", "target_zone": "sandbox", "classification": "OFFICIAL",
+                     "ethics_ref": "NSDEC(24)07"});
+    let (status, acq) = f.register(&f.engineer, lfs).await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    assert_eq!(acq["state"], "pending_review");
+    assert_eq!(acq["supplier"], "ONS Social Survey Division");
+    assert_eq!(acq["retention_days"], 365);
+    assert_eq!(acq["ethics_ref"], "NSDEC(24)07");
+    let id = acq["id"].as_str().unwrap();
+    let uri = format!("/v1/acquisitions/{id}");
+
+    // Nothing is accepted before approval.
+    let put = format!("{uri}/files/a.csv");
+    let (status, body) = f
+        .call("PUT", &put, Some(&f.engineer), Body::from("a\n1\n"))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        body["message"],
+        format!(
+            "acquisition {id} is pending_review; files are accepted only for approved acquisitions"
+        )
+    );
+
+    // Another engineer may not approve; neither may a reviewer approve
+    // their own registration.
+    let (status, body) = f.review(&f.other_engineer, &uri, "approve").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["message"], "engineer may not review acquisitions");
+    let (status, own) = f
+        .register(
+            &f.reviewer,
+            json!({"name": "Rita's", "target_zone": "sandbox",
+                                      "classification": "OFFICIAL"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{own}");
+    let own_uri = format!("/v1/acquisitions/{}", own["id"].as_str().unwrap());
+    let (status, body) = f.review(&f.reviewer, &own_uri, "approve").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        "nobody may review what they submitted themselves"
+    );
+
+    // The queue shows both; a second reviewer decides.
+    let (status, queue) = f
+        .call("GET", "/v1/reviews", Some(&f.reviewer), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    assert_eq!(
+        queue["acquisitions"].as_array().unwrap().len(),
+        2,
+        "{queue}"
+    );
+    let (status, body) = f.review(&f.other_reviewer, &own_uri, "reject").await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (StatusCode::OK, Some("rejected"))
+    );
+    let (status, body) = f.review(&f.reviewer, &uri, "maybe").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_decision"))
+    );
+    let (status, approved) = f.review(&f.reviewer, &uri, "approve").await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["state"], "approved");
+    let (status, body) = f.review(&f.other_reviewer, &uri, "reject").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("wrong_state"))
+    );
+    let (status, body) = f
+        .call("PUT", &put, Some(&f.engineer), Body::from("a\n1\n"))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // Closed: no more deliveries.
+    let (status, closed) = f
+        .call(
+            "POST",
+            &format!("{uri}/close"),
+            Some(&f.engineer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(
+        (status, closed["state"].as_str()),
+        (StatusCode::OK, Some("closed"))
+    );
+    let (status, _) = f
+        .call(
+            "PUT",
+            &format!("{uri}/files/b.csv"),
+            Some(&f.engineer),
+            Body::from("a\n2\n"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // A draft waits for its owner to submit it.
+    let (status, draft) = f
+        .register(
+            &f.engineer,
+            json!({"name": "Later", "target_zone": "sandbox",
+                                      "classification": "OFFICIAL", "draft": true}),
+        )
+        .await;
+    assert_eq!(
+        (status, draft["state"].as_str()),
+        (StatusCode::CREATED, Some("draft"))
+    );
+    let draft_uri = format!("/v1/acquisitions/{}", draft["id"].as_str().unwrap());
+    let (status, _) = f
+        .call(
+            "POST",
+            &format!("{draft_uri}/submit"),
+            Some(&f.other_engineer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, submitted) = f
+        .call(
+            "POST",
+            &format!("{draft_uri}/submit"),
+            Some(&f.engineer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(
+        (status, submitted["state"].as_str()),
+        (StatusCode::OK, Some("pending_review"))
+    );
+
+    // The record is required.
+    let (status, body) = f
+        .register(
+            &f.engineer,
+            json!({"name": "Bare", "target_zone": "sandbox",
+                                      "classification": "OFFICIAL", "supplier": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_acquisition"))
+    );
+    let (status, body) = f
+        .register(
+            &f.engineer,
+            json!({"name": "Bare", "target_zone": "sandbox",
+                                      "classification": "OFFICIAL", "retention_days": 0}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_acquisition"))
+    );
+}
+
+/// A CSV of contacts: two columns of personal data.
+const CONTACTS: &str = "id,email,phone\n1,ada.lovelace@example.org,+44 20 7946 0018\n\
+                        2,alan.turing@example.co.uk,+44 161 496 0734\n3,grace@example.com,+1 202 555 0173\n";
+
+#[tokio::test]
+async fn undeclared_personal_data_waits_for_a_reviewer_who_sees_only_counts() {
+    let f = fixture(1 << 20).await;
+    let (status, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Contacts", "target_zone": "sandbox",
+                                         "classification": "OFFICIAL"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    let acq = acq["id"].as_str().unwrap();
+    let held = f
+        .deliver_and_process(acq, "contacts.csv", CONTACTS.into())
+        .await;
+    assert_eq!(held["state"], "awaiting_review", "{held}");
+    let id = held["id"].as_str().unwrap();
+    assert_eq!(held["dataset_id"], Value::Null);
+
+    // The queue, for reviewers only, carries the evidence.
+    let (status, _) = f
+        .call("GET", "/v1/reviews", Some(&f.engineer), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, queue) = f
+        .call("GET", "/v1/reviews", Some(&f.reviewer), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = &queue["files"][0];
+    assert_eq!(entry["id"], id);
+    assert_eq!(entry["submitted_by"]["name"], "eve");
+    assert_eq!(entry["acquisition"]["id"], acq);
+    assert_eq!(entry["verdicts"][0]["verdict"], "clean", "{entry}");
+    let evidence = &entry["evidence"];
+    assert_eq!(
+        evidence["reason"],
+        "personal data the acquisition did not declare: email, phone in 2 columns"
+    );
+    assert!(
+        evidence["decided_by"].as_array().unwrap().is_empty(),
+        "no policy permitted it: {evidence}"
+    );
+    assert_eq!(evidence["findings"]["rows"], 3);
+    let columns = &evidence["tables"][0]["columns"];
+    assert_eq!(columns[1]["name"], "email");
+    assert_eq!(columns[1]["pii"], json!({"email": 3}));
+    assert_eq!(columns[2]["pii"], json!({"phone": 3}));
+    // Counts, never values.
+    let text = queue.to_string();
+    assert!(
+        !text.contains("lovelace") && !text.contains("7946"),
+        "{text}"
+    );
+
+    // The submitter may not release it; a reviewer does, and it publishes.
+    let uri = format!("/v1/files/{id}");
+    let (status, _) = f.review(&f.engineer, &uri, "approve").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, released) = f.review(&f.reviewer, &uri, "approve").await;
+    assert_eq!(
+        (status, released["state"].as_str()),
+        (StatusCode::OK, Some("checking"))
+    );
+    let published = f.process_due(id).await;
+    assert_eq!(published["state"], "published", "{published}");
+    assert_eq!(published["reviews"][0]["decision"], "approve");
+    let (_, queue) = f
+        .call("GET", "/v1/reviews", Some(&f.reviewer), Body::empty())
+        .await;
+    assert!(queue["files"].as_array().unwrap().is_empty());
+    let (_, audit) = f
+        .call("GET", "/v1/audit?limit=1000", Some(&f.admin), Body::empty())
+        .await;
+    let publish = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "file.publish" && e["subject"] == id)
+        .expect("the publication is audited");
+    assert!(
+        publish["detail"]["decided_by"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("reviewer:"),
+        "{publish}"
+    );
+
+    // Declared personal data publishes without review, by policy.
+    let (_, declared) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Declared", "target_zone": "sandbox",
+                                         "classification": "OFFICIAL", "personal_data": true}),
+        )
+        .await;
+    let file = f
+        .deliver_and_process(
+            declared["id"].as_str().unwrap(),
+            "contacts.csv",
+            CONTACTS.into(),
+        )
+        .await;
+    assert_eq!(file["state"], "published", "{file}");
 }

@@ -1,13 +1,17 @@
-//! Authorization decisions for Airlock.
+//! Authorization and publication decisions for Airlock, made by Cedar
+//! policies.
 //!
-//! Key decision: every decision is a pure function of a principal, an action
-//! and the facts about the resource that the caller has already loaded. This
-//! crate does no I/O, so every rule is unit-testable and the HTTP layer cannot
-//! forget to ask: a handler that touches a resource must name an [`Action`].
-//!
-//! Today the rules are a role matrix in Rust; the governance work replaces
-//! the matrix with Cedar policy files behind the same [`authorize`] call.
+//! Key decision: every decision is a question put to a Cedar policy set,
+//! built from a principal, an [`Action`] and the facts about the resource
+//! that the caller has already loaded. This crate does no I/O: the daemon
+//! reads the policy files and hands their text to [`Policies::load`], which
+//! validates them against the schema shipped here (`cedar/`) and refuses
+//! any error, naming its file and line. The defaults in `cedar/` are
+//! compiled in, so a daemon without a policy directory still decides by
+//! policy, never by code. The one-way zone rules are not left to policy:
+//! `airlock-zones` enforces them whatever the files say.
 
+pub mod cedar;
 pub mod pii;
 
 use std::fmt;
@@ -15,15 +19,31 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A refused request, with the reason shown to the caller.
+pub use cedar::{CheckedFile, Explanation, FileOutcome, Findings, Policies, PolicyFile};
+
+/// A refused request, or a policy set that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
-    #[error("{role} may not {action}")]
-    RoleDenied { role: Role, action: &'static str },
-    #[error("only the acquisition's owner may deliver files to it")]
-    NotOwner,
+    /// Refused by policy; the message is what the caller is told.
+    #[error("{message}")]
+    Denied {
+        message: String,
+        /// The policies that forbade it (empty when none permitted it).
+        policies: Vec<String>,
+    },
     #[error("unknown role {0:?} (expected engineer, reviewer, analyst or admin)")]
     UnknownRole(String),
+    /// A policy file that does not parse or validate against the schema.
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// A request the schema refuses: a bug in the caller, never a denial
+    /// to pass on.
+    #[error("policy request: {0}")]
+    Request(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,178 +96,147 @@ pub struct Principal {
 }
 
 /// What the caller wants to do, with the facts about the resource that the
-/// decision needs.
+/// decision needs. Each is one Cedar action of the same snake_case name.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
     ListZones,
+    SearchCatalog,
     CreateAcquisition,
+    /// Reading the audit log.
+    ReadAudit,
+    /// Reading the reviewers' queue.
+    ListReviews,
     ViewAcquisition {
         owner_id: &'a str,
     },
     DeliverFile {
         acquisition_owner_id: &'a str,
     },
+    /// Submitting a draft for review, or closing an acquisition.
+    ManageAcquisition {
+        owner_id: &'a str,
+    },
+    /// Approving or rejecting an acquisition.
+    ReviewAcquisition {
+        owner_id: &'a str,
+    },
     /// Reading a delivered file's state, verdicts and errors (quarantine
     /// metadata, never its bytes).
     ViewFile {
         submitter_id: &'a str,
     },
-    SearchCatalog,
+    /// Releasing or rejecting a file that policy held for review.
+    ReviewFile {
+        submitter_id: &'a str,
+    },
     /// Reading a dataset's entry and location; analysts only in zones
     /// they are cleared for.
     ViewDataset {
         zone: &'a str,
     },
-    /// Reading the audit log.
-    ReadAudit,
+    /// Whether a file that scanned clean is accepted at all: refused, it
+    /// is rejected.
+    AcceptFile(CheckedFile<'a>),
+    /// Whether an accepted file publishes without a reviewer.
+    PublishWithoutReview(CheckedFile<'a>),
 }
 
 impl Action<'_> {
+    /// The Cedar action's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::ListZones => "list_zones",
+            Action::SearchCatalog => "search_catalog",
+            Action::CreateAcquisition => "create_acquisition",
+            Action::ReadAudit => "read_audit",
+            Action::ListReviews => "list_reviews",
+            Action::ViewAcquisition { .. } => "view_acquisition",
+            Action::DeliverFile { .. } => "deliver_file",
+            Action::ManageAcquisition { .. } => "manage_acquisition",
+            Action::ReviewAcquisition { .. } => "review_acquisition",
+            Action::ViewFile { .. } => "view_file",
+            Action::ReviewFile { .. } => "review_file",
+            Action::ViewDataset { .. } => "view_dataset",
+            Action::AcceptFile(_) => "accept_file",
+            Action::PublishWithoutReview(_) => "publish_without_review",
+        }
+    }
+
+    /// What a refusal tells the caller they may not do.
     fn verb(&self) -> &'static str {
         match self {
             Action::ListZones => "list zones",
+            Action::SearchCatalog => "search the catalog",
             Action::CreateAcquisition => "register acquisitions",
+            Action::ReadAudit => "read the audit log",
+            Action::ListReviews => "read the review queue",
             Action::ViewAcquisition { .. } => "view acquisitions",
             Action::DeliverFile { .. } => "deliver files",
+            Action::ManageAcquisition { .. } => "submit or close acquisitions",
+            Action::ReviewAcquisition { .. } => "review acquisitions",
             Action::ViewFile { .. } => "view delivered files",
-            Action::SearchCatalog => "search the catalog",
+            Action::ReviewFile { .. } => "review files",
             Action::ViewDataset { .. } => "view datasets in this zone",
-            Action::ReadAudit => "read the audit log",
+            Action::AcceptFile(_) => "have this file accepted",
+            Action::PublishWithoutReview(_) => "publish this file without review",
         }
     }
-}
 
-/// Allows or refuses `action` for `who`.
-pub fn authorize(who: &Principal, action: Action<'_>) -> Result<(), PolicyError> {
-    use Role::*;
-    let deny = || PolicyError::RoleDenied {
-        role: who.role,
-        action: action.verb(),
-    };
-    match (action, who.role) {
-        (Action::ListZones | Action::SearchCatalog, _) => Ok(()),
-        (Action::ViewDataset { zone }, Analyst) if !who.zones.iter().any(|z| z == zone) => {
-            Err(deny())
-        }
-        (Action::ViewDataset { .. }, _) => Ok(()),
-        (Action::CreateAcquisition, Engineer) => Ok(()),
-        (Action::ReadAudit, Admin) => Ok(()),
-        (
-            Action::DeliverFile {
-                acquisition_owner_id,
+    /// Every action's name, for `airlock policy explain`.
+    pub const NAMES: [&'static str; 14] = [
+        "list_zones",
+        "search_catalog",
+        "create_acquisition",
+        "read_audit",
+        "list_reviews",
+        "view_acquisition",
+        "deliver_file",
+        "manage_acquisition",
+        "review_acquisition",
+        "view_file",
+        "review_file",
+        "view_dataset",
+        "accept_file",
+        "publish_without_review",
+    ];
+
+    /// The action named `name`, on a resource owned by `owner`, in `zone`
+    /// and, for the file decisions, with `file`'s findings.
+    pub fn named<'a>(
+        name: &str,
+        owner: &'a str,
+        zone: &'a str,
+        file: CheckedFile<'a>,
+    ) -> Option<Action<'a>> {
+        Some(match name {
+            "list_zones" => Action::ListZones,
+            "search_catalog" => Action::SearchCatalog,
+            "create_acquisition" => Action::CreateAcquisition,
+            "read_audit" => Action::ReadAudit,
+            "list_reviews" => Action::ListReviews,
+            "view_acquisition" => Action::ViewAcquisition { owner_id: owner },
+            "deliver_file" => Action::DeliverFile {
+                acquisition_owner_id: owner,
             },
-            Engineer,
-        ) => {
-            if acquisition_owner_id == who.user_id {
-                Ok(())
-            } else {
-                Err(PolicyError::NotOwner)
-            }
-        }
-        // Engineers see their own; reviewers and admins see everything they
-        // may have to judge. Analysts never see quarantine.
-        (
-            Action::ViewAcquisition { owner_id: id } | Action::ViewFile { submitter_id: id },
-            role,
-        ) => match role {
-            Reviewer | Admin => Ok(()),
-            Engineer if id == who.user_id => Ok(()),
-            _ => Err(deny()),
-        },
-        _ => Err(deny()),
+            "manage_acquisition" => Action::ManageAcquisition { owner_id: owner },
+            "review_acquisition" => Action::ReviewAcquisition { owner_id: owner },
+            "view_file" => Action::ViewFile {
+                submitter_id: owner,
+            },
+            "review_file" => Action::ReviewFile {
+                submitter_id: owner,
+            },
+            "view_dataset" => Action::ViewDataset { zone },
+            "accept_file" => Action::AcceptFile(file),
+            "publish_without_review" => Action::PublishWithoutReview(file),
+            _ => return None,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn p(role: Role, id: &str) -> Principal {
-        Principal {
-            user_id: id.into(),
-            name: id.into(),
-            role,
-            zones: vec!["sandbox".into()],
-        }
-    }
-
-    #[test]
-    fn only_engineers_register_and_deliver() {
-        assert!(authorize(&p(Role::Engineer, "e"), Action::CreateAcquisition).is_ok());
-        for r in [Role::Reviewer, Role::Analyst, Role::Admin] {
-            assert!(authorize(&p(r, "x"), Action::CreateAcquisition).is_err());
-            assert!(
-                authorize(
-                    &p(r, "x"),
-                    Action::DeliverFile {
-                        acquisition_owner_id: "x"
-                    }
-                )
-                .is_err()
-            );
-        }
-    }
-
-    #[test]
-    fn analysts_read_only_datasets_in_zones_they_are_cleared_for() {
-        let sandbox = Action::ViewDataset { zone: "sandbox" };
-        let corporate = Action::ViewDataset { zone: "corporate" };
-        assert!(authorize(&p(Role::Analyst, "a"), sandbox).is_ok());
-        let err = authorize(&p(Role::Analyst, "a"), corporate).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "analyst may not view datasets in this zone"
-        );
-        for r in [Role::Engineer, Role::Reviewer, Role::Admin] {
-            assert!(authorize(&p(r, "x"), corporate).is_ok());
-        }
-    }
-
-    #[test]
-    fn only_admins_read_the_audit_log() {
-        assert!(authorize(&p(Role::Admin, "a"), Action::ReadAudit).is_ok());
-        for r in [Role::Engineer, Role::Reviewer, Role::Analyst] {
-            let err = authorize(&p(r, "x"), Action::ReadAudit).unwrap_err();
-            assert!(
-                err.to_string().ends_with("may not read the audit log"),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn engineers_deliver_only_to_their_own_acquisitions() {
-        let e = p(Role::Engineer, "e1");
-        assert!(
-            authorize(
-                &e,
-                Action::DeliverFile {
-                    acquisition_owner_id: "e1"
-                }
-            )
-            .is_ok()
-        );
-        assert_eq!(
-            authorize(
-                &e,
-                Action::DeliverFile {
-                    acquisition_owner_id: "e2"
-                }
-            ),
-            Err(PolicyError::NotOwner)
-        );
-    }
-
-    #[test]
-    fn quarantine_metadata_is_not_for_analysts_or_other_engineers() {
-        let view = Action::ViewFile { submitter_id: "e1" };
-        assert!(authorize(&p(Role::Engineer, "e1"), view).is_ok());
-        assert!(authorize(&p(Role::Engineer, "e2"), view).is_err());
-        assert!(authorize(&p(Role::Reviewer, "r"), view).is_ok());
-        assert!(authorize(&p(Role::Admin, "a"), view).is_ok());
-        let err = authorize(&p(Role::Analyst, "a"), view).unwrap_err();
-        assert_eq!(err.to_string(), "analyst may not view delivered files");
-    }
 
     #[test]
     fn roles_round_trip() {

@@ -53,7 +53,12 @@ pub struct Daemon {
     config: PathBuf,
     pub engineer: String,
     pub other_engineer: String,
+    pub reviewer: String,
+    pub other_reviewer: String,
+    /// Cleared for the sandbox.
     pub analyst: String,
+    /// Cleared for the corporate zone only.
+    pub corporate_analyst: String,
     log: Arc<Mutex<Vec<String>>>,
     http: reqwest::Client,
 }
@@ -103,11 +108,7 @@ retry_max_secs = 2
             ),
         )
         .unwrap();
-        let user = |name: &str, role: &str| -> String {
-            let zones: &[&str] = match role {
-                "analyst" => &["--zones", "sandbox"],
-                _ => &[],
-            };
+        let user = |name: &str, role: &str, zones: &[&str]| -> String {
             let out = Command::new(BIN)
                 .args(["user", "add", name, "--role", role])
                 .args(zones)
@@ -123,9 +124,12 @@ retry_max_secs = 2
             );
             String::from_utf8(out.stdout).unwrap().trim().to_owned()
         };
-        let engineer = user("eve", "engineer");
-        let other_engineer = user("oscar", "engineer");
-        let analyst = user("ann", "analyst");
+        let engineer = user("eve", "engineer", &[]);
+        let other_engineer = user("oscar", "engineer", &[]);
+        let reviewer = user("rita", "reviewer", &[]);
+        let other_reviewer = user("rex", "reviewer", &[]);
+        let analyst = user("ann", "analyst", &["--zones", "sandbox"]);
+        let corporate_analyst = user("cora", "analyst", &["--zones", "corporate"]);
 
         let (child, base, log) = Self::serve(&config);
         Daemon {
@@ -135,7 +139,10 @@ retry_max_secs = 2
             config,
             engineer,
             other_engineer,
+            reviewer,
+            other_reviewer,
             analyst,
+            corporate_analyst,
             log,
             http: reqwest::Client::new(),
         }
@@ -229,21 +236,59 @@ retry_max_secs = 2
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn acquisition(&self, name: &str, zone: &str, classification: &str) -> String {
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         let r = self
             .http
-            .post(self.url("/v1/acquisitions"))
-            .bearer_auth(&self.engineer)
-            .json(&serde_json::json!({
-                "name": name, "description": "e2e", "target_zone": zone,
-                "classification": classification
-            }))
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-        let v: Value = r.json().await.unwrap();
-        v["id"].as_str().unwrap().to_owned()
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers an acquisition as `token`'s user and returns its view.
+    pub async fn register(
+        &self,
+        token: &str,
+        name: &str,
+        zone: &str,
+        classification: &str,
+    ) -> Value {
+        let (status, acq) = self
+            .post(
+                token,
+                "/v1/acquisitions",
+                &serde_json::json!({
+                    "name": name, "description": "e2e", "target_zone": zone,
+                    "classification": classification, "supplier": "HMRC",
+                    "legal_basis": "SRSA 2007 s.45", "purpose": "e2e tests",
+                    "personal_data": false, "retention_days": 30
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{acq}");
+        acq
+    }
+
+    /// An engineer's acquisition, approved by a reviewer.
+    pub async fn acquisition(&self, name: &str, zone: &str, classification: &str) -> String {
+        let acq = self
+            .register(&self.engineer, name, zone, classification)
+            .await;
+        let id = acq["id"].as_str().unwrap().to_owned();
+        let decision = serde_json::json!({"decision": "approve", "reason": "e2e"});
+        let (status, body) = self
+            .post(
+                &self.reviewer,
+                &format!("/v1/acquisitions/{id}/review"),
+                &decision,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        id
     }
 
     /// Uploads `body` and returns (status, JSON answer).

@@ -1,6 +1,7 @@
 //! Zone configuration shared by the daemon tests and the API tests.
 
-/// The `[[zones]]` TOML of an ingest zone and a sandbox whose lake is `url`.
+/// The `[[zones]]` TOML of an ingest zone, a sandbox whose lake is `url`,
+/// and a corporate zone with the default local lake.
 pub fn sandbox_lake(url: &str) -> String {
     format!(
         r#"
@@ -15,6 +16,12 @@ kind = "non_sensitive"
 ceiling = "OFFICIAL"
 accepts_from = ["trusted"]
 lake = "{url}"
+
+[[zones]]
+name = "corporate"
+kind = "sensitive"
+ceiling = "OFFICIAL-SENSITIVE"
+accepts_from = ["trusted"]
 "#
     )
 }
