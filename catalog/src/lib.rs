@@ -197,6 +197,30 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// A dataset with its published versions and the latest one's columns.
     async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
 
+    // --- retention ------------------------------------------------------------
+    /// Published versions whose acquisition's retention ran out by `now`,
+    /// and versions whose deletion began: oldest first.
+    async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>>;
+    /// `published → deleting`: the version leaves the catalog's views, and
+    /// `proof` (what is about to be deleted: keys, sizes, SHA-256s) is
+    /// audited before a byte goes.
+    async fn begin_deletion(
+        &self,
+        dataset_id: &str,
+        version: i64,
+        actor: &str,
+        proof: serde_json::Value,
+    ) -> Result<()>;
+    /// `deleting → deleted`, once the lake holds none of it; audited with
+    /// `detail`.
+    async fn finish_deletion(
+        &self,
+        dataset_id: &str,
+        version: i64,
+        actor: &str,
+        detail: serde_json::Value,
+    ) -> Result<()>;
+
     // --- rescans -------------------------------------------------------------
     /// Source files of dataset versions published since `since` that are
     /// not tainted yet, oldest first, after `after_file_id`.

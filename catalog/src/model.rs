@@ -378,6 +378,21 @@ pub struct VersionInfo {
     pub taint_reason: Option<String>,
 }
 
+/// A dataset version past its acquisition's retention, or one whose
+/// deletion began and must be finished.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExpiredVersion {
+    pub dataset_id: String,
+    pub dataset_name: String,
+    pub zone: String,
+    pub version: i64,
+    pub location: Option<String>,
+    /// `published`, or `deleting` for a deletion to finish.
+    pub state: String,
+    pub published_at: i64,
+    pub retention_days: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatasetDetail {
     pub dataset: Dataset,

@@ -1012,6 +1012,79 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>> {
+                Ok(sqlx::query_as(
+                    "SELECT v.dataset_id, d.name AS dataset_name, d.zone, v.version, v.location, v.state, \
+                     v.created_at AS published_at, a.retention_days \
+                     FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     JOIN acquisitions a ON a.id = d.acquisition_id \
+                     WHERE a.retention_days IS NOT NULL AND (v.state = 'deleting' OR \
+                     (v.state = 'published' AND v.created_at + a.retention_days * 86400000 <= $1)) \
+                     ORDER BY v.created_at, v.dataset_id, v.version LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn begin_deletion(
+                &self,
+                dataset_id: &str,
+                version: i64,
+                actor: &str,
+                proof: serde_json::Value,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'deleting' \
+                     WHERE dataset_id = $1 AND version = $2 AND state = 'published'",
+                )
+                .bind(dataset_id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "dataset {dataset_id} version {version} is not published"
+                    )));
+                }
+                let subject = format!("{dataset_id}/v{version}");
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "dataset.delete.begin", &subject, proof)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn finish_deletion(
+                &self,
+                dataset_id: &str,
+                version: i64,
+                actor: &str,
+                detail: serde_json::Value,
+            ) -> Result<()> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'deleted', deleted_at = $3 \
+                     WHERE dataset_id = $1 AND version = $2 AND state = 'deleting'",
+                )
+                .bind(dataset_id)
+                .bind(version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "dataset {dataset_id} version {version} is not being deleted"
+                    )));
+                }
+                let subject = format!("{dataset_id}/v{version}");
+                Self::audit(&mut *tx, now, actor, "dataset.delete", &subject, detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn append_audit(
                 &self,
                 actor: &str,

@@ -896,6 +896,90 @@ pub async fn held_files_wait_for_a_reviewer(store: &dyn CatalogStore) {
     );
 }
 
+pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn CatalogStore) {
+    const DAY: i64 = 86_400_000;
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "ret").await; // retention_days: 365
+    let r = publish_one(store, &a, "tt", "ret.x").await;
+    let published_at = store
+        .dataset(&r.dataset_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .versions[0]
+        .created_at;
+    assert!(
+        store
+            .expired_versions(published_at + 364 * DAY, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store
+        .expired_versions(published_at + 365 * DAY, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (
+            due[0].dataset_name.as_str(),
+            due[0].version,
+            due[0].state.as_str(),
+            due[0].retention_days
+        ),
+        ("ret.x", r.version, "published", 365)
+    );
+    let proof = serde_json::json!({"objects": [{"key": "ret.x/v1/part-00000.parquet"}]});
+    store
+        .begin_deletion(&r.dataset_id, r.version, "system:retention", proof)
+        .await
+        .unwrap();
+    // Out of every view at once, and due until finished, whatever the time.
+    assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
+    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    let due = store.expired_versions(published_at, 10).await.unwrap();
+    assert_eq!(due[0].state, "deleting");
+    let again = store
+        .begin_deletion(
+            &r.dataset_id,
+            r.version,
+            "system:retention",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(again, CatalogError::WrongState(_)), "{again}");
+    store
+        .finish_deletion(
+            &r.dataset_id,
+            r.version,
+            "system:retention",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .expired_versions(i64::MAX / 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let events = store.audit_events(0, 100).await.unwrap();
+    let proof = events
+        .iter()
+        .find(|e| e.action == "dataset.delete.begin")
+        .expect("the proof is audited");
+    assert_eq!(proof.subject, format!("{}/v{}", r.dataset_id, r.version));
+    assert!(proof.detail.contains("ret.x/v1/part-00000.parquet"));
+    assert_eq!(events.last().unwrap().action, "dataset.delete");
+    // A new delivery gets the next version number, not the deleted one's.
+    assert_eq!(
+        publish_one(store, &a, "uu", "ret.x").await.version,
+        r.version + 1
+    );
+}
+
 pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "audit").await;
@@ -954,7 +1038,8 @@ macro_rules! conformance {
                 one_file_publishes_several_datasets_at_once,
                 infected_files_are_rejected_with_member_verdicts,
                 a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies,
-                acquisitions_move_through_review, held_files_wait_for_a_reviewer);
+                acquisitions_move_through_review, held_files_wait_for_a_reviewer,
+                retention_deletes_expired_versions_in_two_steps);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_workers_never_share_a_file() {

@@ -19,6 +19,7 @@ pub struct Config {
     pub scanner: ScannerConfig,
     pub pipeline: PipelineConfig,
     pub limits: LimitsConfig,
+    pub retention: RetentionConfig,
     /// Empty means the default zones: trusted, corporate and sandbox.
     pub zones: Vec<Zone>,
     /// A directory of Cedar policy files (`*.cedar`) that replaces the
@@ -100,6 +101,23 @@ impl Default for RescanConfig {
         Self {
             schedule: "0 */15 * * * *".into(),
             published_within_days: 30,
+        }
+    }
+}
+
+/// The retention job: dataset versions older than their acquisition's
+/// `retention_days` are deleted from the lake, with proof in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// A cron expression with seconds: `sec min hour day month weekday`.
+    pub schedule: String,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            schedule: "0 30 2 * * *".into(),
         }
     }
 }
@@ -283,6 +301,7 @@ impl Default for Config {
             scanner: ScannerConfig::default(),
             pipeline: PipelineConfig::default(),
             limits: LimitsConfig::default(),
+            retention: RetentionConfig::default(),
             zones: vec![],
             policy_dir: None,
         }
@@ -342,6 +361,14 @@ impl Config {
         } else {
             Ok(ZoneSet::new(self.zones.clone())?)
         }
+    }
+
+    pub fn rescan_schedule(&self) -> Result<cron::Schedule, IngestError> {
+        crate::jobs::schedule("[scanner.rescan]", &self.scanner.rescan.schedule)
+    }
+
+    pub fn retention_schedule(&self) -> Result<cron::Schedule, IngestError> {
+        crate::jobs::schedule("[retention]", &self.retention.schedule)
     }
 
     /// The validated policy set: the configured directory's, else the

@@ -26,6 +26,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 
 use airlock_zones::ZoneSet;
 use futures::TryStreamExt;
+use sha2::{Digest, Sha256};
 
 use crate::IngestError;
 use crate::config::Config;
@@ -133,6 +134,46 @@ impl Lake {
     }
 
     /// Removes whatever a failed or abandoned conversion left in staging.
+    /// Every object of a version, with its size and SHA-256 (streamed, so
+    /// memory stays flat whatever a part's size), in key order.
+    pub async fn inventory(
+        &self,
+        dataset: &str,
+        version: i64,
+    ) -> Result<Vec<LakeObject>, IngestError> {
+        let prefix = Self::version_prefix(dataset, version);
+        let mut objects: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        objects.sort_by(|a, b| a.location.cmp(&b.location));
+        let mut out = Vec::with_capacity(objects.len());
+        for meta in objects {
+            let mut hash = Sha256::new();
+            let mut stream = self.store.get(&meta.location).await?.into_stream();
+            while let Some(chunk) = stream.try_next().await? {
+                hash.update(&chunk);
+            }
+            out.push(LakeObject {
+                key: meta.location.to_string(),
+                size_bytes: meta.size,
+                sha256: hex::encode(hash.finalize()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes every object of a version and checks that none is left.
+    pub async fn delete_version(&self, dataset: &str, version: i64) -> Result<(), IngestError> {
+        let prefix = Self::version_prefix(dataset, version);
+        self.delete_under(&prefix).await?;
+        let left: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        match left.first() {
+            None => Ok(()),
+            Some(o) => Err(IngestError::Unavailable(format!(
+                "{} still holds {} after deletion",
+                self.url, o.location
+            ))),
+        }
+    }
+
     pub async fn clear_staging(&self, file_id: &str) -> Result<(), IngestError> {
         self.delete_under(&Self::staging_prefix(file_id)).await
     }
@@ -165,6 +206,14 @@ fn prefixed(
 }
 
 /// One lake per zone that has one.
+/// One object in a lake, as deletion proofs record it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LakeObject {
+    pub key: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+}
+
 #[derive(Clone)]
 pub struct Lakes(BTreeMap<String, Lake>);
 

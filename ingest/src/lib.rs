@@ -16,11 +16,13 @@ pub mod convert;
 pub mod engines;
 pub mod error;
 pub mod governance;
+pub mod jobs;
 pub mod lake;
 pub mod names;
 pub mod pipeline;
 pub mod quarantine;
 pub mod rescan;
+pub mod retention;
 
 use std::sync::Arc;
 
@@ -51,6 +53,7 @@ pub struct App {
     /// Wakes an idle worker when a file arrives.
     pub wake: Notify,
     pub rescan_schedule: cron::Schedule,
+    pub retention_schedule: cron::Schedule,
 }
 
 impl App {
@@ -60,7 +63,8 @@ impl App {
     pub async fn open(config: Config, clamd_env: Option<&str>) -> Result<Arc<App>, IngestError> {
         let zones = config.zone_set()?;
         let policies = config.policies()?;
-        let rescan_schedule = rescan::schedule(&config.scanner.rescan.schedule)?;
+        let rescan_schedule = config.rescan_schedule()?;
+        let retention_schedule = config.retention_schedule()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
@@ -94,6 +98,7 @@ impl App {
             node_id,
             wake: Notify::new(),
             rescan_schedule,
+            retention_schedule,
         }))
     }
 }
@@ -135,6 +140,11 @@ pub async fn serve(
         app.rescan_schedule.clone(),
         stop.clone(),
     ));
+    let retention = tokio::spawn(retention::run(
+        app.clone(),
+        app.retention_schedule.clone(),
+        stop.clone(),
+    ));
     let router = api::router(app.clone());
     let stop_http = stop.clone();
     axum::serve(listener, router)
@@ -148,5 +158,6 @@ pub async fn serve(
     stop.cancel();
     workers.await.map_err(std::io::Error::other)?;
     rescans.await.map_err(std::io::Error::other)?;
+    retention.await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -215,7 +215,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let config = common.load()?;
             let zones = config.zone_set()?;
-            airlock_ingest::rescan::schedule(&config.scanner.rescan.schedule)?;
+            config.rescan_schedule()?;
+            config.retention_schedule()?;
             let policies = config.policies()?;
             println!(
                 "configuration is valid: {} zones, {} policies, {} catalog",

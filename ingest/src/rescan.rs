@@ -10,7 +10,6 @@
 //! may rescan the same file; the taint is set once.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use airlock_scanner::Decision;
@@ -21,15 +20,6 @@ use crate::{App, IngestError, now_ms};
 
 /// The actor rescans are audited as.
 const ACTOR: &str = "system:rescan";
-
-/// Parses the configured schedule, naming it on error.
-pub fn schedule(expr: &str) -> Result<cron::Schedule, IngestError> {
-    cron::Schedule::from_str(expr).map_err(|e| {
-        IngestError::Config(format!(
-            "[scanner.rescan] schedule {expr:?}: {e} (expected `sec min hour day month weekday`)"
-        ))
-    })
-}
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -44,23 +34,7 @@ pub struct Summary {
 
 /// Runs a pass at every time the schedule gives, until `stop`.
 pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
-    loop {
-        let Some(next) = schedule.upcoming(chrono::Utc).next() else {
-            return;
-        };
-        let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        match tokio::select! {
-            _ = stop.cancelled() => return,
-            done = rescan_once(&app) => done,
-        } {
-            Ok(s) => tracing::info!(?s, "rescan pass finished"),
-            Err(e) => tracing::warn!(error = %e, "rescan pass failed; the next one retries"),
-        }
-    }
+    crate::jobs::every("rescan", schedule, stop, || rescan_once(&app)).await
 }
 
 /// One pass over the sources of versions published within the configured
@@ -141,19 +115,5 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                 summary.tainted += 1;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedules_are_cron_with_seconds_and_errors_name_the_expression() {
-        assert!(schedule("0 */15 * * * *").is_ok());
-        assert!(schedule(&crate::config::RescanConfig::default().schedule).is_ok());
-        let err = schedule("every hour").unwrap_err().to_string();
-        assert!(err.contains("\"every hour\""), "{err}");
-        assert!(err.contains("sec min hour day month weekday"), "{err}");
     }
 }

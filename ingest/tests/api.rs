@@ -584,7 +584,7 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
     let stop = tokio_util::sync::CancellationToken::new();
     let job = tokio::spawn(airlock_ingest::rescan::run(
         f.app.clone(),
-        airlock_ingest::rescan::schedule("* * * * * *").unwrap(),
+        airlock_ingest::jobs::schedule("test", "* * * * * *").unwrap(),
         stop.clone(),
     ));
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -1327,4 +1327,107 @@ async fn undeclared_personal_data_waits_for_a_reviewer_who_sees_only_counts() {
         )
         .await;
     assert_eq!(file["state"], "published", "{file}");
+}
+
+#[tokio::test]
+async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass() {
+    use airlock_ingest::retention::{Summary, retention_once};
+    const DAY: i64 = 86_400_000;
+    let f = fixture(1 << 20).await;
+    let (_, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Short", "target_zone": "sandbox", "classification": "OFFICIAL",
+                   "retention_days": 30}),
+        )
+        .await;
+    let acq = acq["id"].as_str().unwrap();
+    let old = f
+        .deliver_and_process(acq, "old.csv", b"id\n1\n".to_vec())
+        .await;
+    let cut = f
+        .deliver_and_process(acq, "cut.csv", b"id\n2\n".to_vec())
+        .await;
+    let location = |file: &Value| {
+        let uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
+        let f = &f;
+        async move {
+            let (status, ds) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
+            (
+                status,
+                ds["versions"][0]["location"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let (_, Some(old_dir)) = location(&old).await else {
+        panic!("old is published")
+    };
+    let old_dir = std::path::PathBuf::from(old_dir.strip_prefix("file://").unwrap());
+    let part = std::fs::read(old_dir.join("part-00000.parquet")).unwrap();
+    let now = airlock_ingest::now_ms();
+
+    // Within retention nothing goes.
+    assert_eq!(
+        retention_once(&f.app, now + 29 * DAY).await.unwrap(),
+        Summary::default()
+    );
+
+    // A pass cut short after its first step: `cut` is marked deleting.
+    let cut_ds = cut["dataset_id"].as_str().unwrap();
+    f.app
+        .catalog
+        .begin_deletion(cut_ds, 1, "system:retention", json!({"objects": []}))
+        .await
+        .unwrap();
+    let cut_dir = f.app.lakes.get("sandbox").unwrap().location("short.cut", 1);
+    let cut_dir = std::path::PathBuf::from(cut_dir.strip_prefix("file://").unwrap());
+    assert!(cut_dir.join("part-00000.parquet").exists());
+
+    let done = retention_once(&f.app, now + 31 * DAY).await.unwrap();
+    assert_eq!(
+        done,
+        Summary {
+            deleted: 2,
+            failed: 0
+        }
+    );
+    assert!(!old_dir.exists() || std::fs::read_dir(&old_dir).unwrap().next().is_none());
+    assert!(!cut_dir.join("part-00000.parquet").exists());
+    assert_eq!(location(&old).await.0, StatusCode::NOT_FOUND);
+
+    // The proof: every key with its size and SHA-256, audited before the
+    // deletion, then the deletion itself.
+    let (_, audit) = f
+        .call("GET", "/v1/audit?limit=1000", Some(&f.admin), Body::empty())
+        .await;
+    let events = audit.as_array().unwrap();
+    let subject = format!("{}/v1", old["dataset_id"].as_str().unwrap());
+    let proof = events
+        .iter()
+        .find(|e| e["action"] == "dataset.delete.begin" && e["subject"] == subject)
+        .expect("the proof is audited");
+    let part_proof = proof["detail"]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "short.old/v1/part-00000.parquet")
+        .expect("the part is in the proof");
+    use sha2::Digest;
+    assert_eq!(
+        part_proof["sha256"],
+        hex::encode(sha2::Sha256::digest(&part))
+    );
+    assert_eq!(part_proof["size_bytes"], part.len());
+    assert_eq!(proof["detail"]["retention_days"], 30);
+    assert_eq!(proof["actor"], "system:retention");
+    let deleted: Vec<_> = events
+        .iter()
+        .filter(|e| e["action"] == "dataset.delete")
+        .collect();
+    assert_eq!(deleted.len(), 2);
+    // Nothing left to do.
+    assert_eq!(
+        retention_once(&f.app, now + 400 * DAY).await.unwrap(),
+        Summary::default()
+    );
 }

@@ -143,13 +143,48 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
     assert!(got.chunks(1 << 20).all(|c| c == block.as_slice()));
 }
 
+/// Retention's two lake steps: an inventory of a version (every key, its
+/// size and SHA-256) and its deletion, which leaves no key behind and
+/// touches no other version.
+pub async fn a_version_is_inventoried_then_deleted_whole(lake: Lake) {
+    for version in [1, 2] {
+        let parts = stage(&lake, "f", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
+        lake.commit(&Lake::staging_prefix("f"), "old", version, &parts)
+            .await
+            .unwrap();
+    }
+    let objects = lake.inventory("old", 1).await.unwrap();
+    let listed: Vec<(&str, u64)> = objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.size_bytes))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("old/v1/_SUCCESS", 0),
+            ("old/v1/part-00000.parquet", 13),
+            ("old/v1/part-00001.parquet", 13)
+        ]
+    );
+    // `printf 'PAR1 one PAR1' | sha256sum`
+    assert_eq!(
+        objects[1].sha256,
+        "861b3ff27308d8e2e75eb3c958820ef0241015fedeed9f2d38ba86dd4a4354e0"
+    );
+    lake.delete_version("old", 1).await.unwrap();
+    assert!(keys(&lake, "old/v1").await.is_empty());
+    assert_eq!(keys(&lake, "old/v2").await.len(), 3);
+    // Deleting what is gone already (a pass resumed) is no error.
+    lake.delete_version("old", 1).await.unwrap();
+}
+
 macro_rules! conformance {
     ($backend:ident, $make:expr $(, #[$attr:meta])*) => {
         mod $backend {
             use super::*;
             conformance!(@each $make, [$(#[$attr])*]; a_commit_moves_the_staged_parts_whole,
                 a_retried_commit_overwrites_its_own_version, stale_staging_is_cleared,
-                a_large_part_arrives_whole);
+                a_large_part_arrives_whole, a_version_is_inventoried_then_deleted_whole);
         }
     };
     (@each $make:expr, $attrs:tt; $($case:ident),+) => {
