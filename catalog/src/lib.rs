@@ -76,6 +76,9 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<User>;
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
+    /// Creates or updates a user known from an identity provider (no
+    /// token), auditing a change; unchanged, it is only read.
+    async fn sync_user(&self, user: &User) -> Result<User>;
 
     // --- acquisitions -------------------------------------------------------
     /// Fails with [`CatalogError::Conflict`] when the slug is taken.

@@ -271,6 +271,38 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn sync_user(&self, u: &User) -> Result<User> {
+                let same = |found: &User| {
+                    (&found.name, &found.role, &found.zones) == (&u.name, &u.role, &u.zones)
+                };
+                if let Some(found) = self.user(&u.id).await? {
+                    if same(&found) {
+                        return Ok(found);
+                    }
+                }
+                let mut tx = self.pool.begin().await?;
+                let user: User = sqlx::query_as(
+                    "INSERT INTO users (id, name, role, created_at, zones) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, \
+                     zones = excluded.zones RETURNING id, name, role, created_at, zones",
+                )
+                .bind(&u.id)
+                .bind(&u.name)
+                .bind(&u.role)
+                .bind(u.created_at)
+                .bind(&u.zones)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match CatalogError::from(e) {
+                    CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {:?}", u.name)),
+                    other => other,
+                })?;
+                let detail = json!({"name": u.name, "role": u.role, "zones": u.zones});
+                Self::audit(&mut *tx, u.created_at, "system:oidc", "user.sync", &u.id, detail).await?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
             async fn create_acquisition(&self, a: &Acquisition) -> Result<Acquisition> {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(concat!(

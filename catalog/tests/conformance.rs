@@ -202,6 +202,31 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
     assert_eq!(found, u);
     assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
     assert!(store.user("nope").await.unwrap().is_none());
+    // Users from an identity provider: created once, updated on change.
+    let sso = User {
+        id: "oidc:rita".into(),
+        name: "oidc:rita".into(),
+        role: "engineer".into(),
+        created_at: 5,
+        zones: String::new(),
+    };
+    assert_eq!(store.sync_user(&sso).await.unwrap(), sso);
+    assert_eq!(store.sync_user(&sso).await.unwrap(), sso);
+    let promoted = User {
+        role: "reviewer".into(),
+        created_at: 9,
+        ..sso.clone()
+    };
+    let synced = store.sync_user(&promoted).await.unwrap();
+    assert_eq!((synced.role.as_str(), synced.created_at), ("reviewer", 5));
+    let syncs = store
+        .audit_events(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "user.sync")
+        .count();
+    assert_eq!(syncs, 2, "a change is audited; a repeat is not");
     assert!(store.user_by_token_hash("nope").await.unwrap().is_none());
     let dup = User {
         id: id(),

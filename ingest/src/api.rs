@@ -102,7 +102,7 @@ impl FromRequestParts<Arc<App>> for Caller {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         Ok(Caller(
-            auth::authenticate(app.catalog.as_ref(), header).await?,
+            auth::authenticate(app.catalog.as_ref(), app.oidc.as_ref(), header).await?,
         ))
     }
 }

@@ -70,16 +70,23 @@ pub async fn add_user(
     Ok((user, token))
 }
 
-/// The principal behind an `Authorization` header value, if any.
+/// The principal behind an `Authorization` header value: an Airlock token,
+/// or a JWT when OIDC is configured.
 pub async fn authenticate(
     catalog: &dyn CatalogStore,
+    oidc: Option<&crate::oidc::Verifier>,
     header: Option<&str>,
 ) -> Result<Principal, IngestError> {
     let token = header
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| t.starts_with(TOKEN_PREFIX))
         .ok_or(IngestError::Unauthorized)?;
+    if !token.starts_with(TOKEN_PREFIX) {
+        return match oidc {
+            Some(verifier) => crate::oidc::authenticate(verifier, catalog, token).await,
+            None => Err(IngestError::Unauthorized),
+        };
+    }
     let user = catalog
         .user_by_token_hash(&hash_token(token))
         .await?

@@ -20,6 +20,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub limits: LimitsConfig,
     pub retention: RetentionConfig,
+    /// Accept OIDC JWTs from one identity provider, beside Airlock tokens.
+    pub oidc: Option<crate::oidc::OidcConfig>,
     /// Empty means the default zones: trusted, corporate and sandbox.
     pub zones: Vec<Zone>,
     /// A directory of Cedar policy files (`*.cedar`) that replaces the
@@ -302,6 +304,7 @@ impl Default for Config {
             pipeline: PipelineConfig::default(),
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
+            oidc: None,
             zones: vec![],
             policy_dir: None,
         }

@@ -19,6 +19,7 @@ pub mod governance;
 pub mod jobs;
 pub mod lake;
 pub mod names;
+pub mod oidc;
 pub mod pipeline;
 pub mod quarantine;
 pub mod rescan;
@@ -42,6 +43,8 @@ pub struct App {
     pub config: Config,
     pub catalog: Arc<dyn CatalogStore>,
     pub zones: ZoneSet,
+    /// Verifies OIDC JWTs, when `[oidc]` is configured.
+    pub oidc: Option<oidc::Verifier>,
     /// Every authorization and publication decision is put to these.
     pub policies: airlock_policies::Policies,
     pub quarantine: quarantine::Quarantine,
@@ -63,6 +66,10 @@ impl App {
     pub async fn open(config: Config, clamd_env: Option<&str>) -> Result<Arc<App>, IngestError> {
         let zones = config.zone_set()?;
         let policies = config.policies()?;
+        let oidc = match &config.oidc {
+            Some(c) => Some(oidc::Verifier::new(c.clone()).await?),
+            None => None,
+        };
         let rescan_schedule = config.rescan_schedule()?;
         let retention_schedule = config.retention_schedule()?;
         std::fs::create_dir_all(&config.data_dir)?;
@@ -92,6 +99,7 @@ impl App {
             catalog,
             zones,
             policies,
+            oidc,
             quarantine,
             lakes,
             scanner,

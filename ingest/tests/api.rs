@@ -6,15 +6,16 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+#[path = "../../tests/support/router.rs"]
+mod router;
 #[path = "../../tests/support/zones.rs"]
 mod zones;
-use tower::ServiceExt;
 
 use airlock_ingest::config::EngineConfig;
-use airlock_ingest::{App, Config, api, auth};
+use airlock_ingest::{App, Config, auth};
 use airlock_policies::Role;
 use airlock_zones::ZoneName;
 
@@ -82,25 +83,7 @@ impl Fixture {
         token: Option<&str>,
         body: Body,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        if method == "POST" {
-            req = req.header("content-type", "application/json");
-        }
-        let resp = api::router(self.app.clone())
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        router::call(&self.app, method, uri, token, body).await
     }
 
     /// Registers an acquisition; the record's required fields are filled
