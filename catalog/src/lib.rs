@@ -200,6 +200,43 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// A dataset with its published versions and the latest one's columns.
     async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
 
+    // --- transfers ------------------------------------------------------------
+    /// Records a requested transfer (`pending_release` or `queued`), which
+    /// must name a published version.
+    async fn create_transfer(&self, t: &Transfer) -> Result<Transfer>;
+    async fn transfer(&self, id: &str) -> Result<Option<Transfer>>;
+    /// Transfers in `state`, oldest first.
+    async fn transfers_in(&self, state: TransferState) -> Result<Vec<Transfer>>;
+    /// A reviewer's decision: `pending_release → queued | rejected`.
+    async fn release_transfer(&self, review: &Review) -> Result<Transfer>;
+    /// Claims the next queued (or interrupted) transfer that is due.
+    async fn claim_transfer(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<Transfer>>;
+    /// Gives a transfer back after a transient failure, to retry at `retry_at`.
+    async fn transfer_retry_later(
+        &self,
+        id: &str,
+        owner: &str,
+        error: &str,
+        retry_at: i64,
+    ) -> Result<()>;
+    /// `queued | publishing → publishing`, reserving the next version of
+    /// `target` (created if needed) with lineage to the source version.
+    async fn start_transfer(&self, id: &str, owner: &str, target: &Dataset) -> Result<Reservation>;
+    /// `publishing → published`: the reserved version becomes visible.
+    async fn publish_transfer(
+        &self,
+        id: &str,
+        owner: &str,
+        version: &PublishedVersion,
+    ) -> Result<Transfer>;
+    /// `any unfinished → rejected`, releasing any reserved version.
+    async fn reject_transfer(&self, id: &str, owner: &str, message: &str) -> Result<Transfer>;
+
     // --- retention ------------------------------------------------------------
     /// Published versions whose acquisition's retention ran out by `now`,
     /// and versions whose deletion began: oldest first.

@@ -104,8 +104,41 @@ text_enum!(
     ReviewSubject {
         Acquisition = "acquisition",
         File = "file",
+        Transfer = "transfer",
     }
 );
+
+text_enum!(
+    /// Where a transfer is.
+    TransferState {
+        PendingRelease = "pending_release",
+        Queued = "queued",
+        Publishing = "publishing",
+        Published = "published",
+        Rejected = "rejected",
+    }
+);
+
+/// A published dataset version on its way to another zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Transfer {
+    pub id: String,
+    pub dataset_id: String,
+    pub version: i64,
+    pub from_zone: String,
+    pub to_zone: String,
+    pub requested_by: String,
+    pub reason: String,
+    #[sqlx(try_from = "String")]
+    pub state: TransferState,
+    pub released_by: Option<String>,
+    pub error: Option<String>,
+    pub target_dataset_id: Option<String>,
+    pub target_version: Option<i64>,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 /// One review decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -376,6 +409,11 @@ pub struct VersionInfo {
     /// Set when a rescan later flagged the source file.
     pub tainted_at: Option<i64>,
     pub taint_reason: Option<String>,
+    /// For a version a transfer published: the transfer, and the version
+    /// it copied (the source file is that version's).
+    pub transfer_id: Option<String>,
+    pub transferred_from_dataset: Option<String>,
+    pub transferred_from_version: Option<i64>,
 }
 
 /// A dataset version past its acquisition's retention, or one whose

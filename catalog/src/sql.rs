@@ -94,6 +94,13 @@ macro_rules! file_cols {
     };
 }
 
+macro_rules! transfer_cols {
+    () => {
+        "id, dataset_id, version, from_zone, to_zone, requested_by, reason, state, released_by, error, \
+         target_dataset_id, target_version, attempts, created_at, updated_at"
+    };
+}
+
 macro_rules! acquisition_cols {
     () => {
         "id, name, slug, description, target_zone, classification, state, owner_id, created_at, \
@@ -211,6 +218,127 @@ macro_rules! sql_store {
                 });
                 let action = format!("{}.review", r.subject_kind.as_str());
                 Self::audit(&mut *conn, r.created_at, &r.reviewer_id, &action, &r.subject_id, detail).await
+            }
+
+            /// Reserves the next version of dataset `d` (created if needed)
+            /// for a file, or for a transfer of one; a reservation the same
+            /// file or transfer already holds is kept. `true` when new.
+            async fn reserve(
+                conn: &mut $conn,
+                d: &Dataset,
+                source_file_id: &str,
+                transfer_id: Option<&str>,
+            ) -> Result<(Reservation, bool)> {
+                let held: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT d.id, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     WHERE v.source_file_id = $1 AND v.state = 'pending' AND d.zone = $2 AND d.name = $3 \
+                     AND COALESCE(v.transfer_id, '') = COALESCE($4, '')",
+                )
+                .bind(source_file_id)
+                .bind(&d.zone)
+                .bind(&d.name)
+                .bind(transfer_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some((dataset_id, version)) = held {
+                    return Ok((Reservation { dataset_id, dataset_name: d.name.clone(), version }, false));
+                }
+                sqlx::query(
+                    "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
+                )
+                .bind(&d.id)
+                .bind(&d.name)
+                .bind(&d.zone)
+                .bind(&d.classification)
+                .bind(&d.description)
+                .bind(&d.acquisition_id)
+                .bind(d.created_at)
+                .execute(&mut *conn)
+                .await?;
+                let (dataset_id, acquisition_id): (String, String) =
+                    sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
+                        .bind(&d.zone)
+                        .bind(&d.name)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if acquisition_id != d.acquisition_id {
+                    return Err(CatalogError::Conflict(format!(
+                        "dataset {:?} in zone {:?} (owned by another acquisition)",
+                        d.name, d.zone
+                    )));
+                }
+                let version: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
+                )
+                .bind(&dataset_id)
+                .fetch_one(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at, transfer_id) \
+                     VALUES ($1, $2, 'pending', $3, $4, $5)",
+                )
+                .bind(&dataset_id)
+                .bind(version)
+                .bind(source_file_id)
+                .bind(d.created_at)
+                .bind(transfer_id)
+                .execute(&mut *conn)
+                .await?;
+                Ok((Reservation { dataset_id, dataset_name: d.name.clone(), version }, true))
+            }
+
+            /// Makes a reserved version visible with its location,
+            /// statistics and columns.
+            async fn publish_version(conn: &mut $conn, v: &PublishedVersion, source: &str) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'published', location = $3, rows = $4, size_bytes = $5, \
+                     created_at = $6 WHERE dataset_id = $1 AND version = $2 AND state = 'pending'",
+                )
+                .bind(&v.dataset_id)
+                .bind(v.version)
+                .bind(&v.location)
+                .bind(v.rows)
+                .bind(v.size_bytes)
+                .bind(v.now)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::NotFound(format!(
+                        "version {} of dataset {} reserved for {source}",
+                        v.version, v.dataset_id
+                    )));
+                }
+                for (i, c) in v.columns.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
+                         source_name, pii_sampled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&v.dataset_id)
+                    .bind(v.version)
+                    .bind(i as i64)
+                    .bind(&c.name)
+                    .bind(&c.data_type)
+                    .bind(i64::from(c.nullable.0))
+                    .bind(&c.source_name)
+                    .bind(c.pii_sampled)
+                    .execute(&mut *conn)
+                    .await?;
+                    for p in &c.pii {
+                        sqlx::query(
+                            "INSERT INTO column_pii (dataset_id, version, ordinal, kind, count) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&v.dataset_id)
+                        .bind(v.version)
+                        .bind(i as i64)
+                        .bind(&p.kind)
+                        .bind(p.count)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn file_in(conn: &mut $conn, id: &str) -> Result<FileRecord> {
@@ -651,64 +779,13 @@ macro_rules! sql_store {
                 one_row(done.rows_affected(), file_id)?;
                 let mut reserved = Vec::with_capacity(datasets.len());
                 for d in datasets {
-                    let held: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT d.id, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
-                         WHERE v.source_file_id = $1 AND v.state = 'pending' AND d.zone = $2 AND d.name = $3",
-                    )
-                    .bind(file_id)
-                    .bind(&d.zone)
-                    .bind(&d.name)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some((dataset_id, version)) = held {
-                        reserved.push(Reservation { dataset_id, dataset_name: d.name.clone(), version });
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
-                    )
-                    .bind(&d.id)
-                    .bind(&d.name)
-                    .bind(&d.zone)
-                    .bind(&d.classification)
-                    .bind(&d.description)
-                    .bind(&d.acquisition_id)
-                    .bind(d.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    let (dataset_id, acquisition_id): (String, String) =
-                        sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
-                            .bind(&d.zone)
-                            .bind(&d.name)
-                            .fetch_one(&mut *tx)
+                    let (r, created) = Self::reserve(&mut *tx, d, file_id, None).await?;
+                    if created {
+                        let detail = json!({"dataset_id": r.dataset_id, "version": r.version});
+                        Self::audit(&mut *tx, d.created_at, &format!("system:{owner}"), "file.convert", file_id, detail)
                             .await?;
-                    if acquisition_id != d.acquisition_id {
-                        return Err(CatalogError::Conflict(format!(
-                            "dataset {:?} in zone {:?} (owned by another acquisition)",
-                            d.name, d.zone
-                        )));
                     }
-                    let version: i64 = sqlx::query_scalar(
-                        "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
-                    )
-                    .bind(&dataset_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at) \
-                         VALUES ($1, $2, 'pending', $3, $4)",
-                    )
-                    .bind(&dataset_id)
-                    .bind(version)
-                    .bind(file_id)
-                    .bind(d.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    let detail = json!({"dataset_id": dataset_id, "version": version});
-                    Self::audit(&mut *tx, d.created_at, &format!("system:{owner}"), "file.convert", file_id, detail)
-                        .await?;
-                    reserved.push(Reservation { dataset_id, dataset_name: d.name.clone(), version });
+                    reserved.push(r);
                 }
                 sqlx::query("UPDATE files SET dataset_id = $2, version = $3 WHERE id = $1")
                     .bind(file_id)
@@ -739,55 +816,22 @@ macro_rules! sql_store {
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
                 for v in versions {
-                    let done = sqlx::query(
-                        "UPDATE dataset_versions SET state = 'published', location = $4, rows = $5, size_bytes = $6, \
-                         created_at = $7 WHERE source_file_id = $1 AND dataset_id = $2 AND version = $3 \
-                         AND state = 'pending'",
+                    let owned: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM dataset_versions WHERE dataset_id = $1 AND version = $2 \
+                         AND source_file_id = $3 AND transfer_id IS NULL",
                     )
-                    .bind(file_id)
                     .bind(&v.dataset_id)
                     .bind(v.version)
-                    .bind(&v.location)
-                    .bind(v.rows)
-                    .bind(v.size_bytes)
-                    .bind(v.now)
-                    .execute(&mut *tx)
+                    .bind(file_id)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    if done.rows_affected() != 1 {
+                    if owned.is_none() {
                         return Err(CatalogError::NotFound(format!(
                             "version {} of dataset {} reserved for file {file_id}",
                             v.version, v.dataset_id
                         )));
                     }
-                    for (i, c) in v.columns.iter().enumerate() {
-                        sqlx::query(
-                            "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
-                             source_name, pii_sampled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        )
-                        .bind(&v.dataset_id)
-                        .bind(v.version)
-                        .bind(i as i64)
-                        .bind(&c.name)
-                        .bind(&c.data_type)
-                        .bind(i64::from(c.nullable.0))
-                        .bind(&c.source_name)
-                        .bind(c.pii_sampled)
-                        .execute(&mut *tx)
-                        .await?;
-                        for p in &c.pii {
-                            sqlx::query(
-                                "INSERT INTO column_pii (dataset_id, version, ordinal, kind, count) \
-                                 VALUES ($1, $2, $3, $4, $5)",
-                            )
-                            .bind(&v.dataset_id)
-                            .bind(v.version)
-                            .bind(i as i64)
-                            .bind(&p.kind)
-                            .bind(p.count)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
+                    Self::publish_version(&mut *tx, v, &format!("file {file_id}")).await?;
                     let detail = json!({
                         "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
                         "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
@@ -796,7 +840,8 @@ macro_rules! sql_store {
                         .await?;
                 }
                 let left: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'",
+                    "SELECT COUNT(*) FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
+                     AND transfer_id IS NULL",
                 )
                 .bind(file_id)
                 .fetch_one(&mut *tx)
@@ -959,9 +1004,11 @@ macro_rules! sql_store {
                     return Ok(None);
                 };
                 let versions: Vec<VersionInfo> = sqlx::query_as(
-                    "SELECT version, location, rows, size_bytes, created_at, source_file_id, tainted_at, \
-                     taint_reason FROM dataset_versions \
-                     WHERE dataset_id = $1 AND state = 'published' ORDER BY version",
+                    "SELECT v.version, v.location, v.rows, v.size_bytes, v.created_at, v.source_file_id, \
+                     v.tainted_at, v.taint_reason, v.transfer_id, t.dataset_id AS transferred_from_dataset, \
+                     t.version AS transferred_from_version \
+                     FROM dataset_versions v LEFT JOIN transfers t ON t.id = v.transfer_id \
+                     WHERE v.dataset_id = $1 AND v.state = 'published' ORDER BY v.version",
                 )
                 .bind(id)
                 .fetch_all(&self.pool)
@@ -1042,6 +1089,212 @@ macro_rules! sql_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn create_transfer(&self, t: &Transfer) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let created: Transfer = sqlx::query_as(concat!(
+                    "INSERT INTO transfers (id, dataset_id, version, from_zone, to_zone, requested_by, reason, \
+                     state, next_attempt_at, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9 FROM dataset_versions \
+                     WHERE dataset_id = $2 AND version = $3 AND state = 'published' RETURNING ",
+                    transfer_cols!()
+                ))
+                .bind(&t.id)
+                .bind(&t.dataset_id)
+                .bind(t.version)
+                .bind(&t.from_zone)
+                .bind(&t.to_zone)
+                .bind(&t.requested_by)
+                .bind(&t.reason)
+                .bind(t.state.as_str())
+                .bind(t.created_at)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    CatalogError::NotFound(format!("published version {} of dataset {}", t.version, t.dataset_id))
+                })?;
+                let detail = json!({
+                    "dataset_id": t.dataset_id, "version": t.version, "from_zone": t.from_zone,
+                    "to_zone": t.to_zone, "reason": t.reason, "state": t.state.as_str()
+                });
+                Self::audit(&mut *tx, t.created_at, &t.requested_by, "transfer.request", &t.id, detail).await?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn transfer(&self, id: &str) -> Result<Option<Transfer>> {
+                Ok(sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn transfers_in(&self, state: TransferState) -> Result<Vec<Transfer>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", transfer_cols!(), " FROM transfers WHERE state = $1 ORDER BY created_at, id"
+                ))
+                .bind(state.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn release_transfer(&self, r: &Review) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let done = match r.decision {
+                    ReviewDecision::Approve => sqlx::query(
+                        "UPDATE transfers SET state = 'queued', released_by = $2, next_attempt_at = $3, updated_at = $3 \
+                         WHERE id = $1 AND state = 'pending_release'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(&r.reviewer_id),
+                    ReviewDecision::Reject => sqlx::query(
+                        "UPDATE transfers SET state = 'rejected', error = $2, updated_at = $3 \
+                         WHERE id = $1 AND state = 'pending_release'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(format!("rejected by a reviewer: {}", r.reason)),
+                }
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await?;
+                let t: Transfer = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(&r.subject_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("transfer {}", r.subject_id)))?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "transfer {} is {}, not pending release", t.id, t.state
+                    )));
+                }
+                Self::insert_review(&mut *tx, r).await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+
+            async fn claim_transfer(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Transfer>> {
+                Ok(sqlx::query_as(concat!(
+                    "UPDATE transfers SET lease_owner = $1, lease_until = $2 WHERE id = (\
+                     SELECT id FROM transfers WHERE state IN ('queued','publishing') \
+                     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                     ORDER BY next_attempt_at, created_at LIMIT 1 ",
+                    $skip,
+                    ") RETURNING ",
+                    transfer_cols!()
+                ))
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn transfer_retry_later(&self, id: &str, owner: &str, error: &str, retry_at: i64) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE transfers SET error = $3, attempts = attempts + 1, next_attempt_at = $4, \
+                     lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .bind(retry_at)
+                .execute(&self.pool)
+                .await?;
+                one_row(done.rows_affected(), id)
+            }
+
+            async fn start_transfer(&self, id: &str, owner: &str, target: &Dataset) -> Result<Reservation> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'publishing', error = NULL, updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(target.created_at)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                let source: String = sqlx::query_scalar(
+                    "SELECT v.source_file_id FROM transfers t JOIN dataset_versions v \
+                     ON v.dataset_id = t.dataset_id AND v.version = t.version WHERE t.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let (r, created) = Self::reserve(&mut *tx, target, &source, Some(id)).await?;
+                sqlx::query("UPDATE transfers SET target_dataset_id = $2, target_version = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(&r.dataset_id)
+                    .bind(r.version)
+                    .execute(&mut *tx)
+                    .await?;
+                if created {
+                    let detail = json!({"dataset_id": r.dataset_id, "version": r.version});
+                    Self::audit(&mut *tx, target.created_at, &format!("system:{owner}"), "transfer.start", id, detail)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(r)
+            }
+
+            async fn publish_transfer(&self, id: &str, owner: &str, v: &PublishedVersion) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'published', lease_owner = NULL, lease_until = NULL, updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'publishing' \
+                     AND target_dataset_id = $4 AND target_version = $5",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(v.now)
+                .bind(&v.dataset_id)
+                .bind(v.version)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                Self::publish_version(&mut *tx, v, &format!("transfer {id}")).await?;
+                let detail = json!({
+                    "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
+                    "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
+                });
+                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "transfer.publish", id, detail).await?;
+                let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+
+            async fn reject_transfer(&self, id: &str, owner: &str, message: &str) -> Result<Transfer> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'rejected', error = $3, target_dataset_id = NULL, \
+                     target_version = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $4 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                sqlx::query("DELETE FROM dataset_versions WHERE transfer_id = $1 AND state = 'pending'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = json!({"message": message});
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "transfer.reject", id, detail).await?;
+                let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(t)
             }
 
             async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>> {

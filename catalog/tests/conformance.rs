@@ -1005,6 +1005,160 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
     );
 }
 
+pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn CatalogStore) {
+    let eng = user(store, "eng").await;
+    let rev = user(store, "rev").await;
+    let a = acquisition(store, &eng, "exp").await;
+    let src = publish_one(store, &a, "vv", "exp.x").await;
+    let request = |state| Transfer {
+        id: id(),
+        dataset_id: src.dataset_id.clone(),
+        version: src.version,
+        from_zone: "sandbox".into(),
+        to_zone: "archive".into(),
+        requested_by: eng.id.clone(),
+        reason: "for the archive".into(),
+        state,
+        released_by: None,
+        error: None,
+        target_dataset_id: None,
+        target_version: None,
+        attempts: 0,
+        created_at: now_ms(),
+        updated_at: now_ms(),
+    };
+    // Only a published version can be transferred.
+    let missing = Transfer {
+        version: 9,
+        ..request(TransferState::Queued)
+    };
+    assert!(matches!(
+        store.create_transfer(&missing).await,
+        Err(CatalogError::NotFound(_))
+    ));
+    let t = store
+        .create_transfer(&request(TransferState::PendingRelease))
+        .await
+        .unwrap();
+    assert_eq!(t.state, TransferState::PendingRelease);
+    let pending = store
+        .transfers_in(TransferState::PendingRelease)
+        .await
+        .unwrap();
+    assert_eq!(pending, std::slice::from_ref(&t));
+    // Not claimable until released.
+    let now = now_ms();
+    assert!(
+        store
+            .claim_transfer("w", now, now + HOUR)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let released = store
+        .release_transfer(&review(
+            ReviewSubject::Transfer,
+            &t.id,
+            &rev,
+            ReviewDecision::Approve,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (released.state, released.released_by.as_deref()),
+        (TransferState::Queued, Some(rev.id.as_str()))
+    );
+    let again = store
+        .release_transfer(&review(
+            ReviewSubject::Transfer,
+            &t.id,
+            &rev,
+            ReviewDecision::Reject,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, CatalogError::WrongState(_)), "{again}");
+    let now = now_ms();
+    let claimed = store
+        .claim_transfer("w", now, now + HOUR)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, t.id);
+    assert!(
+        store
+            .claim_transfer("w2", now, now + HOUR)
+            .await
+            .unwrap()
+            .is_none(),
+        "leased"
+    );
+
+    let target = Dataset {
+        zone: "archive".into(),
+        ..dataset(&a, "exp.x")
+    };
+    let r = store.start_transfer(&t.id, "w", &target).await.unwrap();
+    // Idempotent: a resumed transfer keeps its reservation.
+    assert_eq!(store.start_transfer(&t.id, "w", &target).await.unwrap(), r);
+    assert_ne!(
+        r.dataset_id, src.dataset_id,
+        "a dataset of its own in the target zone"
+    );
+    let published = store
+        .publish_transfer(&t.id, "w", &version(&r, "file:///archive/exp.x/v1/", 3))
+        .await
+        .unwrap();
+    assert_eq!(published.state, TransferState::Published);
+    assert_eq!(published.target_version, Some(r.version));
+    let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
+    assert_eq!(d.dataset.zone, "archive");
+    let v = &d.versions[0];
+    assert_eq!(v.transfer_id.as_deref(), Some(t.id.as_str()));
+    assert_eq!(
+        v.transferred_from_dataset.as_deref(),
+        Some(src.dataset_id.as_str())
+    );
+    assert_eq!(v.transferred_from_version, Some(src.version));
+    let source = store.dataset(&src.dataset_id).await.unwrap().unwrap();
+    assert_eq!(
+        v.source_file_id, source.versions[0].source_file_id,
+        "lineage to the source file"
+    );
+
+    // A rejected transfer releases its reservation.
+    let u = store
+        .create_transfer(&request(TransferState::Queued))
+        .await
+        .unwrap();
+    let now = now_ms();
+    store
+        .claim_transfer("w", now, now + HOUR)
+        .await
+        .unwrap()
+        .unwrap();
+    let r2 = store.start_transfer(&u.id, "w", &target).await.unwrap();
+    assert_eq!(r2.version, r.version + 1);
+    let rejected = store
+        .reject_transfer(&u.id, "w", "the source was tainted")
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected.state, rejected.error.as_deref()),
+        (TransferState::Rejected, Some("the source was tainted"))
+    );
+    assert_eq!(
+        store
+            .dataset(&r.dataset_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .versions
+            .len(),
+        1
+    );
+}
+
 pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "audit").await;
@@ -1064,7 +1218,8 @@ macro_rules! conformance {
                 infected_files_are_rejected_with_member_verdicts,
                 a_rescan_replaces_verdicts_and_taints_the_published_version, the_audit_chain_verifies,
                 acquisitions_move_through_review, held_files_wait_for_a_reviewer,
-                retention_deletes_expired_versions_in_two_steps);
+                retention_deletes_expired_versions_in_two_steps,
+                a_transfer_is_released_then_published_with_lineage);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_workers_never_share_a_file() {

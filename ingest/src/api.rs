@@ -70,6 +70,9 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(close_acquisition))
         .routes(routes!(list_reviews))
         .routes(routes!(review_file))
+        .routes(routes!(request_transfer))
+        .routes(routes!(get_transfer))
+        .routes(routes!(release_transfer))
         .routes(routes!(upload_file))
         .routes(routes!(get_file))
         .routes(routes!(list_datasets))
@@ -454,6 +457,115 @@ struct ReviewQueue {
     files: Vec<HeldFileView>,
     /// Acquisitions waiting for approval, oldest first.
     acquisitions: Vec<AcquisitionView>,
+    /// Transfers waiting for a release (every export), oldest first.
+    transfers: Vec<TransferView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TransferRequest {
+    dataset_id: String,
+    version: i64,
+    /// The lake zone to copy it to.
+    to_zone: String,
+    /// Why: kept and audited, and what a releasing reviewer reads.
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TransferView {
+    id: String,
+    dataset_id: String,
+    version: i64,
+    from_zone: String,
+    to_zone: String,
+    requested_by: String,
+    reason: String,
+    /// pending_release, queued, publishing, published or rejected.
+    state: String,
+    released_by: Option<String>,
+    error: Option<String>,
+    /// The version it became in the target zone.
+    target_dataset_id: Option<String>,
+    target_version: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<airlock_catalog::Transfer> for TransferView {
+    fn from(t: airlock_catalog::Transfer) -> Self {
+        Self {
+            id: t.id,
+            dataset_id: t.dataset_id,
+            version: t.version,
+            from_zone: t.from_zone,
+            to_zone: t.to_zone,
+            requested_by: t.requested_by,
+            reason: t.reason,
+            state: t.state.to_string(),
+            released_by: t.released_by,
+            error: t.error,
+            target_dataset_id: t.target_dataset_id,
+            target_version: t.target_version,
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+        }
+    }
+}
+
+/// Requests a copy of a published dataset version in another zone. Only
+/// along configured flows, at or below the target's ceiling, never from a
+/// non-sensitive zone into a sensitive one (422 `zone_rule`). An export
+/// (sensitive into non-sensitive) waits for a reviewer's release; the copy
+/// is scanned, re-encoded and checked again before it is published.
+#[utoipa::path(post, path = "/v1/transfers", request_body = TransferRequest, responses(
+    (status = 202, body = TransferView), (status = 400, body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn request_transfer(
+    State(app): AppState,
+    Caller(who): Caller,
+    JsonBody(req): JsonBody<TransferRequest>,
+) -> ApiResult<(StatusCode, Json<TransferView>)> {
+    let t = crate::transfer::request(
+        &app,
+        &who,
+        &req.dataset_id,
+        req.version,
+        &req.to_zone,
+        &req.reason,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(t.into())))
+}
+
+/// A transfer's state.
+#[utoipa::path(get, path = "/v1/transfers/{id}", responses(
+    (status = 200, body = TransferView), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_transfer(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TransferView>> {
+    Ok(Json(crate::transfer::view(&app, &who, &id).await?.into()))
+}
+
+/// A reviewer releases or rejects a transfer waiting for release; nobody
+/// releases their own request.
+#[utoipa::path(post, path = "/v1/transfers/{id}/review", request_body = ReviewRequest,
+    responses(
+        (status = 200, body = TransferView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn release_transfer(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ReviewRequest>,
+) -> ApiResult<Json<TransferView>> {
+    let t = crate::transfer::release(&app, &who, &id, req.decision()?, &req.reason).await?;
+    Ok(Json(t.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -517,9 +629,17 @@ async fn list_reviews(State(app): AppState, Caller(who): Caller) -> ApiResult<Js
         .into_iter()
         .map(AcquisitionView::from)
         .collect();
+    let transfers = app
+        .catalog
+        .transfers_in(airlock_catalog::TransferState::PendingRelease)
+        .await?
+        .into_iter()
+        .map(TransferView::from)
+        .collect();
     Ok(Json(ReviewQueue {
         files,
         acquisitions,
+        transfers,
     }))
 }
 
@@ -957,6 +1077,16 @@ struct VersionView {
     /// and what was found.
     tainted_at: Option<String>,
     taint_reason: Option<String>,
+    /// For a copy a transfer made: the transfer and the version it copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transferred_from: Option<LineageView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct LineageView {
+    transfer_id: String,
+    dataset_id: String,
+    version: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -1044,6 +1174,18 @@ async fn get_dataset(
                 source_file_ids: vec![v.source_file_id],
                 tainted_at: v.tainted_at.map(rfc3339),
                 taint_reason: v.taint_reason,
+                transferred_from: match (
+                    v.transfer_id,
+                    v.transferred_from_dataset,
+                    v.transferred_from_version,
+                ) {
+                    (Some(transfer_id), Some(dataset_id), Some(version)) => Some(LineageView {
+                        transfer_id,
+                        dataset_id,
+                        version,
+                    }),
+                    _ => None,
+                },
             })
             .collect(),
         columns: d

@@ -135,7 +135,7 @@ pub fn review_reason(f: &Findings) -> String {
     }
 }
 
-fn review(
+pub(crate) fn review(
     kind: ReviewSubject,
     subject_id: &str,
     who: &Principal,

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::IngestError;
 use crate::config::Config;
-use crate::convert::write::Part;
+use crate::convert::write::{Part, part_name};
 
 /// Written last into a version's directory, after every part: the Hadoop
 /// convention telling tools that read the directory that it is complete.
@@ -106,26 +106,27 @@ impl Lake {
 
     /// Moves the staged parts under the version's directory (a rename on
     /// the local filesystem; a server-side copy and a delete on S3), then
-    /// writes the `_SUCCESS` marker. The directory is this file's alone (its
-    /// version number is reserved for it), so whatever an earlier, crashed
-    /// attempt left there is cleared first; the step can be redone any
-    /// number of times.
+    /// writes the `_SUCCESS` marker. The parts of several stagings (a
+    /// transfer's, one per source part) are numbered on in order. The
+    /// directory is this file's alone (its version number is reserved for
+    /// it), so whatever an earlier, crashed attempt left there is cleared
+    /// first; the step can be redone any number of times.
     pub async fn commit(
         &self,
-        staging: &Path,
+        staged: &[(Path, &[Part])],
         dataset: &str,
         version: i64,
-        parts: &[Part],
     ) -> Result<(), IngestError> {
         let dir = Self::version_prefix(dataset, version);
         self.delete_under(&dir).await?;
-        for part in parts {
-            self.store
-                .rename(
-                    &staging.clone().join(part.name.as_str()),
-                    &dir.clone().join(part.name.as_str()),
-                )
-                .await?;
+        let mut index = 0;
+        for (staging, parts) in staged {
+            for part in parts.iter() {
+                let from = staging.clone().join(part.name.as_str());
+                let to = dir.clone().join(part_name(index).as_str());
+                self.store.rename(&from, &to).await?;
+                index += 1;
+            }
         }
         self.store
             .put(&dir.join(SUCCESS_MARKER), Default::default())
@@ -133,7 +134,6 @@ impl Lake {
         Ok(())
     }
 
-    /// Removes whatever a failed or abandoned conversion left in staging.
     /// Every object of a version, with its size and SHA-256 (streamed, so
     /// memory stays flat whatever a part's size), in key order.
     pub async fn inventory(

@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod quarantine;
 pub mod rescan;
 pub mod retention;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -153,6 +154,7 @@ pub async fn serve(
         app.retention_schedule.clone(),
         stop.clone(),
     ));
+    let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
     let router = api::router(app.clone());
     let stop_http = stop.clone();
     axum::serve(listener, router)
@@ -167,5 +169,6 @@ pub async fn serve(
     workers.await.map_err(std::io::Error::other)?;
     rescans.await.map_err(std::io::Error::other)?;
     retention.await.map_err(std::io::Error::other)?;
+    transfers.await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use airlock_ingest::{App, Config, auth};
-use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role};
+use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
 
 #[derive(Parser)]
 #[command(
@@ -100,9 +100,15 @@ enum PolicyCommand {
         /// The resource's zone (datasets and files).
         #[arg(long, default_value = "")]
         zone: String,
-        /// The file's classification (file decisions).
+        /// The file's or dataset's classification.
         #[arg(long, default_value = "")]
         classification: String,
+        /// For transfers: the zone they go to (`--zone` is where from).
+        #[arg(long, default_value = "")]
+        to_zone: String,
+        /// For transfers: from a sensitive zone into a non-sensitive one.
+        #[arg(long)]
+        export: bool,
         /// The file decisions' findings, as JSON:
         /// `{"pii_kinds": ["email"], "personal_data_declared": false, …}`.
         #[arg(long)]
@@ -256,6 +262,8 @@ async fn main() -> anyhow::Result<()> {
                     own,
                     zone,
                     classification,
+                    to_zone,
+                    export,
                     findings,
                     common,
                 },
@@ -281,12 +289,20 @@ async fn main() -> anyhow::Result<()> {
                 classification: &classification,
                 findings: &findings,
             };
-            let request = Action::named(&action, owner, &zone, file).with_context(|| {
-                format!(
-                    "unknown action {action:?}; one of {}",
-                    Action::NAMES.join(", ")
-                )
-            })?;
+            let transfer = TransferFacts {
+                requester_id: owner,
+                from_zone: &zone,
+                to_zone: &to_zone,
+                classification: &classification,
+                export,
+            };
+            let request =
+                Action::named(&action, owner, &zone, file, transfer).with_context(|| {
+                    format!(
+                        "unknown action {action:?}; one of {}",
+                        Action::NAMES.join(", ")
+                    )
+                })?;
             let explained = policies.explain(&who, request)?;
             print!("{explained}");
             if !explained.allowed {

@@ -161,8 +161,27 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
     }
 }
 
+/// The converter's settings from the configuration (no contract, no
+/// sheet).
+pub(crate) fn convert_options(app: &App) -> ConvertOptions {
+    let p = &app.config.pipeline;
+    ConvertOptions {
+        batch_rows: p.batch_rows,
+        row_group_rows: p.row_group_rows,
+        row_group_bytes: p.row_group_bytes,
+        part_bytes: p.part_bytes,
+        threads: p.threads(),
+        chunk_bytes: crate::convert::csv::CHUNK_BYTES,
+        sample_bytes: p.infer_sample_bytes,
+        sheet: None,
+        max_record_bytes: app.config.limits.max_record_bytes,
+        max_columns: app.config.limits.max_columns,
+        contract: None,
+    }
+}
+
 /// Exponential backoff from `retry_initial_secs`, capped at `retry_max_secs`.
-fn backoff_ms(app: &App, attempts: i64) -> i64 {
+pub(crate) fn backoff_ms(app: &App, attempts: i64) -> i64 {
     let p = &app.config.pipeline;
     let secs = p
         .retry_initial_secs
@@ -334,20 +353,8 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let reserved = app.catalog.start_convert(&file.id, node, &datasets).await?;
 
     lake.clear_staging(&file.id).await?;
-    let p = &app.config.pipeline;
-    let mut opts = ConvertOptions {
-        batch_rows: p.batch_rows,
-        row_group_rows: p.row_group_rows,
-        row_group_bytes: p.row_group_bytes,
-        part_bytes: p.part_bytes,
-        threads: p.threads(),
-        chunk_bytes: crate::convert::csv::CHUNK_BYTES,
-        sample_bytes: p.infer_sample_bytes,
-        sheet: None,
-        max_record_bytes: app.config.limits.max_record_bytes,
-        max_columns: app.config.limits.max_columns,
-        contract: acq.contract()?,
-    };
+    let mut opts = convert_options(app);
+    opts.contract = acq.contract()?;
     let mut converted = Vec::with_capacity(tables.len());
     for (i, table) in tables.iter().enumerate() {
         opts.sheet = table.clone();
@@ -432,7 +439,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     };
     let mut published = Vec::with_capacity(converted.len());
     for (r, (staging, c)) in reserved.iter().zip(converted) {
-        lake.commit(&staging, &r.dataset_name, r.version, &c.parts)
+        lake.commit(&[(staging, &c.parts)], &r.dataset_name, r.version)
             .await?;
         published.push(PublishedVersion {
             dataset_id: r.dataset_id.clone(),

@@ -217,6 +217,9 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/files/{id}",
             "/v1/files/{id}/review",
             "/v1/reviews",
+            "/v1/transfers",
+            "/v1/transfers/{id}",
+            "/v1/transfers/{id}/review",
             "/v1/zones",
         ]
     );
@@ -1412,5 +1415,167 @@ async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass()
     assert_eq!(
         retention_once(&f.app, now + 400 * DAY).await.unwrap(),
         Summary::default()
+    );
+}
+
+#[tokio::test]
+async fn an_export_waits_for_a_second_reviewer_then_is_rescanned_and_republished_with_lineage() {
+    let f = fixture(1 << 20).await;
+    let (_, acq) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Trade", "target_zone": "corporate",
+                                         "classification": "OFFICIAL"}),
+        )
+        .await;
+    let source = f
+        .deliver_and_process(
+            acq["id"].as_str().unwrap(),
+            "flows.csv",
+            b"id,value\n1,2.5\n2,4\n".to_vec(),
+        )
+        .await;
+    assert_eq!(source["state"], "published", "{source}");
+    let source_ds = source["dataset_id"].as_str().unwrap();
+    let request = |to: &str| {
+        json!({"dataset_id": source_ds, "version": 1, "to_zone": to, "reason": "for the public release"})
+            .to_string()
+    };
+    // Analysts may not see the corporate dataset, so cannot name it.
+    let (status, _) = f
+        .call(
+            "POST",
+            "/v1/transfers",
+            Some(&f.analyst),
+            Body::from(request("sandbox")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, t) = f
+        .call(
+            "POST",
+            "/v1/transfers",
+            Some(&f.engineer),
+            Body::from(request("sandbox")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{t}");
+    assert_eq!(t["state"], "pending_release", "an export always waits");
+    let id = t["id"].as_str().unwrap();
+    let uri = format!("/v1/transfers/{id}");
+    let (status, _) = f
+        .call("GET", &uri, Some(&f.other_engineer), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        !airlock_ingest::transfer::process_due(&f.app).await.unwrap(),
+        "not released yet"
+    );
+
+    let (status, _) = f.review(&f.engineer, &uri, "approve").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, queue) = f
+        .call("GET", "/v1/reviews", Some(&f.reviewer), Body::empty())
+        .await;
+    assert_eq!(queue["transfers"][0]["id"], id, "{queue}");
+    let (status, released) = f.review(&f.reviewer, &uri, "approve").await;
+    assert_eq!(
+        (status, released["state"].as_str()),
+        (StatusCode::OK, Some("queued")),
+        "{released}"
+    );
+
+    assert!(airlock_ingest::transfer::process_due(&f.app).await.unwrap());
+    let (_, done) = f.call("GET", &uri, Some(&f.engineer), Body::empty()).await;
+    assert_eq!(done["state"], "published", "{done}");
+    let copy = format!(
+        "/v1/datasets/{}",
+        done["target_dataset_id"].as_str().unwrap()
+    );
+    let (status, ds) = f.call("GET", &copy, Some(&f.analyst), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK, "{ds}");
+    assert_eq!(
+        (ds["zone"].as_str(), ds["name"].as_str()),
+        (Some("sandbox"), Some("trade.flows"))
+    );
+    let v = &ds["versions"][0];
+    assert_eq!(v["rows"], 2);
+    assert_eq!(
+        v["source_file_ids"][0], source["id"],
+        "lineage to the delivered file"
+    );
+    assert_eq!(
+        v["transferred_from"],
+        json!({"transfer_id": id, "dataset_id": source_ds, "version": 1})
+    );
+    assert_eq!(columns(&ds), [("id", "int64"), ("value", "float64")]);
+    let location = v["location"].as_str().unwrap();
+    assert!(
+        location.contains("/lake/sandbox/trade.flows/v1/"),
+        "{location}"
+    );
+
+    // The way back is closed, whatever anyone asks.
+    let back =
+        json!({"dataset_id": ds["id"], "version": 1, "to_zone": "corporate", "reason": "back"});
+    let (status, body) = f
+        .call(
+            "POST",
+            "/v1/transfers",
+            Some(&f.engineer),
+            Body::from(back.to_string()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("non-sensitive data never enters a sensitive zone"),
+        "{body}"
+    );
+    let (status, body) = f
+        .call(
+            "POST",
+            "/v1/transfers",
+            Some(&f.engineer),
+            Body::from(request("trusted")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("zone_rule")),
+        "{body}"
+    );
+
+    // Above the sandbox's ceiling: refused before any reviewer is asked.
+    let (_, sensitive) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Tax", "target_zone": "corporate",
+                                         "classification": "OFFICIAL-SENSITIVE"}),
+        )
+        .await;
+    let tax = f
+        .deliver_and_process(
+            sensitive["id"].as_str().unwrap(),
+            "tax.csv",
+            b"id\n1\n".to_vec(),
+        )
+        .await;
+    let up =
+        json!({"dataset_id": tax["dataset_id"], "version": 1, "to_zone": "sandbox", "reason": "x"});
+    let (status, body) = f
+        .call(
+            "POST",
+            "/v1/transfers",
+            Some(&f.engineer),
+            Body::from(up.to_string()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("ceiling"),
+        "{body}"
     );
 }

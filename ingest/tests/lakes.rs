@@ -55,13 +55,43 @@ fn final_part(dataset: &str, version: i64, index: usize) -> Path {
     Lake::version_prefix(dataset, version).join(part_name(index).as_str())
 }
 
+/// The parts of several stagings (a transfer's, one per source part) are
+/// numbered on in order under the version.
+pub async fn several_stagings_commit_as_one_numbered_version(lake: Lake) {
+    let first = stage(&lake, "t/0", &[b"PAR1 a PAR1", b"PAR1 b PAR1"]).await;
+    let second = stage(&lake, "t/1", &[b"PAR1 c PAR1"]).await;
+    lake.commit(
+        &[
+            (Lake::staging_prefix("t/0"), &first[..]),
+            (Lake::staging_prefix("t/1"), &second[..]),
+        ],
+        "moved",
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        keys(&lake, "moved").await,
+        [
+            "moved/v1/_SUCCESS",
+            "moved/v1/part-00000.parquet",
+            "moved/v1/part-00001.parquet",
+            "moved/v1/part-00002.parquet"
+        ]
+    );
+    assert_eq!(
+        &read(&lake, &final_part("moved", 1, 2)).await[..],
+        b"PAR1 c PAR1"
+    );
+}
+
 /// Staged parts are invisible under the version until the commit, which
 /// moves them there whole, marks the directory complete last, and leaves
 /// nothing in staging.
 pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
     let parts = stage(&lake, "f1", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
     assert!(keys(&lake, "survey").await.is_empty());
-    lake.commit(&Lake::staging_prefix("f1"), "survey", 1, &parts)
+    lake.commit(&[(Lake::staging_prefix("f1"), &parts[..])], "survey", 1)
         .await
         .unwrap();
     assert_eq!(
@@ -85,12 +115,12 @@ pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
 /// attempt survives, however many it had.
 pub async fn a_retried_commit_overwrites_its_own_version(lake: Lake) {
     let parts = stage(&lake, "f2", &[b"first attempt", b"first, second part"]).await;
-    lake.commit(&Lake::staging_prefix("f2"), "retry", 3, &parts)
+    lake.commit(&[(Lake::staging_prefix("f2"), &parts[..])], "retry", 3)
         .await
         .unwrap();
     lake.clear_staging("f2").await.unwrap();
     let parts = stage(&lake, "f2", &[b"second attempt"]).await;
-    lake.commit(&Lake::staging_prefix("f2"), "retry", 3, &parts)
+    lake.commit(&[(Lake::staging_prefix("f2"), &parts[..])], "retry", 3)
         .await
         .unwrap();
     assert_eq!(
@@ -134,7 +164,7 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
         rows: 1,
         size_bytes: len as i64,
     };
-    lake.commit(&Lake::staging_prefix("big"), "big", 1, &[part])
+    lake.commit(&[(Lake::staging_prefix("big"), &[part][..])], "big", 1)
         .await
         .unwrap();
     let meta = lake.store.head(&final_part("big", 1, 0)).await.unwrap();
@@ -149,7 +179,7 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
 pub async fn a_version_is_inventoried_then_deleted_whole(lake: Lake) {
     for version in [1, 2] {
         let parts = stage(&lake, "f", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
-        lake.commit(&Lake::staging_prefix("f"), "old", version, &parts)
+        lake.commit(&[(Lake::staging_prefix("f"), &parts[..])], "old", version)
             .await
             .unwrap();
     }
@@ -184,7 +214,8 @@ macro_rules! conformance {
             use super::*;
             conformance!(@each $make, [$(#[$attr])*]; a_commit_moves_the_staged_parts_whole,
                 a_retried_commit_overwrites_its_own_version, stale_staging_is_cleared,
-                a_large_part_arrives_whole, a_version_is_inventoried_then_deleted_whole);
+                a_large_part_arrives_whole, a_version_is_inventoried_then_deleted_whole,
+                several_stagings_commit_as_one_numbered_version);
         }
     };
     (@each $make:expr, $attrs:tt; $($case:ident),+) => {

@@ -78,6 +78,17 @@ pub struct CheckedFile<'a> {
     pub findings: &'a Findings,
 }
 
+/// A requested transfer, as its decisions see it.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferFacts<'a> {
+    pub requester_id: &'a str,
+    pub from_zone: &'a str,
+    pub to_zone: &'a str,
+    pub classification: &'a str,
+    /// From a sensitive zone into a non-sensitive one.
+    pub export: bool,
+}
+
 /// What becomes of a checked file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOutcome {
@@ -426,6 +437,24 @@ impl Policies {
                 (uid, attrs)
             }
             Action::ViewDataset { zone } => zoned("Dataset", zone, "")?,
+            Action::RequestTransfer(t)
+            | Action::ViewTransfer(t)
+            | Action::ReleaseTransfer(t)
+            | Action::TransferWithoutRelease(t) => {
+                let (uid, mut attrs) = owned("Transfer", t.requester_id)?;
+                let text =
+                    |k: &str, v: &str| (k.to_owned(), RestrictedExpression::new_string(v.into()));
+                attrs.extend([
+                    text("from_zone", t.from_zone),
+                    text("to_zone", t.to_zone),
+                    text("classification", t.classification),
+                    (
+                        "export".to_owned(),
+                        RestrictedExpression::new_bool(t.export),
+                    ),
+                ]);
+                (uid, attrs)
+            }
             Action::AcceptFile(file) | Action::PublishWithoutReview(file) => {
                 let f = file.findings;
                 context = Context::from_pairs([
@@ -661,6 +690,44 @@ mod tests {
             FileOutcome::Review { policies } => assert!(policies.is_empty()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn exports_wait_for_a_release_and_other_transfers_need_none() {
+        let p = Policies::embedded().unwrap();
+        let facts = |export| TransferFacts {
+            requester_id: "e1",
+            from_zone: "corporate",
+            to_zone: if export { "sandbox" } else { "archive" },
+            classification: "OFFICIAL",
+            export,
+        };
+        let e = who(Role::Engineer, "e1");
+        assert!(
+            p.authorize(&e, Action::TransferWithoutRelease(facts(true)))
+                .is_err()
+        );
+        assert!(
+            p.authorize(&e, Action::TransferWithoutRelease(facts(false)))
+                .is_ok()
+        );
+        let err = p
+            .authorize(
+                &who(Role::Reviewer, "e1"),
+                Action::ReleaseTransfer(facts(true)),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nobody may review what they submitted themselves"
+        );
+        assert!(
+            p.authorize(
+                &who(Role::Reviewer, "r1"),
+                Action::ReleaseTransfer(facts(true))
+            )
+            .is_ok()
+        );
     }
 
     #[test]

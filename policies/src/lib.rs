@@ -19,7 +19,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use cedar::{CheckedFile, Explanation, FileOutcome, Findings, Policies, PolicyFile};
+pub use cedar::{
+    CheckedFile, Explanation, FileOutcome, Findings, Policies, PolicyFile, TransferFacts,
+};
 
 /// A refused request, or a policy set that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -134,6 +136,14 @@ pub enum Action<'a> {
     ViewDataset {
         zone: &'a str,
     },
+    /// Asking for a dataset version to move to another zone.
+    RequestTransfer(TransferFacts<'a>),
+    /// Reading a transfer's state.
+    ViewTransfer(TransferFacts<'a>),
+    /// A reviewer releasing a transfer that waits for one.
+    ReleaseTransfer(TransferFacts<'a>),
+    /// Whether a transfer may go without a release.
+    TransferWithoutRelease(TransferFacts<'a>),
     /// Whether a file that scanned clean is accepted at all: refused, it
     /// is rejected.
     AcceptFile(CheckedFile<'a>),
@@ -157,6 +167,10 @@ impl Action<'_> {
             Action::ViewFile { .. } => "view_file",
             Action::ReviewFile { .. } => "review_file",
             Action::ViewDataset { .. } => "view_dataset",
+            Action::RequestTransfer(_) => "request_transfer",
+            Action::ViewTransfer(_) => "view_transfer",
+            Action::ReleaseTransfer(_) => "release_transfer",
+            Action::TransferWithoutRelease(_) => "transfer_without_release",
             Action::AcceptFile(_) => "accept_file",
             Action::PublishWithoutReview(_) => "publish_without_review",
         }
@@ -177,13 +191,17 @@ impl Action<'_> {
             Action::ViewFile { .. } => "view delivered files",
             Action::ReviewFile { .. } => "review files",
             Action::ViewDataset { .. } => "view datasets in this zone",
+            Action::RequestTransfer(_) => "request transfers",
+            Action::ViewTransfer(_) => "view transfers",
+            Action::ReleaseTransfer(_) => "release transfers",
+            Action::TransferWithoutRelease(_) => "transfer without a release",
             Action::AcceptFile(_) => "have this file accepted",
             Action::PublishWithoutReview(_) => "publish this file without review",
         }
     }
 
     /// Every action's name, for `airlock policy explain`.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 18] = [
         "list_zones",
         "search_catalog",
         "create_acquisition",
@@ -196,17 +214,23 @@ impl Action<'_> {
         "view_file",
         "review_file",
         "view_dataset",
+        "request_transfer",
+        "view_transfer",
+        "release_transfer",
+        "transfer_without_release",
         "accept_file",
         "publish_without_review",
     ];
 
-    /// The action named `name`, on a resource owned by `owner`, in `zone`
-    /// and, for the file decisions, with `file`'s findings.
+    /// The action named `name`, on a resource owned by `owner`, in `zone`,
+    /// for the file decisions with `file`'s findings and for transfers
+    /// `transfer`.
     pub fn named<'a>(
         name: &str,
         owner: &'a str,
         zone: &'a str,
         file: CheckedFile<'a>,
+        transfer: TransferFacts<'a>,
     ) -> Option<Action<'a>> {
         Some(match name {
             "list_zones" => Action::ListZones,
@@ -227,6 +251,10 @@ impl Action<'_> {
                 submitter_id: owner,
             },
             "view_dataset" => Action::ViewDataset { zone },
+            "request_transfer" => Action::RequestTransfer(transfer),
+            "view_transfer" => Action::ViewTransfer(transfer),
+            "release_transfer" => Action::ReleaseTransfer(transfer),
+            "transfer_without_release" => Action::TransferWithoutRelease(transfer),
             "accept_file" => Action::AcceptFile(file),
             "publish_without_review" => Action::PublishWithoutReview(file),
             _ => return None,

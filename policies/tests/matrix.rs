@@ -3,7 +3,7 @@
 //! table of expectations written out here. A change of policy must change
 //! this table, in review, where it is plain to read.
 
-use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role};
+use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
 
 const ROLES: [Role; 4] = [Role::Engineer, Role::Reviewer, Role::Analyst, Role::Admin];
 
@@ -31,6 +31,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("review_file other's", "-y--"),
     ("view_dataset sandbox", "yyyy"),
     ("view_dataset corporate", "yy-y"),
+    ("request_transfer own", "yy--"),
+    ("view_transfer own", "yy-y"),
+    ("view_transfer other's", "-y-y"),
+    ("release_transfer own", "----"),
+    ("release_transfer other's", "-y--"),
 ];
 
 #[test]
@@ -52,7 +57,14 @@ fn every_role_and_action_decides_as_the_table_says() {
             "other's" => ("someone-else", ""),
             zone => ("", zone),
         };
-        let action = Action::named(name, owner, zone, file).expect(name);
+        let transfer = TransferFacts {
+            requester_id: owner,
+            from_zone: "corporate",
+            to_zone: "sandbox",
+            classification: "OFFICIAL",
+            export: true,
+        };
+        let action = Action::named(name, owner, zone, file, transfer).expect(name);
         for (role, want) in ROLES.iter().zip(row.chars()) {
             let who = Principal {
                 user_id: "me".into(),
@@ -77,7 +89,11 @@ fn every_role_and_action_decides_as_the_table_says() {
 
 #[test]
 fn the_table_covers_every_request_action() {
-    let file_decisions = ["accept_file", "publish_without_review"];
+    let file_decisions = [
+        "accept_file",
+        "publish_without_review",
+        "transfer_without_release",
+    ];
     for name in Action::NAMES {
         let in_table = EXPECTED
             .iter()
