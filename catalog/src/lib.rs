@@ -82,7 +82,12 @@ pub trait CatalogStore: Send + Sync + 'static {
 
     // --- acquisitions -------------------------------------------------------
     /// Fails with [`CatalogError::Conflict`] when the slug is taken.
-    async fn create_acquisition(&self, acq: &Acquisition) -> Result<Acquisition>;
+    /// `decided_by`: the policies that let the owner register it; audited.
+    async fn create_acquisition(
+        &self,
+        acq: &Acquisition,
+        decided_by: &[String],
+    ) -> Result<Acquisition>;
     async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>>;
     /// Moves an acquisition `from → to` on `actor`'s request (submitting a
     /// draft, closing an approved one); [`CatalogError::WrongState`] when
@@ -106,7 +111,7 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Records a file whose bytes are durable in quarantine. The same bytes
     /// delivered again to the same acquisition return the existing record
     /// with `created == false`.
-    async fn insert_file(&self, file: &NewFile) -> Result<Inserted>;
+    async fn insert_file(&self, file: &NewFile, decided_by: &[String]) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
     /// Every verdict on the file and on each of its members.
     async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>>;
@@ -203,7 +208,7 @@ pub trait CatalogStore: Send + Sync + 'static {
     // --- transfers ------------------------------------------------------------
     /// Records a requested transfer (`pending_release` or `queued`), which
     /// must name a published version.
-    async fn create_transfer(&self, t: &Transfer) -> Result<Transfer>;
+    async fn create_transfer(&self, t: &Transfer, decided_by: &[String]) -> Result<Transfer>;
     async fn transfer(&self, id: &str) -> Result<Option<Transfer>>;
     /// Transfers in `state`, oldest first.
     async fn transfers_in(&self, state: TransferState) -> Result<Vec<Transfer>>;

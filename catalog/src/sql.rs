@@ -431,7 +431,7 @@ macro_rules! sql_store {
                 Ok(user)
             }
 
-            async fn create_acquisition(&self, a: &Acquisition) -> Result<Acquisition> {
+            async fn create_acquisition(&self, a: &Acquisition, decided_by: &[String]) -> Result<Acquisition> {
                 let mut tx = self.pool.begin().await?;
                 let acq: Acquisition = sqlx::query_as(concat!(
                     "INSERT INTO acquisitions (",
@@ -471,7 +471,8 @@ macro_rules! sql_store {
                     "state": a.state.as_str(), "supplier": a.supplier, "legal_basis": a.legal_basis,
                     "purpose": a.purpose, "personal_data": a.personal_data,
                     "retention_days": a.retention_days, "ethics_ref": a.ethics_ref,
-                    "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema
+                    "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema,
+                    "decided_by": decided_by
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
                     .await?;
@@ -556,7 +557,7 @@ macro_rules! sql_store {
                 .await?)
             }
 
-            async fn insert_file(&self, f: &NewFile) -> Result<Inserted> {
+            async fn insert_file(&self, f: &NewFile, decided_by: &[String]) -> Result<Inserted> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
@@ -588,7 +589,7 @@ macro_rules! sql_store {
                 if created {
                     let detail = json!({
                         "acquisition_id": f.acquisition_id, "filename": f.filename, "sha256": f.sha256,
-                        "size_bytes": f.size_bytes, "channel": f.channel.as_str()
+                        "size_bytes": f.size_bytes, "channel": f.channel.as_str(), "decided_by": decided_by
                     });
                     Self::audit(&mut *tx, f.created_at, &f.submitted_by, "file.receive", &f.id, detail)
                         .await?;
@@ -1091,7 +1092,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn create_transfer(&self, t: &Transfer) -> Result<Transfer> {
+            async fn create_transfer(&self, t: &Transfer, decided_by: &[String]) -> Result<Transfer> {
                 let mut tx = self.pool.begin().await?;
                 let created: Transfer = sqlx::query_as(concat!(
                     "INSERT INTO transfers (id, dataset_id, version, from_zone, to_zone, requested_by, reason, \
@@ -1116,7 +1117,8 @@ macro_rules! sql_store {
                 })?;
                 let detail = json!({
                     "dataset_id": t.dataset_id, "version": t.version, "from_zone": t.from_zone,
-                    "to_zone": t.to_zone, "reason": t.reason, "state": t.state.as_str()
+                    "to_zone": t.to_zone, "reason": t.reason, "state": t.state.as_str(),
+                    "decided_by": decided_by
                 });
                 Self::audit(&mut *tx, t.created_at, &t.requested_by, "transfer.request", &t.id, detail).await?;
                 tx.commit().await?;

@@ -29,45 +29,51 @@ async fn user(store: &dyn CatalogStore, name: &str) -> User {
 
 async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acquisition {
     store
-        .create_acquisition(&Acquisition {
-            id: id(),
-            name: slug.into(),
-            slug: slug.into(),
-            description: format!("about {slug}"),
-            target_zone: "sandbox".into(),
-            classification: "OFFICIAL".into(),
-            state: AcquisitionState::Approved,
-            owner_id: owner.id.clone(),
-            created_at: 1,
-            supplier: "HMRC".into(),
-            legal_basis: "SRSA 2007 s.45".into(),
-            purpose: "labour market statistics".into(),
-            personal_data: true,
-            retention_days: Some(365),
-            ethics_ref: "NSDEC(24)07".into(),
-            allow: "macros".into(),
-            sheet: Some("Data".into()),
-            declared_schema: Some(
-                r#"{"columns":[{"name":"id","type":"int64","nullable":false}]}"#.into(),
-            ),
-        })
+        .create_acquisition(
+            &Acquisition {
+                id: id(),
+                name: slug.into(),
+                slug: slug.into(),
+                description: format!("about {slug}"),
+                target_zone: "sandbox".into(),
+                classification: "OFFICIAL".into(),
+                state: AcquisitionState::Approved,
+                owner_id: owner.id.clone(),
+                created_at: 1,
+                supplier: "HMRC".into(),
+                legal_basis: "SRSA 2007 s.45".into(),
+                purpose: "labour market statistics".into(),
+                personal_data: true,
+                retention_days: Some(365),
+                ethics_ref: "NSDEC(24)07".into(),
+                allow: "macros".into(),
+                sheet: Some("Data".into()),
+                declared_schema: Some(
+                    r#"{"columns":[{"name":"id","type":"int64","nullable":false}]}"#.into(),
+                ),
+            },
+            &["engineers-and-reviewers-register-acquisitions (access.cedar:11)".into()],
+        )
         .await
         .unwrap()
 }
 
 async fn file(store: &dyn CatalogStore, acq: &Acquisition, sha: &str) -> Inserted {
     store
-        .insert_file(&NewFile {
-            id: id(),
-            acquisition_id: acq.id.clone(),
-            filename: "survey.csv".into(),
-            sha256: sha.into(),
-            size_bytes: 10,
-            channel: Channel::Api,
-            submitted_by: acq.owner_id.clone(),
-            created_at: now_ms(),
-            declared_format: Some("csv".into()),
-        })
+        .insert_file(
+            &NewFile {
+                id: id(),
+                acquisition_id: acq.id.clone(),
+                filename: "survey.csv".into(),
+                sha256: sha.into(),
+                size_bytes: 10,
+                channel: Channel::Api,
+                submitted_by: acq.owner_id.clone(),
+                created_at: now_ms(),
+                declared_format: Some("csv".into()),
+            },
+            &[],
+        )
         .await
         .unwrap()
 }
@@ -258,12 +264,15 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
     assert!(!contract.columns[0].nullable);
     assert!(store.acquisition("missing").await.unwrap().is_none());
     let err = store
-        .create_acquisition(&Acquisition {
-            id: id(),
-            name: "LFS 2026".into(),
-            created_at: 2,
-            ..a.clone()
-        })
+        .create_acquisition(
+            &Acquisition {
+                id: id(),
+                name: "LFS 2026".into(),
+                created_at: 2,
+                ..a.clone()
+            },
+            &[],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
@@ -747,7 +756,7 @@ pub async fn acquisitions_move_through_review(store: &dyn CatalogStore) {
     draft.id = id();
     draft.slug = "reviewed-2".into();
     draft.state = AcquisitionState::Draft;
-    let a = store.create_acquisition(&draft).await.unwrap();
+    let a = store.create_acquisition(&draft, &[]).await.unwrap();
     assert_eq!(a.state, AcquisitionState::Draft);
     // A draft cannot be decided before it is submitted.
     let early = store
@@ -1033,11 +1042,11 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
         ..request(TransferState::Queued)
     };
     assert!(matches!(
-        store.create_transfer(&missing).await,
+        store.create_transfer(&missing, &[]).await,
         Err(CatalogError::NotFound(_))
     ));
     let t = store
-        .create_transfer(&request(TransferState::PendingRelease))
+        .create_transfer(&request(TransferState::PendingRelease), &[])
         .await
         .unwrap();
     assert_eq!(t.state, TransferState::PendingRelease);
@@ -1128,7 +1137,7 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
 
     // A rejected transfer releases its reservation.
     let u = store
-        .create_transfer(&request(TransferState::Queued))
+        .create_transfer(&request(TransferState::Queued), &[])
         .await
         .unwrap();
     let now = now_ms();

@@ -290,7 +290,7 @@ async fn create_acquisition(
     Caller(who): Caller,
     JsonBody(req): JsonBody<CreateAcquisition>,
 ) -> ApiResult<(StatusCode, Json<AcquisitionView>)> {
-    app.policies.authorize(&who, Action::CreateAcquisition)?;
+    let decided_by = app.policies.authorize(&who, Action::CreateAcquisition)?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(IngestError::bad_request(
@@ -333,29 +333,32 @@ async fn create_acquisition(
     }
     let acq = app
         .catalog
-        .create_acquisition(&Acquisition {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: name.to_owned(),
-            slug: slug(name, "acquisition"),
-            description: req.description,
-            target_zone: zone.name.to_string(),
-            classification: classification.to_string(),
-            state: match req.draft {
-                true => AcquisitionState::Draft,
-                false => AcquisitionState::PendingReview,
+        .create_acquisition(
+            &Acquisition {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: name.to_owned(),
+                slug: slug(name, "acquisition"),
+                description: req.description,
+                target_zone: zone.name.to_string(),
+                classification: classification.to_string(),
+                state: match req.draft {
+                    true => AcquisitionState::Draft,
+                    false => AcquisitionState::PendingReview,
+                },
+                owner_id: who.user_id,
+                created_at: now_ms(),
+                supplier: req.supplier.trim().to_owned(),
+                legal_basis: req.legal_basis.trim().to_owned(),
+                purpose: req.purpose.trim().to_owned(),
+                personal_data: req.personal_data,
+                retention_days: Some(req.retention_days),
+                ethics_ref: req.ethics_ref.trim().to_owned(),
+                allow: allow.names().join(","),
+                sheet: req.sheet.filter(|s| !s.is_empty()),
+                declared_schema: req.schema.as_ref().map(Contract::to_json),
             },
-            owner_id: who.user_id,
-            created_at: now_ms(),
-            supplier: req.supplier.trim().to_owned(),
-            legal_basis: req.legal_basis.trim().to_owned(),
-            purpose: req.purpose.trim().to_owned(),
-            personal_data: req.personal_data,
-            retention_days: Some(req.retention_days),
-            ethics_ref: req.ethics_ref.trim().to_owned(),
-            allow: allow.names().join(","),
-            sheet: req.sheet.filter(|s| !s.is_empty()),
-            declared_schema: req.schema.as_ref().map(Contract::to_json),
-        })
+            &decided_by,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(acq.into())))
 }
@@ -469,6 +472,7 @@ struct TransferRequest {
     /// The lake zone to copy it to.
     to_zone: String,
     /// Why: kept and audited, and what a releasing reviewer reads.
+    #[serde(default)]
     reason: String,
 }
 
@@ -715,7 +719,7 @@ async fn upload_file(
         None => None,
     };
     let acq = app.acquisition(&acq_id).await?;
-    app.policies.authorize(
+    let decided_by = app.policies.authorize(
         &who,
         Action::DeliverFile {
             acquisition_owner_id: &acq.owner_id,
@@ -744,17 +748,20 @@ async fn upload_file(
     app.quarantine.commit(received, &id).await?;
     let inserted = app
         .catalog
-        .insert_file(&NewFile {
-            id: id.clone(),
-            acquisition_id: acq.id.clone(),
-            filename: filename.to_string(),
-            sha256,
-            size_bytes,
-            channel: Channel::Api,
-            submitted_by: who.user_id.clone(),
-            created_at: now_ms(),
-            declared_format,
-        })
+        .insert_file(
+            &NewFile {
+                id: id.clone(),
+                acquisition_id: acq.id.clone(),
+                filename: filename.to_string(),
+                sha256,
+                size_bytes,
+                channel: Channel::Api,
+                submitted_by: who.user_id.clone(),
+                created_at: now_ms(),
+                declared_format,
+            },
+            &decided_by,
+        )
         .await;
     let inserted = match inserted {
         Ok(i) => i,

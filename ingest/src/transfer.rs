@@ -80,10 +80,10 @@ pub async fn request(
         return Err(not_found());
     }
     let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 2000 {
+    if reason.len() > 2000 {
         return Err(IngestError::bad_request(
             "invalid_reason",
-            "a transfer needs a reason of 1-2000 bytes",
+            "a transfer's reason is at most 2000 bytes",
         ));
     }
     let from = d.dataset.zone.as_str();
@@ -109,7 +109,7 @@ pub async fn request(
         updated_at: now_ms(),
     };
     let classification = d.dataset.classification.as_str();
-    app.policies.authorize(
+    let decided_by = app.policies.authorize(
         who,
         Action::RequestTransfer(facts(&t, classification, export)),
     )?;
@@ -120,7 +120,7 @@ pub async fn request(
     if export || unreleased.is_err() {
         t.state = TransferState::PendingRelease;
     }
-    let t = app.catalog.create_transfer(&t).await?;
+    let t = app.catalog.create_transfer(&t, &decided_by).await?;
     app.wake.notify_one();
     Ok(t)
 }

@@ -977,6 +977,14 @@ async fn admins_read_the_audit_log_page_by_page_and_nobody_else_does() {
     assert_eq!(rest.len(), 5, "{rest:?}");
     assert_eq!(rest[3]["action"], "acquisition.create");
     assert_eq!(rest[3]["detail"]["target_zone"], "sandbox");
+    assert!(
+        rest[3]["detail"]["decided_by"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("engineers-and-reviewers-register-acquisitions (access.cedar:"),
+        "{}",
+        rest[3]
+    );
     assert_eq!(rest[4]["action"], "acquisition.review");
     assert_eq!(rest[4]["actor"], rest[0]["subject"], "rita, the reviewer");
     assert!(
