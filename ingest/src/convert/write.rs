@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-use arrow::array::{RecordBatch, new_null_array};
+use std::collections::HashSet;
+
+use arrow::array::{Array, AsArray, RecordBatch, new_null_array};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -29,6 +31,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use tokio_util::io::SyncIoBridge;
 
 use crate::IngestError;
@@ -171,6 +174,59 @@ fn stopped() -> IngestError {
     IngestError::Io(std::io::Error::other("a column encoder stopped"))
 }
 
+/// zstd, and a dictionary for every column but `plain`. A dictionary, as
+/// in DuckDB, polars and pyarrow, hands zstd small indices for repeated
+/// values, which costs less to compress than the values (measured with
+/// bench/convert.sh). A column whose dictionary outgrows its page limit
+/// falls back to plain for the rest of the row group.
+fn properties(plain: &[String]) -> WriterProperties {
+    let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(
+        ZstdLevel::try_new(3).expect("valid level"),
+    ));
+    for name in plain {
+        props = props.set_column_dictionary_enabled(ColumnPath::new(vec![name.clone()]), false);
+    }
+    props.build()
+}
+
+/// Whether a column's values in a sample repeat enough for a dictionary to
+/// pay: fewer than nine in ten of them distinct. Unique ids, emails, free text and
+/// measurements are written plain, which spares hashing every value into a
+/// dictionary the writer would abandon at its page limit anyway (the
+/// interning was a quarter of the conversion's CPU in a profile). Types it
+/// cannot judge keep the dictionary.
+fn repeats(col: &dyn Array) -> bool {
+    let present = col.len() - col.null_count();
+    if present < 64 {
+        return true;
+    }
+    let data = col.to_data();
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(present);
+    match col.data_type() {
+        DataType::Utf8 => seen.extend(col.as_string::<i32>().iter().flatten().map(str::as_bytes)),
+        DataType::LargeUtf8 => {
+            seen.extend(col.as_string::<i64>().iter().flatten().map(str::as_bytes))
+        }
+        DataType::Utf8View => seen.extend(col.as_string_view().iter().flatten().map(str::as_bytes)),
+        dt if dt.is_primitive() => {
+            let Some(width) = dt.primitive_width() else {
+                return true;
+            };
+            let values = &data.buffers()[0].as_slice()[data.offset() * width..];
+            seen.extend(
+                values
+                    .chunks_exact(width)
+                    .take(col.len())
+                    .enumerate()
+                    .filter(|(i, _)| col.is_valid(*i))
+                    .map(|(_, v)| v),
+            );
+        }
+        _ => return true,
+    }
+    seen.len() * 10 < present * 9
+}
+
 impl PartWriter {
     pub fn new(
         store: Arc<dyn ObjectStore>,
@@ -178,16 +234,7 @@ impl PartWriter {
         schema: SchemaRef,
         opts: WriteOptions,
     ) -> Self {
-        // Every column starts with a dictionary, as in DuckDB, polars and
-        // pyarrow: repeated values then reach zstd as small indices, which
-        // costs less to compress than the values plain (measured with
-        // bench/convert.sh). A column whose dictionary outgrows its page
-        // limit falls back to plain for the rest of the row group.
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid level"),
-            ))
-            .build();
+        let props = properties(&[]);
         let nulls = vec![0; schema.fields().len()];
         let profile = super::profile::Profile::new(&schema);
         let schema = storable(&schema);
@@ -218,6 +265,19 @@ impl PartWriter {
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+        if self.open.is_none() && self.parts.is_empty() && batch.num_rows() > 0 {
+            // Before the first part: the first batch decides which columns
+            // get a dictionary.
+            let plain: Vec<String> = self
+                .schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .filter(|(_, col)| !repeats(col.as_ref()))
+                .map(|(f, _)| f.name().clone())
+                .collect();
+            self.props = properties(&plain);
+        }
         for (n, col) in self.nulls.iter_mut().zip(batch.columns()) {
             *n += col.null_count();
         }
@@ -418,5 +478,40 @@ fn leaf_count(t: &arrow::datatypes::DataType) -> usize {
         Dictionary(_, v) => leaf_count(v),
         RunEndEncoded(_, v) => leaf_count(v.data_type()),
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+
+    #[test]
+    fn only_columns_that_repeat_keep_a_dictionary() {
+        let ids = Int64Array::from_iter_values(0..1000);
+        assert!(!repeats(&ids), "unique ids go plain");
+        let codes = Int64Array::from_iter_values((0..1000).map(|i| i % 7));
+        assert!(repeats(&codes));
+        let emails = StringArray::from_iter_values((0..1000).map(|i| format!("u{i}@example.org")));
+        assert!(!repeats(&emails));
+        let regions = StringArray::from_iter_values((0..1000).map(|i| ["north", "south"][i % 2]));
+        assert!(repeats(&regions));
+        // Too few values to judge: keep the dictionary.
+        assert!(repeats(&Int64Array::from_iter_values(0..10)));
+        // Nulls are not values; a slice is judged on its own values.
+        let sparse = Float64Array::from_iter((0..1000).map(|i| (i % 10 == 0).then_some(i as f64)));
+        assert!(!repeats(&sparse));
+        let tail = codes.slice(500, 500);
+        assert!(repeats(&tail));
+        let unique_tail =
+            Int64Array::from_iter_values((0..1000).map(|i| if i < 500 { 1 } else { i }));
+        assert!(!repeats(&unique_tail.slice(500, 500)));
+    }
+
+    #[test]
+    fn plain_columns_have_their_dictionary_switched_off() {
+        let props = properties(&["id".into()]);
+        assert!(!props.dictionary_enabled(&ColumnPath::new(vec!["id".into()])));
+        assert!(props.dictionary_enabled(&ColumnPath::new(vec!["region".into()])));
     }
 }
