@@ -113,6 +113,9 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// with `created == false`.
     async fn insert_file(&self, file: &NewFile, decided_by: &[String]) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+    /// Bytes of files not yet published or rejected: of one acquisition,
+    /// and in all.
+    async fn inflight_bytes(&self, acquisition_id: &str) -> Result<(i64, i64)>;
     /// Every verdict on the file and on each of its members.
     async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>>;
     /// The archive members the last scan expanded, in stream order.

@@ -607,6 +607,17 @@ macro_rules! sql_store {
                 )
             }
 
+            async fn inflight_bytes(&self, acquisition_id: &str) -> Result<(i64, i64)> {
+                let (acq, all): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT CAST(SUM(CASE WHEN acquisition_id = $1 THEN size_bytes ELSE 0 END) AS BIGINT), \
+                     CAST(SUM(size_bytes) AS BIGINT) FROM files WHERE state NOT IN ('published','rejected')",
+                )
+                .bind(acquisition_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((acq.unwrap_or(0), all.unwrap_or(0)))
+            }
+
             async fn verdicts(&self, file_id: &str) -> Result<Vec<VerdictRecord>> {
                 Ok(sqlx::query_as(
                     "SELECT member, engine, verdict, detail, engine_version, db_version, scanned_at \

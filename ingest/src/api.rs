@@ -739,10 +739,33 @@ async fn upload_file(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngestError::TooLarge { limit_bytes: limit });
     }
-    let received = app
-        .quarantine
-        .receive(body.into_data_stream(), limit)
+    // Room in quarantine and an upload slot, held until the delivery is
+    // recorded (or refused).
+    let ticket = app
+        .admission
+        .admit(&app, &who.user_id, &acq.id, declared)
         .await?;
+    let received = match app
+        .quarantine
+        .receive(body.into_data_stream(), ticket.limit_bytes)
+        .await
+    {
+        // More than the room it was given: not too large for Airlock, but
+        // for now.
+        Err(IngestError::TooLarge { .. }) if ticket.limit_bytes < limit => {
+            return Err(IngestError::Busy {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "quarantine_full",
+                message: format!(
+                    "the upload outgrew the {} bytes of room quarantine had for it; \
+                     retry later, or send its Content-Length",
+                    ticket.limit_bytes
+                ),
+                retry_after_secs: 30,
+            });
+        }
+        other => other?,
+    };
     let id = uuid::Uuid::now_v7().to_string();
     let (sha256, size_bytes) = (received.sha256.clone(), received.size_bytes as i64);
     app.quarantine.commit(received, &id).await?;

@@ -282,6 +282,14 @@ pub struct LimitsConfig {
     pub max_record_bytes: usize,
     /// Most columns in a table.
     pub max_columns: usize,
+    /// Bytes delivered but not yet published or rejected (in quarantine or
+    /// still arriving), in all: past it, deliveries get 503 and
+    /// `Retry-After`.
+    pub max_inflight_bytes: u64,
+    /// The same, for one acquisition.
+    pub max_inflight_bytes_per_acquisition: u64,
+    /// Uploads one user may have arriving at once: past it, 429.
+    pub max_concurrent_uploads_per_user: u32,
 }
 
 impl Default for LimitsConfig {
@@ -290,6 +298,9 @@ impl Default for LimitsConfig {
             max_file_bytes: 100 << 30,
             max_record_bytes: 16 << 20,
             max_columns: 16_384,
+            max_inflight_bytes: 1 << 40,
+            max_inflight_bytes_per_acquisition: 256 << 30,
+            max_concurrent_uploads_per_user: 8,
         }
     }
 }

@@ -33,6 +33,15 @@ pub enum IngestError {
     Config(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Back-pressure: retry after `retry_after_secs`. The message names the
+    /// limit, never another user's data.
+    #[error("{message}")]
+    Busy {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error("I/O: {0}")]
@@ -59,6 +68,7 @@ impl IngestError {
         use IngestError::*;
         match self {
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Busy { status, code, .. } => (*status, code),
             Policy(PolicyError::Denied { .. }) => (StatusCode::FORBIDDEN, "forbidden"),
             Policy(PolicyError::UnknownRole(_)) => (StatusCode::BAD_REQUEST, "invalid_role"),
             Policy(PolicyError::Invalid { .. } | PolicyError::Request(_)) => {
@@ -87,7 +97,14 @@ impl IngestError {
 impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        let retry_after = match &self {
+            IngestError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
+            _ => None,
+        };
+        let message = if status.is_server_error() && !matches!(self, IngestError::Busy { .. }) {
             // Internal details (paths, SQL, addresses) stay in the logs.
             tracing::error!(error = %self, code, "request failed");
             match status {
@@ -100,9 +117,9 @@ impl IntoResponse for IngestError {
             self.to_string()
         };
         let mut resp = (status, Json(ErrorBody { code, message })).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(secs) = retry_after {
             resp.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+                .insert("retry-after", axum::http::HeaderValue::from(secs));
         }
         resp
     }
@@ -132,6 +149,26 @@ mod tests {
             .await
             .unwrap();
         (status, retry, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn back_pressure_says_when_to_come_back_and_why() {
+        let (status, retry, body) = render(IngestError::Busy {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "quarantine_full",
+            message: "quarantine holds as much as it may for now".into(),
+            retry_after_secs: 30,
+        })
+        .await;
+        assert_eq!(
+            (status, retry.as_deref()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("30"))
+        );
+        assert_eq!(body["code"], "quarantine_full");
+        assert_eq!(
+            body["message"],
+            "quarantine holds as much as it may for now"
+        );
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 //! from its recorded state, and several daemons can share one PostgreSQL
 //! catalog.
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -56,6 +57,8 @@ pub struct App {
     pub node_id: String,
     /// Wakes an idle worker when a file arrives.
     pub wake: Notify,
+    /// Back-pressure on uploads.
+    pub admission: admission::Admission,
     pub rescan_schedule: cron::Schedule,
     pub retention_schedule: cron::Schedule,
 }
@@ -106,6 +109,7 @@ impl App {
             scanner,
             node_id,
             wake: Notify::new(),
+            admission: admission::Admission::default(),
             rescan_schedule,
             retention_schedule,
         }))

@@ -74,7 +74,7 @@ impl Quarantine {
         S: Stream<Item = Result<Bytes, E>>,
         E: std::fmt::Display,
     {
-        let mut file = tokio::fs::File::create(part).await?;
+        let mut file = tokio::fs::File::create(part).await.map_err(disk)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut body = std::pin::pin!(body);
@@ -87,9 +87,9 @@ impl Quarantine {
                 return Err(IngestError::TooLarge { limit_bytes: limit });
             }
             hasher.update(&chunk);
-            file.write_all(&chunk).await?;
+            file.write_all(&chunk).await.map_err(disk)?;
         }
-        file.sync_all().await?;
+        file.sync_all().await.map_err(disk)?;
         Ok((hex::encode(hasher.finalize()), size))
     }
 
@@ -136,6 +136,21 @@ impl Quarantine {
             }
         }
         Ok(removed)
+    }
+}
+
+/// A full disk is the caller's to retry later (507), not a server fault.
+fn disk(e: std::io::Error) -> IngestError {
+    use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+    match e.kind() {
+        StorageFull | QuotaExceeded => IngestError::Busy {
+            status: axum::http::StatusCode::INSUFFICIENT_STORAGE,
+            code: "insufficient_storage",
+            message: "quarantine's disk is full; nothing of this upload was kept; retry later"
+                .into(),
+            retry_after_secs: 60,
+        },
+        _ => e.into(),
     }
 }
 
@@ -196,5 +211,46 @@ mod tests {
         assert_eq!(removed, 2);
         assert!(q.path("kept").exists());
         assert!(!q.path("orphan").exists());
+    }
+
+    /// A disk that fills during an upload: a clean error, and nothing left.
+    /// Mounts a 256 KiB tmpfs, so it needs root, as the README's test command
+    /// does (it installs packages).
+    #[tokio::test]
+    async fn a_full_disk_refuses_the_upload_and_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("running mount");
+        assert!(mounted.success(), "mounting a tmpfs needs root");
+        struct Unmount<'a>(&'a std::path::Path);
+        impl Drop for Unmount<'_> {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("umount").arg(self.0).status();
+            }
+        }
+        let _unmount = Unmount(dir.path());
+        let q = Quarantine::open(dir.path()).unwrap();
+        let block: &'static [u8] = Box::leak(vec![7u8; 64 << 10].into_boxed_slice());
+        let body =
+            futures::stream::iter((0..16).map(move |_| Ok::<_, String>(Bytes::from_static(block))));
+        match q.receive(body, 1 << 30).await {
+            Err(IngestError::Busy { status, code, .. }) => {
+                assert_eq!((status.as_u16(), code), (507, "insufficient_storage"));
+            }
+            other => panic!(
+                "expected a full disk, got {:?}",
+                other.map(|r| r.size_bytes)
+            ),
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("incoming"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "the partial upload is removed: {left:?}");
+        // Room again once space frees up: a small upload goes through.
+        let small = futures::stream::iter([Ok::<_, String>(Bytes::from_static(b"id\n1\n"))]);
+        assert_eq!(q.receive(small, 1 << 30).await.unwrap().size_bytes, 5);
     }
 }

@@ -1587,3 +1587,115 @@ async fn an_export_waits_for_a_second_reviewer_then_is_rescanned_and_republished
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn past_its_limits_a_delivery_is_refused_before_a_byte_is_kept() {
+    let mut base = Config::default();
+    base.limits.max_inflight_bytes_per_acquisition = 100;
+    base.limits.max_inflight_bytes = 150;
+    base.limits.max_concurrent_uploads_per_user = 1;
+    let f = fixture_in(1 << 20, vec![EngineConfig::Filetype], base).await;
+    let a = f.sandbox_acquisition().await;
+    let (_, b) = f
+        .acquisition(
+            &f.engineer,
+            json!({"name": "Other", "target_zone": "sandbox",
+                                         "classification": "OFFICIAL"}),
+        )
+        .await;
+    let b = b["id"].as_str().unwrap().to_owned();
+    let csv = |n: usize, tag: &str| {
+        let mut body = String::from("id,tag\n");
+        while body.len() < n {
+            body.push_str(&format!("{},{tag}\n", body.len()));
+        }
+        body.into_bytes()
+    };
+    let put = |acq: &str, name: &str, token: &str, body: Body| {
+        let uri = format!("/v1/acquisitions/{acq}/files/{name}");
+        let (f, token) = (&f, token.to_owned());
+        async move { f.call("PUT", &uri, Some(&token), body).await }
+    };
+    let quarantined = || {
+        std::fs::read_dir(f.app.config.quarantine_dir())
+            .unwrap()
+            .count()
+    };
+
+    let (status, first) = put(&a, "one.csv", &f.engineer, Body::from(csv(60, "a"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let before = quarantined();
+    // The acquisition's room (100 bytes) cannot take 60 more.
+    let (status, body) = put(&a, "two.csv", &f.engineer, Body::from(csv(60, "b"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("quarantine_full")),
+        "{body}"
+    );
+    assert_eq!(quarantined(), before, "nothing kept");
+    // Another acquisition has room of its own, up to the total (150).
+    let (status, third) = put(&b, "three.csv", &f.engineer, Body::from(csv(60, "c"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, body) = put(&b, "four.csv", &f.engineer, Body::from(csv(40, "d"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // Once the first is published its bytes no longer count.
+    let done = f.process_due(first["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "published", "{done}");
+    let (status, second) = put(&a, "two.csv", &f.engineer, Body::from(csv(60, "b"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    for file in [&third, &second] {
+        let done = f.process_due(file["id"].as_str().unwrap()).await;
+        assert_eq!(done["state"], "published", "{done}");
+    }
+
+    // One upload at a time per user: a second, while the first is still
+    // arriving, gets 429; another user is not held up.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let (polled_tx, polled) = tokio::sync::oneshot::channel::<()>();
+    let mut polled_tx = Some(polled_tx);
+    let stream = futures::stream::unfold(rx, move |mut rx| {
+        // The body is first read once the upload has been admitted.
+        if let Some(tx) = polled_tx.take() {
+            let _ = tx.send(());
+        }
+        async move { rx.recv().await.map(|chunk| (chunk, rx)) }
+    });
+    let arriving = {
+        let app = f.app.clone();
+        let uri = format!("/v1/acquisitions/{b}/files/slow.csv");
+        let token = f.engineer.clone();
+        tokio::spawn(async move {
+            router::call(&app, "PUT", &uri, Some(&token), Body::from_stream(stream)).await
+        })
+    };
+    polled.await.unwrap();
+    let (status, body) = put(&b, "five.csv", &f.engineer, Body::from(csv(10, "e"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_uploads")),
+        "{body}"
+    );
+    let (_, other) = f
+        .acquisition(
+            &f.other_engineer,
+            json!({"name": "Oscar's", "target_zone": "sandbox",
+                                               "classification": "OFFICIAL"}),
+        )
+        .await;
+    let (status, _) = put(
+        other["id"].as_str().unwrap(),
+        "six.csv",
+        &f.other_engineer,
+        Body::from(csv(10, "f")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    tx.send(Ok(bytes::Bytes::from_static(b"id\n1\n")))
+        .await
+        .unwrap();
+    drop(tx);
+    let (status, body) = arriving.await.unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, _) = put(&b, "five.csv", &f.engineer, Body::from(csv(10, "e"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the slot is free again");
+}
