@@ -113,6 +113,14 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// with `created == false`.
     async fn insert_file(&self, file: &NewFile, decided_by: &[String]) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+    /// An acquisition's deliveries, newest first, at most `limit` from
+    /// before `before` (a file id; empty: from the newest).
+    async fn acquisition_files(
+        &self,
+        acquisition_id: &str,
+        before: &str,
+        limit: i64,
+    ) -> Result<Vec<FileRecord>>;
     /// Bytes of files not yet published or rejected: of one acquisition,
     /// and in all.
     async fn inflight_bytes(&self, acquisition_id: &str) -> Result<(i64, i64)>;

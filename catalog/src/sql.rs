@@ -607,6 +607,25 @@ macro_rules! sql_store {
                 )
             }
 
+            async fn acquisition_files(
+                &self,
+                acquisition_id: &str,
+                before: &str,
+                limit: i64,
+            ) -> Result<Vec<FileRecord>> {
+                // File ids are UUIDv7: their order is their arrival's.
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE acquisition_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3"
+                ))
+                .bind(acquisition_id)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn inflight_bytes(&self, acquisition_id: &str) -> Result<(i64, i64)> {
                 let (acq, all): (Option<i64>, Option<i64>) = sqlx::query_as(
                     "SELECT CAST(SUM(CASE WHEN acquisition_id = $1 THEN size_bytes ELSE 0 END) AS BIGINT), \

@@ -278,6 +278,33 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
 }
 
+pub async fn an_acquisitions_files_list_newest_first_page_by_page(store: &dyn CatalogStore) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "listed").await;
+    let other = acquisition(store, &u, "other").await;
+    let ids: Vec<String> = [
+        file(store, &a, "l1").await,
+        file(store, &other, "l2").await,
+        file(store, &a, "l3").await,
+        file(store, &a, "l4").await,
+    ]
+    .into_iter()
+    .map(|i| i.file.id)
+    .collect();
+    let page = store.acquisition_files(&a.id, "", 2).await.unwrap();
+    let got: Vec<&str> = page.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(got, [ids[3].as_str(), ids[2].as_str()]);
+    let rest = store.acquisition_files(&a.id, &ids[2], 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        [ids[0].as_str()]
+    );
+    assert_eq!(
+        (rest[0].channel, rest[0].sha256.as_str(), rest[0].size_bytes),
+        (Channel::Api, "l1", 10)
+    );
+}
+
 pub async fn same_bytes_are_recorded_once(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "dup").await;
@@ -1220,6 +1247,7 @@ macro_rules! conformance {
             use super::*;
             conformance!(@each $make;
                 users_and_tokens, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
+                an_acquisitions_files_list_newest_first_page_by_page,
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
                 leases_exclude_other_workers, held_files_wait_for_their_retry,
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,

@@ -65,6 +65,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(list_zones))
         .routes(routes!(create_acquisition))
         .routes(routes!(get_acquisition))
+        .routes(routes!(list_acquisition_files))
         .routes(routes!(review_acquisition))
         .routes(routes!(submit_acquisition))
         .routes(routes!(close_acquisition))
@@ -381,6 +382,67 @@ async fn get_acquisition(
         },
     )?;
     Ok(Json(acq.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FilesQuery {
+    /// Files delivered before this one (its id), for the next page.
+    #[serde(default)]
+    before: String,
+    /// At most this many (1-1000, default 100).
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FileSummary {
+    id: String,
+    filename: String,
+    /// api, tus, folder, bucket or sftp.
+    channel: String,
+    size_bytes: i64,
+    sha256: String,
+    state: String,
+    reason: Option<String>,
+    submitted_by: String,
+    created_at: String,
+}
+
+/// An acquisition's deliveries, however they came in, newest first.
+#[utoipa::path(get, path = "/v1/acquisitions/{id}/files", params(FilesQuery), responses(
+    (status = 200, body = [FileSummary]), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_acquisition_files(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<FilesQuery>,
+) -> ApiResult<Json<Vec<FileSummary>>> {
+    let acq = app.acquisition(&id).await?;
+    app.policies.authorize(
+        &who,
+        Action::ViewAcquisition {
+            owner_id: &acq.owner_id,
+        },
+    )?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let files = app.catalog.acquisition_files(&id, &q.before, limit).await?;
+    Ok(Json(
+        files
+            .into_iter()
+            .map(|f| FileSummary {
+                id: f.id,
+                filename: f.filename,
+                channel: f.channel.to_string(),
+                size_bytes: f.size_bytes,
+                sha256: f.sha256,
+                state: f.state.to_string(),
+                reason: f.reason,
+                submitted_by: f.submitted_by,
+                created_at: rfc3339(f.created_at),
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

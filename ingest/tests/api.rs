@@ -208,6 +208,7 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/acquisitions",
             "/v1/acquisitions/{id}",
             "/v1/acquisitions/{id}/close",
+            "/v1/acquisitions/{id}/files",
             "/v1/acquisitions/{id}/files/{filename}",
             "/v1/acquisitions/{id}/review",
             "/v1/acquisitions/{id}/submit",
@@ -1698,4 +1699,29 @@ async fn past_its_limits_a_delivery_is_refused_before_a_byte_is_kept() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let (status, _) = put(&b, "five.csv", &f.engineer, Body::from(csv(10, "e"))).await;
     assert_eq!(status, StatusCode::ACCEPTED, "the slot is free again");
+
+    // Every delivery shows in its acquisition's list, with its channel,
+    // size and hash; only who may see the acquisition sees it.
+    let uri = format!("/v1/acquisitions/{b}/files?limit=2");
+    let (status, page) = f.call("GET", &uri, Some(&f.engineer), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let names: Vec<&str> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["five.csv", "slow.csv"]);
+    assert_eq!(page[1]["channel"], "api");
+    assert_eq!(page[1]["size_bytes"], 5);
+    let next = format!(
+        "/v1/acquisitions/{b}/files?before={}",
+        page[1]["id"].as_str().unwrap()
+    );
+    let (_, rest) = f.call("GET", &next, Some(&f.engineer), Body::empty()).await;
+    assert_eq!(rest.as_array().unwrap().len(), 1, "three.csv: {rest}");
+    let (status, _) = f
+        .call("GET", &uri, Some(&f.other_engineer), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
