@@ -113,6 +113,27 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// with `created == false`.
     async fn insert_file(&self, file: &NewFile, decided_by: &[String]) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+
+    // --- resumable uploads ----------------------------------------------------
+    async fn create_upload(&self, upload: &Upload) -> Result<Upload>;
+    async fn upload(&self, id: &str) -> Result<Option<Upload>>;
+    /// Acknowledges bytes: `from → to`, only if the offset is still `from`
+    /// ([`CatalogError::WrongState`] otherwise), pushing its expiry on.
+    async fn advance_upload(&self, id: &str, from: i64, to: i64, expires_at: i64)
+    -> Result<Upload>;
+    /// The last bytes arrived: records the delivery (as
+    /// [`CatalogStore::insert_file`]) and marks the upload complete, in one
+    /// transaction.
+    async fn complete_upload(
+        &self,
+        id: &str,
+        file: &NewFile,
+        decided_by: &[String],
+    ) -> Result<Inserted>;
+    /// Forgets an upload (terminated or expired).
+    async fn delete_upload(&self, id: &str, actor: &str, why: &str) -> Result<()>;
+    /// Unfinished uploads whose expiry passed by `now`.
+    async fn expired_uploads(&self, now: i64) -> Result<Vec<Upload>>;
     /// An acquisition's deliveries, newest first, at most `limit` from
     /// before `before` (a file id; empty: from the newest).
     async fn acquisition_files(

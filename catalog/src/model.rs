@@ -262,6 +262,21 @@ pub struct NewFile {
     pub declared_format: Option<String>,
 }
 
+/// A resumable upload in progress (or complete: `file_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Upload {
+    pub id: String,
+    pub acquisition_id: String,
+    pub filename: String,
+    pub declared_format: Option<String>,
+    pub length_bytes: i64,
+    pub offset_bytes: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub file_id: Option<String>,
+}
+
 /// The result of [`crate::CatalogStore::insert_file`].
 #[derive(Debug, Clone)]
 pub struct Inserted {

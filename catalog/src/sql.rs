@@ -341,6 +341,46 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Records a delivered file, or finds the same bytes' record.
+            async fn insert_file_in(conn: &mut $conn, f: &NewFile, decided_by: &[String]) -> Result<Inserted> {
+                let done = sqlx::query(
+                    "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
+                     submitted_by, state, next_attempt_at, created_at, updated_at, declared_format) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8, $9) \
+                     ON CONFLICT (acquisition_id, sha256) DO NOTHING",
+                )
+                .bind(&f.id)
+                .bind(&f.acquisition_id)
+                .bind(&f.filename)
+                .bind(&f.sha256)
+                .bind(f.size_bytes)
+                .bind(f.channel.as_str())
+                .bind(&f.submitted_by)
+                .bind(f.created_at)
+                .bind(&f.declared_format)
+                .execute(&mut *conn)
+                .await?;
+                let created = done.rows_affected() == 1;
+                let file: FileRecord = sqlx::query_as(concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE acquisition_id = $1 AND sha256 = $2"
+                ))
+                .bind(&f.acquisition_id)
+                .bind(&f.sha256)
+                .fetch_one(&mut *conn)
+                .await?;
+                if created {
+                    let detail = json!({
+                        "acquisition_id": f.acquisition_id, "filename": f.filename, "sha256": f.sha256,
+                        "size_bytes": f.size_bytes, "channel": f.channel.as_str(), "decided_by": decided_by
+                    });
+                    Self::audit(&mut *conn, f.created_at, &f.submitted_by, "file.receive", &f.id, detail)
+                        .await?;
+                }
+                Ok(Inserted { file, created })
+            }
+
             async fn file_in(conn: &mut $conn, id: &str) -> Result<FileRecord> {
                 sqlx::query_as(concat!("SELECT ", file_cols!(), " FROM files WHERE id = $1"))
                     .bind(id)
@@ -559,43 +599,109 @@ macro_rules! sql_store {
 
             async fn insert_file(&self, f: &NewFile, decided_by: &[String]) -> Result<Inserted> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
-                     submitted_by, state, next_attempt_at, created_at, updated_at, declared_format) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8, $9) \
-                     ON CONFLICT (acquisition_id, sha256) DO NOTHING",
+                let inserted = Self::insert_file_in(&mut *tx, f, decided_by).await?;
+                tx.commit().await?;
+                Ok(inserted)
+            }
+
+            async fn create_upload(&self, u: &Upload) -> Result<Upload> {
+                let mut tx = self.pool.begin().await?;
+                let created: Upload = sqlx::query_as(
+                    "INSERT INTO uploads (id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
+                     created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) \
+                     RETURNING id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
+                     created_by, created_at, expires_at, file_id",
                 )
-                .bind(&f.id)
-                .bind(&f.acquisition_id)
-                .bind(&f.filename)
-                .bind(&f.sha256)
-                .bind(f.size_bytes)
-                .bind(f.channel.as_str())
-                .bind(&f.submitted_by)
-                .bind(f.created_at)
-                .bind(&f.declared_format)
-                .execute(&mut *tx)
-                .await?;
-                let created = done.rows_affected() == 1;
-                let file: FileRecord = sqlx::query_as(concat!(
-                    "SELECT ",
-                    file_cols!(),
-                    " FROM files WHERE acquisition_id = $1 AND sha256 = $2"
-                ))
-                .bind(&f.acquisition_id)
-                .bind(&f.sha256)
+                .bind(&u.id)
+                .bind(&u.acquisition_id)
+                .bind(&u.filename)
+                .bind(&u.declared_format)
+                .bind(u.length_bytes)
+                .bind(&u.created_by)
+                .bind(u.created_at)
+                .bind(u.expires_at)
                 .fetch_one(&mut *tx)
                 .await?;
-                if created {
-                    let detail = json!({
-                        "acquisition_id": f.acquisition_id, "filename": f.filename, "sha256": f.sha256,
-                        "size_bytes": f.size_bytes, "channel": f.channel.as_str(), "decided_by": decided_by
-                    });
-                    Self::audit(&mut *tx, f.created_at, &f.submitted_by, "file.receive", &f.id, detail)
-                        .await?;
-                }
+                let detail = json!({
+                    "acquisition_id": u.acquisition_id, "filename": u.filename, "length_bytes": u.length_bytes
+                });
+                Self::audit(&mut *tx, u.created_at, &u.created_by, "upload.create", &u.id, detail).await?;
                 tx.commit().await?;
-                Ok(Inserted { file, created })
+                Ok(created)
+            }
+
+            async fn upload(&self, id: &str) -> Result<Option<Upload>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
+                     created_by, created_at, expires_at, file_id FROM uploads WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn advance_upload(&self, id: &str, from: i64, to: i64, expires_at: i64) -> Result<Upload> {
+                let moved: Option<Upload> = sqlx::query_as(
+                    "UPDATE uploads SET offset_bytes = $3, expires_at = $4 \
+                     WHERE id = $1 AND offset_bytes = $2 AND file_id IS NULL AND $3 <= length_bytes \
+                     RETURNING id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
+                     created_by, created_at, expires_at, file_id",
+                )
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(expires_at)
+                .fetch_optional(&self.pool)
+                .await?;
+                moved.ok_or_else(|| CatalogError::WrongState(format!("upload {id} is no longer at offset {from}")))
+            }
+
+            async fn complete_upload(&self, id: &str, f: &NewFile, decided_by: &[String]) -> Result<Inserted> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE uploads SET offset_bytes = length_bytes WHERE id = $1 AND file_id IS NULL \
+                     AND length_bytes = $2",
+                )
+                .bind(id)
+                .bind(f.size_bytes)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!("upload {id} is complete already")));
+                }
+                let inserted = Self::insert_file_in(&mut *tx, f, decided_by).await?;
+                sqlx::query("UPDATE uploads SET file_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(&inserted.file.id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(inserted)
+            }
+
+            async fn delete_upload(&self, id: &str, actor: &str, why: &str) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("DELETE FROM uploads WHERE id = $1 AND file_id IS NULL")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!("upload {id} is complete or gone")));
+                }
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "upload.delete", id, json!({"why": why})).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn expired_uploads(&self, now: i64) -> Result<Vec<Upload>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
+                     created_by, created_at, expires_at, file_id FROM uploads \
+                     WHERE file_id IS NULL AND expires_at <= $1 ORDER BY expires_at",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
@@ -627,9 +733,12 @@ macro_rules! sql_store {
             }
 
             async fn inflight_bytes(&self, acquisition_id: &str) -> Result<(i64, i64)> {
+                // Unfinished uploads count at their full length: the room is theirs.
                 let (acq, all): (Option<i64>, Option<i64>) = sqlx::query_as(
-                    "SELECT CAST(SUM(CASE WHEN acquisition_id = $1 THEN size_bytes ELSE 0 END) AS BIGINT), \
-                     CAST(SUM(size_bytes) AS BIGINT) FROM files WHERE state NOT IN ('published','rejected')",
+                    "SELECT CAST(SUM(CASE WHEN acquisition_id = $1 THEN n ELSE 0 END) AS BIGINT), \
+                     CAST(SUM(n) AS BIGINT) FROM (\
+                     SELECT acquisition_id, size_bytes AS n FROM files WHERE state NOT IN ('published','rejected') \
+                     UNION ALL SELECT acquisition_id, length_bytes AS n FROM uploads WHERE file_id IS NULL) inflight",
                 )
                 .bind(acquisition_id)
                 .fetch_one(&self.pool)

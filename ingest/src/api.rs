@@ -26,7 +26,7 @@ use airlock_catalog::{
     ReviewSubject,
 };
 use airlock_policies::{Action, Principal};
-use airlock_scanner::{Allowances, FileType};
+use airlock_scanner::Allowances;
 use airlock_zones::Classification;
 
 use crate::error::ErrorBody;
@@ -89,6 +89,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(crate::tus::routes())
         .fallback(|| async { IngestError::NotFound("route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(app)
@@ -767,32 +768,9 @@ async fn upload_file(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileAccepted>)> {
     let filename = FileName::parse(&filename)?;
-    let declared_format = match q.format {
-        Some(f) if FileType::FORMATS.contains(&f.as_str()) => Some(f),
-        Some(f) => {
-            return Err(IngestError::bad_request(
-                "invalid_format",
-                format!(
-                    "unknown format {f:?}: expected one of {}",
-                    FileType::FORMATS.join(", ")
-                ),
-            ));
-        }
-        None => None,
-    };
-    let acq = app.acquisition(&acq_id).await?;
-    let decided_by = app.policies.authorize(
-        &who,
-        Action::DeliverFile {
-            acquisition_owner_id: &acq.owner_id,
-        },
-    )?;
-    if acq.state != AcquisitionState::Approved {
-        return Err(IngestError::Conflict(format!(
-            "acquisition {} is {}; files are accepted only for approved acquisitions",
-            acq.id, acq.state
-        )));
-    }
+    let (acq, decided_by) =
+        governance::deliverable(&app, &who, &acq_id, q.format.as_deref()).await?;
+    let declared_format = q.format;
     let limit = app.config.limits.max_file_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)

@@ -290,6 +290,8 @@ pub struct LimitsConfig {
     pub max_inflight_bytes_per_acquisition: u64,
     /// Uploads one user may have arriving at once: past it, 429.
     pub max_concurrent_uploads_per_user: u32,
+    /// A resumable upload idle this long is forgotten, bytes and all.
+    pub upload_expiry_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -301,6 +303,7 @@ impl Default for LimitsConfig {
             max_inflight_bytes: 1 << 40,
             max_inflight_bytes_per_acquisition: 256 << 30,
             max_concurrent_uploads_per_user: 8,
+            upload_expiry_secs: 86_400,
         }
     }
 }

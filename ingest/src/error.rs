@@ -100,7 +100,7 @@ impl IntoResponse for IngestError {
         let retry_after = match &self {
             IngestError::Busy {
                 retry_after_secs, ..
-            } => Some(*retry_after_secs),
+            } => Some(*retry_after_secs).filter(|s| *s > 0),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
             _ => None,
         };

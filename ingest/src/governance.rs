@@ -162,6 +162,42 @@ pub(crate) fn review(
     })
 }
 
+/// The acquisition `who` delivers to: theirs to deliver to, and approved.
+/// Returns it with the policies that allowed the delivery. `format`, if
+/// given, must be one scanning knows.
+pub async fn deliverable(
+    app: &App,
+    who: &Principal,
+    acquisition_id: &str,
+    format: Option<&str>,
+) -> Result<(Acquisition, Vec<String>), IngestError> {
+    if let Some(f) = format
+        && !airlock_scanner::FileType::FORMATS.contains(&f)
+    {
+        return Err(IngestError::bad_request(
+            "invalid_format",
+            format!(
+                "unknown format {f:?}: expected one of {}",
+                airlock_scanner::FileType::FORMATS.join(", ")
+            ),
+        ));
+    }
+    let acq = app.acquisition(acquisition_id).await?;
+    let decided_by = app.policies.authorize(
+        who,
+        Action::DeliverFile {
+            acquisition_owner_id: &acq.owner_id,
+        },
+    )?;
+    if acq.state != AcquisitionState::Approved {
+        return Err(IngestError::Conflict(format!(
+            "acquisition {} is {}; files are accepted only for approved acquisitions",
+            acq.id, acq.state
+        )));
+    }
+    Ok((acq, decided_by))
+}
+
 /// A reviewer approves or rejects a pending acquisition; nobody decides
 /// their own (the `four-eyes` policy).
 pub async fn review_acquisition(

@@ -26,6 +26,7 @@ pub mod quarantine;
 pub mod rescan;
 pub mod retention;
 pub mod transfer;
+pub mod tus;
 
 use std::sync::Arc;
 
@@ -159,6 +160,16 @@ pub async fn serve(
         stop.clone(),
     ));
     let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
+    let uploads = {
+        let (app, stop) = (app.clone(), stop.clone());
+        let every_minute = jobs::schedule("uploads", "0 * * * * *")?;
+        tokio::spawn(async move {
+            jobs::every("upload expiry", every_minute, stop, || {
+                tus::expire_once(&app)
+            })
+            .await
+        })
+    };
     let router = api::router(app.clone());
     let stop_http = stop.clone();
     axum::serve(listener, router)
@@ -174,5 +185,6 @@ pub async fn serve(
     rescans.await.map_err(std::io::Error::other)?;
     retention.await.map_err(std::io::Error::other)?;
     transfers.await.map_err(std::io::Error::other)?;
+    uploads.await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -32,6 +32,7 @@ pub struct Received {
 impl Quarantine {
     pub fn open(dir: &Path) -> Result<Self, IngestError> {
         std::fs::create_dir_all(dir.join("incoming"))?;
+        std::fs::create_dir_all(dir.join("uploads"))?;
         Ok(Self {
             dir: dir.to_path_buf(),
         })
@@ -91,6 +92,26 @@ impl Quarantine {
         }
         file.sync_all().await.map_err(disk)?;
         Ok((hex::encode(hasher.finalize()), size))
+    }
+
+    /// Where a resumable upload's bytes so far live. Upload ids are UUIDs
+    /// the daemon generated.
+    pub fn upload_path(&self, id: &str) -> PathBuf {
+        self.dir.join("uploads").join(id)
+    }
+
+    /// Gives a finished upload's bytes the name of file `id` as well (a
+    /// hard link, durably): if recording the file then fails, the upload
+    /// still holds them.
+    pub async fn link(&self, upload: &Path, id: &str) -> Result<(), IngestError> {
+        let target = self.path(id);
+        let _ = tokio::fs::remove_file(&target).await;
+        tokio::fs::hard_link(upload, &target).await?;
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(())
     }
 
     /// Names received bytes as file `id`, durably.

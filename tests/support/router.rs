@@ -3,11 +3,21 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
 use airlock_ingest::{App, api};
+
+/// One request through a fresh router: its status, headers and body.
+pub async fn send(app: &Arc<App>, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let resp = api::router(app.clone()).oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, bytes.to_vec())
+}
 
 /// One request through a fresh router; the answer's status and JSON body
 /// (`null` when it has none).
@@ -25,14 +35,7 @@ pub async fn call(
     if method == "POST" {
         req = req.header("content-type", "application/json");
     }
-    let resp = api::router(app.clone())
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, _, bytes) = send(app, req.body(body).unwrap()).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),

@@ -1,0 +1,405 @@
+//! Resumable uploads: the tus 1.0 protocol under `/v1/uploads`, with its
+//! creation, checksum (sha256), termination and expiration extensions.
+//!
+//! An upload is bound to an approved acquisition and a file name by its
+//! `Upload-Metadata` (`acquisition_id`, `filename`, optionally `format`).
+//! Its bytes so far live in `quarantine/uploads/<id>`; the catalog holds
+//! the acknowledged offset, and a PATCH first cuts the file back to it, so
+//! bytes written but never acknowledged (a crash, a broken connection, a
+//! bad checksum) are simply sent again. When the last byte arrives the
+//! whole file is hashed, linked into quarantine under its delivery id and
+//! recorded in one transaction with the upload marked complete; only then
+//! is the last PATCH answered. It then enters the pipeline like any other
+//! delivery (channel `tus`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{options, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use airlock_catalog::{Channel, NewFile, Upload};
+
+use crate::api::Caller;
+use crate::names::FileName;
+use crate::{App, IngestError, governance, now_ms};
+
+const VERSION: &str = "1.0.0";
+const EXTENSIONS: &str = "creation,checksum,termination,expiration";
+
+/// The tus routes, to merge into the API router.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/uploads", options(describe).post(create))
+        .route(
+            "/v1/uploads/{id}",
+            post(not_allowed)
+                .head(offset)
+                .patch(append)
+                .delete(terminate),
+        )
+}
+
+async fn not_allowed() -> IngestError {
+    IngestError::NotFound("route".into())
+}
+
+/// Every tus answer names the protocol version.
+fn tus(status: StatusCode, headers: &[(&'static str, String)]) -> Response {
+    let mut resp = status.into_response();
+    let h = resp.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(VERSION));
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(*name, v);
+        }
+    }
+    resp
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Requests other than OPTIONS must speak tus 1.0.0.
+fn check_version(headers: &HeaderMap) -> Result<(), IngestError> {
+    match header(headers, "tus-resumable") {
+        Some(VERSION) => Ok(()),
+        _ => Err(IngestError::Busy {
+            status: StatusCode::PRECONDITION_FAILED,
+            code: "tus_version",
+            message: format!("Tus-Resumable: {VERSION} is required"),
+            retry_after_secs: 0,
+        }),
+    }
+}
+
+fn expires(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+async fn describe(State(app): State<Arc<App>>, Caller(_): Caller) -> Response {
+    tus(
+        StatusCode::NO_CONTENT,
+        &[
+            ("tus-version", VERSION.into()),
+            ("tus-extension", EXTENSIONS.into()),
+            ("tus-max-size", app.config.limits.max_file_bytes.to_string()),
+            ("tus-checksum-algorithm", "sha256".into()),
+        ],
+    )
+}
+
+/// `Upload-Metadata`: `key base64,key base64`.
+fn metadata(raw: &str) -> Result<Vec<(String, String)>, IngestError> {
+    raw.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|pair| {
+            let mut it = pair.trim().splitn(2, ' ');
+            let key = it.next().unwrap_or_default().to_owned();
+            let value = match it.next() {
+                Some(v) => STANDARD
+                    .decode(v.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        IngestError::bad_request(
+                            "invalid_metadata",
+                            format!("Upload-Metadata {key}: not base64 UTF-8"),
+                        )
+                    })?,
+                None => String::new(),
+            };
+            Ok((key, value))
+        })
+        .collect()
+}
+
+async fn create(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    headers: HeaderMap,
+) -> Result<Response, IngestError> {
+    check_version(&headers)?;
+    let length: i64 = header(&headers, "upload-length")
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i64| *n >= 0)
+        .ok_or_else(|| {
+            IngestError::bad_request("invalid_length", "Upload-Length (bytes) is required")
+        })?;
+    if length as u64 > app.config.limits.max_file_bytes {
+        return Err(IngestError::TooLarge {
+            limit_bytes: app.config.limits.max_file_bytes,
+        });
+    }
+    let meta = metadata(header(&headers, "upload-metadata").unwrap_or_default())?;
+    let get = |k: &str| {
+        meta.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let acq_id = get("acquisition_id").ok_or_else(|| {
+        IngestError::bad_request("invalid_metadata", "Upload-Metadata needs acquisition_id")
+    })?;
+    let filename = FileName::parse(&get("filename").unwrap_or_default())?;
+    let format = get("format").filter(|f| !f.is_empty());
+    let (acq, _) = governance::deliverable(&app, &who, &acq_id, format.as_deref()).await?;
+    // Room for the whole length; once created, the upload holds it in the
+    // catalog's count until it completes.
+    let _room = app
+        .admission
+        .admit(&app, &who.user_id, &acq.id, Some(length as u64))
+        .await?;
+    let now = now_ms();
+    let upload = app
+        .catalog
+        .create_upload(&Upload {
+            id: uuid::Uuid::now_v7().to_string(),
+            acquisition_id: acq.id,
+            filename: filename.to_string(),
+            declared_format: format,
+            length_bytes: length,
+            offset_bytes: 0,
+            created_by: who.user_id,
+            created_at: now,
+            expires_at: now + expiry_ms(&app),
+            file_id: None,
+        })
+        .await?;
+    tokio::fs::File::create(app.quarantine.upload_path(&upload.id)).await?;
+    Ok(tus(
+        StatusCode::CREATED,
+        &[
+            ("location", format!("/v1/uploads/{}", upload.id)),
+            ("upload-expires", expires(upload.expires_at)),
+        ],
+    ))
+}
+
+fn expiry_ms(app: &App) -> i64 {
+    (app.config.limits.upload_expiry_secs * 1000) as i64
+}
+
+/// The caller's own upload.
+async fn owned(app: &App, who: &str, id: &str) -> Result<Upload, IngestError> {
+    match app.catalog.upload(id).await? {
+        Some(u) if u.created_by == who => Ok(u),
+        _ => Err(IngestError::NotFound(format!("upload {id}"))),
+    }
+}
+
+fn state_headers(u: &Upload) -> Vec<(&'static str, String)> {
+    let mut h = vec![
+        ("upload-offset", u.offset_bytes.to_string()),
+        ("upload-length", u.length_bytes.to_string()),
+        ("cache-control", "no-store".into()),
+    ];
+    match &u.file_id {
+        Some(file) => h.push(("airlock-file-id", file.clone())),
+        None => h.push(("upload-expires", expires(u.expires_at))),
+    }
+    h
+}
+
+async fn offset(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, IngestError> {
+    check_version(&headers)?;
+    let u = owned(&app, &who.user_id, &id).await?;
+    Ok(tus(StatusCode::OK, &state_headers(&u)))
+}
+
+async fn append(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, IngestError> {
+    check_version(&headers)?;
+    if header(&headers, "content-type") != Some("application/offset+octet-stream") {
+        return Err(IngestError::Busy {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "tus_content_type",
+            message: "Content-Type: application/offset+octet-stream is required".into(),
+            retry_after_secs: 0,
+        });
+    }
+    let u = owned(&app, &who.user_id, &id).await?;
+    let at: i64 = header(&headers, "upload-offset")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| IngestError::bad_request("invalid_offset", "Upload-Offset is required"))?;
+    if u.file_id.is_some() || at != u.offset_bytes {
+        return Err(IngestError::Conflict(format!(
+            "the upload is at offset {}, not {at}",
+            u.offset_bytes
+        )));
+    }
+    let expected = match header(&headers, "upload-checksum") {
+        None => None,
+        Some(v) => match v.split_once(' ') {
+            Some(("sha256", b64)) => Some(STANDARD.decode(b64.trim()).map_err(|_| {
+                IngestError::bad_request("invalid_checksum", "Upload-Checksum: not base64")
+            })?),
+            _ => {
+                return Err(IngestError::bad_request(
+                    "invalid_checksum",
+                    "Upload-Checksum: only sha256 is supported",
+                ));
+            }
+        },
+    };
+    // Bytes past the acknowledged offset were never acknowledged: cut them.
+    let path = app.quarantine.upload_path(&u.id);
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .await?;
+    file.set_len(at as u64).await?;
+    file.seek(std::io::SeekFrom::Start(at as u64)).await?;
+    let room = (u.length_bytes - at) as u64;
+    let mut hash = Sha256::new();
+    let mut written = 0u64;
+    let mut stream = body.into_data_stream();
+    let mut broken = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                // What arrived before the break is kept and acknowledged.
+                broken = Some(e.to_string());
+                break;
+            }
+        };
+        written += chunk.len() as u64;
+        if written > room {
+            file.set_len(at as u64).await?;
+            return Err(IngestError::bad_request(
+                "invalid_length",
+                format!("more bytes than the Upload-Length of {}", u.length_bytes),
+            ));
+        }
+        hash.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    if let Some(expected) = expected
+        && (broken.is_some() || hash.finalize()[..] != expected[..])
+    {
+        file.set_len(at as u64).await?;
+        return Err(IngestError::Busy {
+            status: StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+            code: "checksum_mismatch",
+            message: "the chunk's sha256 does not match Upload-Checksum; send it again".into(),
+            retry_after_secs: 0,
+        });
+    }
+    file.sync_all().await?;
+    drop(file);
+    let to = at + written as i64;
+    let u = app
+        .catalog
+        .advance_upload(&u.id, at, to, now_ms() + expiry_ms(&app))
+        .await?;
+    let u = if u.offset_bytes == u.length_bytes {
+        // Still the owner's to deliver to, and still approved?
+        let (_, decided_by) = governance::deliverable(&app, &who, &u.acquisition_id, None).await?;
+        finish(&app, u, &decided_by).await?
+    } else {
+        u
+    };
+    Ok(tus(StatusCode::NO_CONTENT, &state_headers(&u)))
+}
+
+/// The last byte arrived: hash it all, link it into quarantine and record
+/// the delivery.
+async fn finish(app: &App, u: Upload, decided_by: &[String]) -> Result<Upload, IngestError> {
+    let path = app.quarantine.upload_path(&u.id);
+    let mut file = tokio::fs::File::open(&path).await?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    let file_id = uuid::Uuid::now_v7().to_string();
+    app.quarantine.link(&path, &file_id).await?;
+    let inserted = app
+        .catalog
+        .complete_upload(
+            &u.id,
+            &NewFile {
+                id: file_id.clone(),
+                acquisition_id: u.acquisition_id.clone(),
+                filename: u.filename.clone(),
+                sha256: hex::encode(hash.finalize()),
+                size_bytes: u.length_bytes,
+                channel: Channel::Tus,
+                submitted_by: u.created_by.clone(),
+                created_at: now_ms(),
+                declared_format: u.declared_format.clone(),
+            },
+            decided_by,
+        )
+        .await;
+    let inserted = match inserted {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = app.quarantine.remove(&file_id).await;
+            return Err(e.into());
+        }
+    };
+    if inserted.created {
+        app.wake.notify_one();
+    } else {
+        // The same bytes were delivered before: that record stands.
+        app.quarantine.remove(&file_id).await?;
+    }
+    let _ = tokio::fs::remove_file(&path).await;
+    app.catalog
+        .upload(&u.id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("upload {}", u.id)))
+}
+
+async fn terminate(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, IngestError> {
+    check_version(&headers)?;
+    let u = owned(&app, &who.user_id, &id).await?;
+    app.catalog
+        .delete_upload(&u.id, &who.user_id, "terminated")
+        .await?;
+    let _ = tokio::fs::remove_file(app.quarantine.upload_path(&u.id)).await;
+    Ok(tus(StatusCode::NO_CONTENT, &[]))
+}
+
+/// Forgets uploads idle past their expiry, and their bytes.
+pub async fn expire_once(app: &App) -> Result<usize, IngestError> {
+    let expired = app.catalog.expired_uploads(now_ms()).await?;
+    for u in &expired {
+        app.catalog
+            .delete_upload(&u.id, "system:uploads", "expired")
+            .await?;
+        let _ = tokio::fs::remove_file(app.quarantine.upload_path(&u.id)).await;
+    }
+    Ok(expired.len())
+}
