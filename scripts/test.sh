@@ -173,9 +173,15 @@ if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
   apt_install python3-venv python3-pip
   python3 -m venv "$WORK/venv"
 fi
-log "installing pyarrow, fastavro and openpyxl into a throwaway venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam openpyxl
+log "installing pyarrow, fastavro, openpyxl and tuspy into a throwaway venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam openpyxl tuspy
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
+
+# --- tus-js-client under Node, a second real tus client -------------------------
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+log "installing tus-js-client into a throwaway node_modules"
+npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client >/dev/null
+export AIRLOCK_TEST_NODE_PATH="$WORK/node/node_modules"
 
 # --- the tests -------------------------------------------------------------------
 export AIRLOCK_TEST_CLAMD="tcp://127.0.0.1:$CLAMD_PORT"

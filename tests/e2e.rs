@@ -702,3 +702,101 @@ async fn policy_files_are_validated_and_decisions_explained() {
     assert_eq!(held.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&held.stdout).contains("no policy permits it"));
 }
+
+/// Two real tus clients, tuspy and tus-js-client under Node, each upload
+/// 200 MiB, are cut off part-way, the daemon is killed (SIGKILL) and
+/// started again, and they resume where the catalog says they stopped:
+/// the delivery's SHA-256 is the file's.
+#[tokio::test]
+async fn real_tus_clients_resume_an_interrupted_upload_across_a_crash() {
+    let python = std::env::var("AIRLOCK_TEST_PYTHON")
+        .expect("AIRLOCK_TEST_PYTHON is not set: run the tests with scripts/test.sh");
+    let node_path = std::env::var("AIRLOCK_TEST_NODE_PATH")
+        .expect("AIRLOCK_TEST_NODE_PATH is not set: run the tests with scripts/test.sh");
+    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop");
+    let clamd = Clamd::start();
+    let mut d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition("Big", "sandbox", "OFFICIAL").await;
+    let token = d.engineer.clone();
+    let work = tempfile::tempdir().unwrap();
+    for client in ["tuspy", "tus-js-client"] {
+        // 200 MiB of CSV, different for each client.
+        let path = work.path().join(format!("{client}.csv"));
+        let mut content = b"id,value,client\n".to_vec();
+        let mut i = 0u64;
+        while content.len() < 200 << 20 {
+            content.extend_from_slice(format!("{i},value-{i},{client}\n").as_bytes());
+            i += 1;
+        }
+        std::fs::write(&path, &content).unwrap();
+        let expected = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&content))
+        };
+        let run = |base: &str, stop_at: Option<u64>, url: Option<&str>| {
+            let endpoint = format!("{base}/v1/uploads");
+            let mut cmd = match client {
+                "tuspy" => {
+                    let mut c = std::process::Command::new(&python);
+                    c.arg(format!("{scripts}/tus_upload.py"));
+                    c.args([&endpoint, &token, &acq, path.to_str().unwrap()]);
+                    if let Some(n) = stop_at {
+                        c.args(["--stop-at", &n.to_string()]);
+                    }
+                    if let Some(u) = url {
+                        c.args(["--url", u]);
+                    }
+                    c
+                }
+                _ => {
+                    let mut c = std::process::Command::new("node");
+                    c.env("NODE_PATH", &node_path);
+                    c.arg(format!("{scripts}/tus_upload.js"));
+                    c.args([&endpoint, &token, &acq, path.to_str().unwrap()]);
+                    c.arg(stop_at.map_or("-".to_owned(), |n| n.to_string()));
+                    c.args(url);
+                    c
+                }
+            };
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{client}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let url = run(&d.base, Some(64 << 20), None);
+        let id = url.rsplit('/').next().unwrap().to_owned();
+        assert!(!id.is_empty(), "{client} printed no upload URL");
+        // The daemon dies mid-upload and comes back on another port.
+        let addr = clamd.addr();
+        d.crash_and_restart_with_clamd(&addr, &addr);
+        let resumed = format!("{}/v1/uploads/{id}", d.base);
+        let (status, _) = d
+            .get(&d.engineer, &format!("/v1/acquisitions/{acq}/files"))
+            .await;
+        assert_eq!(status, 200);
+        // The same upload goes on: no new one is created.
+        assert_eq!(run(&d.base, None, Some(&resumed)), resumed, "{client}");
+        let (_, files) = d
+            .get(&d.engineer, &format!("/v1/acquisitions/{acq}/files"))
+            .await;
+        let delivered = files
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["channel"] == "tus" && f["sha256"] == expected.as_str())
+            .unwrap_or_else(|| {
+                panic!("{client}: no tus delivery with the file's SHA-256: {files:#}")
+            });
+        assert_eq!(delivered["size_bytes"], content.len(), "{client}");
+    }
+}
