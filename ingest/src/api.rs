@@ -22,8 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use airlock_catalog::{
-    Acquisition, AcquisitionState, Channel, Contract, FileRecord, NewFile, ReviewDecision,
-    ReviewSubject,
+    Acquisition, AcquisitionState, Channel, Contract, FileRecord, ReviewDecision, ReviewSubject,
 };
 use airlock_policies::{Action, Principal};
 use airlock_scanner::Allowances;
@@ -806,39 +805,22 @@ async fn upload_file(
         }
         other => other?,
     };
-    let id = uuid::Uuid::now_v7().to_string();
-    let (sha256, size_bytes) = (received.sha256.clone(), received.size_bytes as i64);
-    app.quarantine.commit(received, &id).await?;
     let inserted = app
-        .catalog
-        .insert_file(
-            &NewFile {
-                id: id.clone(),
-                acquisition_id: acq.id.clone(),
-                filename: filename.to_string(),
-                sha256,
-                size_bytes,
+        .record_delivery(
+            received,
+            crate::Delivery {
+                acquisition_id: &acq.id,
+                filename: filename.as_str(),
                 channel: Channel::Api,
-                submitted_by: who.user_id.clone(),
-                created_at: now_ms(),
+                submitted_by: &who.user_id,
                 declared_format,
             },
             &decided_by,
         )
-        .await;
-    let inserted = match inserted {
-        Ok(i) => i,
-        Err(e) => {
-            let _ = app.quarantine.remove(&id).await;
-            return Err(e.into());
-        }
-    };
-    let status = if inserted.created {
-        app.wake.notify_one();
-        StatusCode::ACCEPTED
-    } else {
-        app.quarantine.remove(&id).await?;
-        StatusCode::OK
+        .await?;
+    let status = match inserted.created {
+        true => StatusCode::ACCEPTED,
+        false => StatusCode::OK,
     };
     let f = inserted.file;
     Ok((

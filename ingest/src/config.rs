@@ -20,6 +20,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub limits: LimitsConfig,
     pub retention: RetentionConfig,
+    /// Directories swept for deliveries, each bound to an acquisition.
+    pub drop_folders: Vec<crate::folders::DropFolder>,
     /// Accept OIDC JWTs from one identity provider, beside Airlock tokens.
     pub oidc: Option<crate::oidc::OidcConfig>,
     /// Empty means the default zones: trusted, corporate and sandbox.
@@ -319,6 +321,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
             oidc: None,
+            drop_folders: vec![],
             zones: vec![],
             policy_dir: None,
         }
@@ -386,6 +389,17 @@ impl Config {
 
     pub fn retention_schedule(&self) -> Result<cron::Schedule, IngestError> {
         crate::jobs::schedule("[retention]", &self.retention.schedule)
+    }
+
+    /// Each drop folder's sweep schedule, checked.
+    pub fn drop_schedules(&self) -> Result<Vec<cron::Schedule>, IngestError> {
+        self.drop_folders
+            .iter()
+            .map(|f| {
+                let section = format!("[[drop_folders]] {}", f.path.display());
+                crate::jobs::schedule(&section, &f.schedule)
+            })
+            .collect()
     }
 
     /// The validated policy set: the configured directory's, else the

@@ -16,6 +16,7 @@ pub mod config;
 pub mod convert;
 pub mod engines;
 pub mod error;
+pub mod folders;
 pub mod governance;
 pub mod jobs;
 pub mod lake;
@@ -60,6 +61,8 @@ pub struct App {
     pub wake: Notify,
     /// Back-pressure on uploads.
     pub admission: admission::Admission,
+    /// What the drop-folder sweeps have seen arriving.
+    pub watch: folders::Watch,
     pub rescan_schedule: cron::Schedule,
     pub retention_schedule: cron::Schedule,
 }
@@ -77,6 +80,7 @@ impl App {
         };
         let rescan_schedule = config.rescan_schedule()?;
         let retention_schedule = config.retention_schedule()?;
+        config.drop_schedules()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
@@ -111,13 +115,62 @@ impl App {
             node_id,
             wake: Notify::new(),
             admission: admission::Admission::default(),
+            watch: folders::Watch::default(),
             rescan_schedule,
             retention_schedule,
         }))
     }
 }
 
+/// A delivery's facts, for [`App::record_delivery`].
+pub struct Delivery<'a> {
+    pub acquisition_id: &'a str,
+    pub filename: &'a str,
+    pub channel: airlock_catalog::Channel,
+    pub submitted_by: &'a str,
+    pub declared_format: Option<String>,
+}
+
 impl App {
+    /// Makes received bytes a delivery: durable in quarantine, then
+    /// recorded (audited with `decided_by`), then the pipeline woken. The
+    /// same bytes delivered before keep their first record and this copy
+    /// goes.
+    pub async fn record_delivery(
+        &self,
+        received: quarantine::Received,
+        d: Delivery<'_>,
+        decided_by: &[String],
+    ) -> Result<airlock_catalog::Inserted, IngestError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let (sha256, size_bytes) = (received.sha256.clone(), received.size_bytes as i64);
+        self.quarantine.commit(received, &id).await?;
+        let file = airlock_catalog::NewFile {
+            id: id.clone(),
+            acquisition_id: d.acquisition_id.to_owned(),
+            filename: d.filename.to_owned(),
+            sha256,
+            size_bytes,
+            channel: d.channel,
+            submitted_by: d.submitted_by.to_owned(),
+            created_at: now_ms(),
+            declared_format: d.declared_format,
+        };
+        let inserted = match self.catalog.insert_file(&file, decided_by).await {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = self.quarantine.remove(&id).await;
+                return Err(e.into());
+            }
+        };
+        if inserted.created {
+            self.wake.notify_one();
+        } else {
+            self.quarantine.remove(&id).await?;
+        }
+        Ok(inserted)
+    }
+
     /// An acquisition that must exist.
     pub async fn acquisition(&self, id: &str) -> Result<Acquisition, IngestError> {
         self.catalog
@@ -160,6 +213,21 @@ pub async fn serve(
         stop.clone(),
     ));
     let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
+    let mut sweeps = Vec::new();
+    for (folder, schedule) in app
+        .config
+        .drop_folders
+        .iter()
+        .zip(app.config.drop_schedules()?)
+    {
+        let (app, stop, folder) = (app.clone(), stop.clone(), folder.clone());
+        sweeps.push(tokio::spawn(async move {
+            jobs::every("drop folder", schedule, stop, || {
+                folders::sweep(&app, &app.watch, &folder, std::time::SystemTime::now())
+            })
+            .await
+        }));
+    }
     let uploads = {
         let (app, stop) = (app.clone(), stop.clone());
         let every_minute = jobs::schedule("uploads", "0 * * * * *")?;
@@ -185,6 +253,9 @@ pub async fn serve(
     rescans.await.map_err(std::io::Error::other)?;
     retention.await.map_err(std::io::Error::other)?;
     transfers.await.map_err(std::io::Error::other)?;
+    for sweep in sweeps {
+        sweep.await.map_err(std::io::Error::other)?;
+    }
     uploads.await.map_err(std::io::Error::other)?;
     Ok(())
 }

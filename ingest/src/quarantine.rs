@@ -114,6 +114,11 @@ impl Quarantine {
         Ok(())
     }
 
+    /// Throws received bytes away.
+    pub async fn discard(&self, received: Received) {
+        let _ = tokio::fs::remove_file(&received.part).await;
+    }
+
     /// Names received bytes as file `id`, durably.
     pub async fn commit(&self, received: Received, id: &str) -> Result<(), IngestError> {
         tokio::fs::rename(&received.part, self.path(id)).await?;

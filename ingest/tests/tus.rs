@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use airlock_ingest::{App, Config, auth};
@@ -48,25 +48,7 @@ async fn fixture(expiry_secs: u64) -> Fixture {
         .await
         .unwrap()
         .1;
-    let (status, acq) = router::call(
-        &app,
-        "POST",
-        "/v1/acquisitions",
-        Some(&eve),
-        Body::from(
-            json!({"name": "Resumable", "target_zone": "sandbox", "classification": "OFFICIAL",
-                   "supplier": "HMRC", "legal_basis": "SRSA 2007 s.45", "purpose": "tests",
-                   "personal_data": false, "retention_days": 30})
-            .to_string(),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{acq}");
-    let acq = acq["id"].as_str().unwrap().to_owned();
-    let review = json!({"decision": "approve", "reason": "tests"}).to_string();
-    let uri = format!("/v1/acquisitions/{acq}/review");
-    let (status, _) = router::call(&app, "POST", &uri, Some(&rita), Body::from(review)).await;
-    assert_eq!(status, StatusCode::OK);
+    let acq = router::approved_acquisition(&app, &eve, &rita, "Resumable").await;
     Fixture {
         app,
         config,

@@ -41,3 +41,34 @@ pub async fn call(
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
+
+/// An acquisition of `owner`'s in the sandbox, approved by `reviewer`;
+/// its id.
+#[allow(dead_code)] // not every test file that includes this module needs it
+pub async fn approved_acquisition(
+    app: &Arc<App>,
+    owner: &str,
+    reviewer: &str,
+    name: &str,
+) -> String {
+    let body = serde_json::json!({
+        "name": name, "target_zone": "sandbox", "classification": "OFFICIAL",
+        "supplier": "HMRC", "legal_basis": "SRSA 2007 s.45", "purpose": "tests",
+        "personal_data": false, "retention_days": 30
+    });
+    let (status, acq) = call(
+        app,
+        "POST",
+        "/v1/acquisitions",
+        Some(owner),
+        Body::from(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{acq}");
+    let id = acq["id"].as_str().unwrap().to_owned();
+    let review = serde_json::json!({"decision": "approve", "reason": "tests"}).to_string();
+    let uri = format!("/v1/acquisitions/{id}/review");
+    let (status, body) = call(app, "POST", &uri, Some(reviewer), Body::from(review)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}

@@ -1,0 +1,218 @@
+//! Drop folders: directories named in config, each bound to an
+//! acquisition, swept on a cron schedule.
+//!
+//! A file is taken only once it has fully arrived: it has a `NAME.done`
+//! marker, or its size and modification time have not changed for
+//! `stable_secs` across sweeps. Hidden files (`.name`), `*.part`, `*.tmp`
+//! and markers are never taken, so a writer that writes under such a name
+//! and renames into place is seen only whole. Nothing depends on
+//! timestamps being newer than the last sweep: every sweep looks at every
+//! file, so an old-dated file or one arriving mid-sweep is taken by this
+//! sweep or the next.
+//!
+//! Taking a file copies it into quarantine (hashed, fsync'd), checks that
+//! it did not change meanwhile, and records it (channel `folder`,
+//! attributed to the acquisition's owner); then it is moved out of the
+//! folder into `.airlock/accepted/`. The same bytes are one delivery (the
+//! catalog is keyed on the acquisition and SHA-256), so a sweep cut short
+//! between recording and moving only moves the file next time. Past a
+//! back-pressure limit the sweep stops and the next one goes on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use airlock_catalog::Channel;
+
+use crate::names::FileName;
+use crate::{App, IngestError, auth, governance};
+
+/// One `[[drop_folders]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropFolder {
+    pub path: PathBuf,
+    pub acquisition_id: String,
+    /// A file without a `.done` marker is taken once its size and time
+    /// have held this long.
+    #[serde(default = "default_stable_secs")]
+    pub stable_secs: u64,
+    /// When to sweep: a cron expression with seconds.
+    #[serde(default = "default_schedule")]
+    pub schedule: String,
+}
+
+fn default_stable_secs() -> u64 {
+    10
+}
+
+fn default_schedule() -> String {
+    "*/5 * * * * *".into()
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub taken: u64,
+    /// Files not yet whole.
+    pub waiting: u64,
+    /// Whether back-pressure or the acquisition's state stopped the sweep.
+    pub paused: bool,
+}
+
+/// What the sweeps have seen of files still arriving: size, time, since.
+#[derive(Default)]
+pub struct Watch {
+    seen: Mutex<HashMap<PathBuf, (u64, SystemTime, SystemTime)>>,
+}
+
+fn skipped(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with(".done")
+        || name.ends_with(".part")
+        || name.ends_with(".tmp")
+}
+
+impl Watch {
+    /// Whether `path` (of `meta`) has held its size and time for `stable`
+    /// as of `now`.
+    fn stable(
+        &self,
+        path: &Path,
+        meta: &std::fs::Metadata,
+        stable: Duration,
+        now: SystemTime,
+    ) -> bool {
+        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = seen
+            .entry(path.to_owned())
+            .or_insert((meta.len(), mtime, now));
+        if (entry.0, entry.1) != (meta.len(), mtime) {
+            *entry = (meta.len(), mtime, now);
+            return false;
+        }
+        now.duration_since(entry.2).unwrap_or_default() >= stable && entry.2 != now
+    }
+
+    fn forget(&self, path: &Path) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(path);
+    }
+}
+
+/// Sweeps one folder once, at `now`.
+pub async fn sweep(
+    app: &App,
+    watch: &Watch,
+    folder: &DropFolder,
+    now: SystemTime,
+) -> Result<Summary, IngestError> {
+    let mut summary = Summary::default();
+    let acq = app.acquisition(&folder.acquisition_id).await?;
+    let owner = app
+        .catalog
+        .user(&acq.owner_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("user {}", acq.owner_id)))?;
+    let owner = auth::principal(owner)?;
+    let decided_by = match governance::deliverable(app, &owner, &acq.id, None).await {
+        Ok((_, decided_by)) => decided_by,
+        Err(IngestError::Conflict(why)) => {
+            tracing::info!(folder = %folder.path.display(), %why, "drop folder paused");
+            summary.paused = true;
+            return Ok(summary);
+        }
+        Err(e) => return Err(e),
+    };
+    let accepted = folder.path.join(".airlock").join("accepted");
+    tokio::fs::create_dir_all(&accepted).await?;
+    let mut names = Vec::new();
+    let mut entries = tokio::fs::read_dir(&folder.path).await?;
+    while let Some(e) = entries.next_entry().await? {
+        if e.file_type().await?.is_file() {
+            names.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    for name in names {
+        if skipped(&name) {
+            continue;
+        }
+        let path = folder.path.join(&name);
+        let Ok(meta) = tokio::fs::metadata(&path).await else {
+            continue;
+        };
+        let marker = folder.path.join(format!("{name}.done"));
+        let marked = tokio::fs::try_exists(&marker).await.unwrap_or(false);
+        let whole =
+            marked || watch.stable(&path, &meta, Duration::from_secs(folder.stable_secs), now);
+        if !whole {
+            summary.waiting += 1;
+            continue;
+        }
+        let filename = match FileName::parse(&name) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "drop folder: name refused; left in place");
+                continue;
+            }
+        };
+        let ticket = match app
+            .admission
+            .admit(app, &owner.user_id, &acq.id, Some(meta.len()))
+            .await
+        {
+            Ok(t) => t,
+            Err(IngestError::Busy { message, .. }) => {
+                tracing::info!(folder = %folder.path.display(), %message, "drop folder paused");
+                summary.paused = true;
+                return Ok(summary);
+            }
+            Err(e) => return Err(e),
+        };
+        let source = tokio::fs::File::open(&path).await?;
+        let received = app
+            .quarantine
+            .receive(
+                tokio_util::io::ReaderStream::new(source),
+                ticket.limit_bytes,
+            )
+            .await?;
+        // Changed while it was copied: not whole after all.
+        let after = tokio::fs::metadata(&path).await?;
+        if (after.len(), after.modified().ok()) != (meta.len(), meta.modified().ok()) {
+            app.quarantine.discard(received).await;
+            watch.forget(&path);
+            summary.waiting += 1;
+            continue;
+        }
+        let inserted = app
+            .record_delivery(
+                received,
+                crate::Delivery {
+                    acquisition_id: &acq.id,
+                    filename: filename.as_str(),
+                    channel: Channel::Folder,
+                    submitted_by: &owner.user_id,
+                    declared_format: None,
+                },
+                &decided_by,
+            )
+            .await?;
+        // Recorded: out of the folder, named by its delivery.
+        let kept = accepted.join(format!("{}-{name}", inserted.file.id));
+        tokio::fs::rename(&path, &kept).await?;
+        if marked {
+            let _ = tokio::fs::remove_file(&marker).await;
+        }
+        watch.forget(&path);
+        summary.taken += 1;
+    }
+    Ok(summary)
+}
