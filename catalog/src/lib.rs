@@ -114,6 +114,21 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn insert_file(&self, file: &NewFile, decided_by: &[String]) -> Result<Inserted>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
 
+    // --- drop buckets ---------------------------------------------------------
+    /// The delivery an object version (`source`, `key`, `etag`) became, if
+    /// it was taken before.
+    async fn bucket_object(&self, source: &str, key: &str, etag: &str) -> Result<Option<String>>;
+    /// Records that an object version became delivery `file_id`.
+    async fn take_bucket_object(
+        &self,
+        source: &str,
+        key: &str,
+        etag: &str,
+        size_bytes: i64,
+        sha256: &str,
+        file_id: &str,
+    ) -> Result<()>;
+
     // --- resumable uploads ----------------------------------------------------
     async fn create_upload(&self, upload: &Upload) -> Result<Upload>;
     async fn upload(&self, id: &str) -> Result<Option<Upload>>;

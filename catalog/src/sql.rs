@@ -604,6 +604,42 @@ macro_rules! sql_store {
                 Ok(inserted)
             }
 
+            async fn bucket_object(&self, source: &str, key: &str, etag: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT file_id FROM bucket_objects WHERE source = $1 AND object_key = $2 AND etag = $3",
+                )
+                .bind(source)
+                .bind(key)
+                .bind(etag)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn take_bucket_object(
+                &self,
+                source: &str,
+                key: &str,
+                etag: &str,
+                size_bytes: i64,
+                sha256: &str,
+                file_id: &str,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO bucket_objects (source, object_key, etag, size_bytes, sha256, file_id, taken_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source, object_key, etag) DO NOTHING",
+                )
+                .bind(source)
+                .bind(key)
+                .bind(etag)
+                .bind(size_bytes)
+                .bind(sha256)
+                .bind(file_id)
+                .bind(crate::sql::now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn create_upload(&self, u: &Upload) -> Result<Upload> {
                 let mut tx = self.pool.begin().await?;
                 let created: Upload = sqlx::query_as(

@@ -22,6 +22,9 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Directories swept for deliveries, each bound to an acquisition.
     pub drop_folders: Vec<crate::folders::DropFolder>,
+    /// Object-store prefixes swept for deliveries, each bound to an
+    /// acquisition.
+    pub drop_buckets: Vec<crate::buckets::DropBucket>,
     /// Accept OIDC JWTs from one identity provider, beside Airlock tokens.
     pub oidc: Option<crate::oidc::OidcConfig>,
     /// Empty means the default zones: trusted, corporate and sandbox.
@@ -322,6 +325,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             oidc: None,
             drop_folders: vec![],
+            drop_buckets: vec![],
             zones: vec![],
             policy_dir: None,
         }
@@ -389,6 +393,14 @@ impl Config {
 
     pub fn retention_schedule(&self) -> Result<cron::Schedule, IngestError> {
         crate::jobs::schedule("[retention]", &self.retention.schedule)
+    }
+
+    /// Each drop bucket's sweep schedule, checked.
+    pub fn bucket_schedules(&self) -> Result<Vec<cron::Schedule>, IngestError> {
+        self.drop_buckets
+            .iter()
+            .map(|b| crate::jobs::schedule(&format!("[[drop_buckets]] {}", b.url), &b.schedule))
+            .collect()
     }
 
     /// Each drop folder's sweep schedule, checked.

@@ -25,7 +25,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use airlock_catalog::Channel;
+use airlock_catalog::{Acquisition, Channel};
+use airlock_policies::Principal;
 
 use crate::names::FileName;
 use crate::{App, IngestError, auth, governance};
@@ -106,6 +107,31 @@ impl Watch {
     }
 }
 
+/// Who a drop endpoint delivers as (the acquisition's owner), with the
+/// policies that allow it; `None` (logged) while the acquisition takes no
+/// deliveries, which pauses the endpoint.
+pub(crate) async fn delivering(
+    app: &App,
+    acquisition_id: &str,
+    endpoint: &str,
+) -> Result<Option<(Acquisition, Principal, Vec<String>)>, IngestError> {
+    let acq = app.acquisition(acquisition_id).await?;
+    let owner = app
+        .catalog
+        .user(&acq.owner_id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("user {}", acq.owner_id)))?;
+    let owner = auth::principal(owner)?;
+    match governance::deliverable(app, &owner, &acq.id, None).await {
+        Ok((acq, decided_by)) => Ok(Some((acq, owner, decided_by))),
+        Err(IngestError::Conflict(why)) => {
+            tracing::info!(endpoint, %why, "drop endpoint paused");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Sweeps one folder once, at `now`.
 pub async fn sweep(
     app: &App,
@@ -114,21 +140,15 @@ pub async fn sweep(
     now: SystemTime,
 ) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
-    let acq = app.acquisition(&folder.acquisition_id).await?;
-    let owner = app
-        .catalog
-        .user(&acq.owner_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("user {}", acq.owner_id)))?;
-    let owner = auth::principal(owner)?;
-    let decided_by = match governance::deliverable(app, &owner, &acq.id, None).await {
-        Ok((_, decided_by)) => decided_by,
-        Err(IngestError::Conflict(why)) => {
-            tracing::info!(folder = %folder.path.display(), %why, "drop folder paused");
-            summary.paused = true;
-            return Ok(summary);
-        }
-        Err(e) => return Err(e),
+    let Some((acq, owner, decided_by)) = delivering(
+        app,
+        &folder.acquisition_id,
+        &folder.path.display().to_string(),
+    )
+    .await?
+    else {
+        summary.paused = true;
+        return Ok(summary);
     };
     let accepted = folder.path.join(".airlock").join("accepted");
     tokio::fs::create_dir_all(&accepted).await?;

@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod buckets;
 pub mod config;
 pub mod convert;
 pub mod engines;
@@ -81,6 +82,7 @@ impl App {
         let rescan_schedule = config.rescan_schedule()?;
         let retention_schedule = config.retention_schedule()?;
         config.drop_schedules()?;
+        config.bucket_schedules()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
@@ -214,6 +216,20 @@ pub async fn serve(
     ));
     let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
     let mut sweeps = Vec::new();
+    for (bucket, schedule) in app
+        .config
+        .drop_buckets
+        .iter()
+        .zip(app.config.bucket_schedules()?)
+    {
+        let (app, stop, bucket) = (app.clone(), stop.clone(), bucket.clone());
+        sweeps.push(tokio::spawn(async move {
+            jobs::every("drop bucket", schedule, stop, || {
+                buckets::sweep(&app, &bucket)
+            })
+            .await
+        }));
+    }
     for (folder, schedule) in app
         .config
         .drop_folders

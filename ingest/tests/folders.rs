@@ -148,3 +148,72 @@ async fn a_folder_for_an_acquisition_not_approved_pauses() {
     assert!(s.paused && s.taken == 0);
     assert!(path.join("late.csv").exists(), "left where it is");
 }
+
+/// Drop buckets against the real S3 server the test script starts
+/// (s3s-fs): each object version is taken once, then deleted or kept.
+#[tokio::test]
+async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
+    use airlock_ingest::buckets::{After, DropBucket, sweep as sweep_bucket};
+    use object_store::ObjectStoreExt;
+    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
+        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
+    );
+    let (app, _dir, acq, eve) = app().await;
+    let url = format!("s3://{bucket}/drops-{}", uuid::Uuid::now_v7().simple());
+    let store = airlock_ingest::lake::Lake::open(&url).unwrap().store;
+    let put = |key: &str, body: &'static str| {
+        let store = store.clone();
+        let key = object_store::path::Path::from(key);
+        async move { store.put(&key, body.into()).await.unwrap() }
+    };
+    let keys = || {
+        let store = store.clone();
+        async move {
+            let mut k: Vec<String> = futures::TryStreamExt::try_collect::<Vec<_>>(store.list(None))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.location.to_string())
+                .collect();
+            k.sort();
+            k
+        }
+    };
+    put("in/a.csv", "id\n1\n").await;
+    put("in/b.csv", "id\n2\n").await;
+    put("in/.hidden.csv", "id\n3\n").await;
+    put("in/c.csv.part", "id\n4\n").await;
+    let drop = DropBucket {
+        url: url.clone(),
+        acquisition_id: acq.clone(),
+        schedule: "0 * * * * *".into(),
+        after: After::Delete,
+    };
+    let s = sweep_bucket(&app, &drop).await.unwrap();
+    assert_eq!((s.taken, s.known, s.paused), (2, 0, false));
+    assert_eq!(keys().await, ["in/.hidden.csv", "in/c.csv.part"]);
+    // The same object again: known by its version, deleted, not delivered twice.
+    put("in/a.csv", "id\n1\n").await;
+    let s = sweep_bucket(&app, &drop).await.unwrap();
+    assert_eq!((s.taken, s.known), (0, 1));
+    // A new object is a new delivery.
+    put("in/d.csv", "id\n5\n").await;
+    assert_eq!(sweep_bucket(&app, &drop).await.unwrap().taken, 1);
+
+    // Kept objects stay, and are not taken again.
+    let kept = DropBucket {
+        after: After::Keep,
+        ..drop.clone()
+    };
+    put("in/k.csv", "id\n6\n").await;
+    assert_eq!(sweep_bucket(&app, &kept).await.unwrap().taken, 1);
+    let s = sweep_bucket(&app, &kept).await.unwrap();
+    assert_eq!((s.taken, s.known), (0, 1));
+    assert!(keys().await.contains(&"in/k.csv".to_owned()));
+
+    let uri = format!("/v1/acquisitions/{acq}/files");
+    let (_, files) = router::call(&app, "GET", &uri, Some(&eve), Body::empty()).await;
+    let files = files.as_array().unwrap();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files.iter().all(|f| f["channel"] == "bucket"));
+}
