@@ -44,6 +44,20 @@ pub struct DropFolder {
     /// When to sweep: a cron expression with seconds.
     #[serde(default = "default_schedule")]
     pub schedule: String,
+    /// What becomes of a taken file.
+    #[serde(default)]
+    pub after: Taken,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taken {
+    /// Moved to `.airlock/accepted/<delivery id>-<name>` (the default).
+    #[default]
+    Move,
+    /// Left in place beside a `NAME.accepted` marker naming its delivery;
+    /// a marked file is never taken again.
+    Mark,
 }
 
 fn default_stable_secs() -> u64 {
@@ -73,6 +87,7 @@ pub struct Watch {
 fn skipped(name: &str) -> bool {
     name.starts_with('.')
         || name.ends_with(".done")
+        || name.ends_with(".accepted")
         || name.ends_with(".part")
         || name.ends_with(".tmp")
 }
@@ -168,6 +183,13 @@ pub async fn sweep(
         let Ok(meta) = tokio::fs::metadata(&path).await else {
             continue;
         };
+        let accepted_marker = folder.path.join(format!("{name}.accepted"));
+        if tokio::fs::try_exists(&accepted_marker)
+            .await
+            .unwrap_or(false)
+        {
+            continue;
+        }
         let marker = folder.path.join(format!("{name}.done"));
         let marked = tokio::fs::try_exists(&marker).await.unwrap_or(false);
         let whole =
@@ -225,9 +247,14 @@ pub async fn sweep(
                 &decided_by,
             )
             .await?;
-        // Recorded: out of the folder, named by its delivery.
-        let kept = accepted.join(format!("{}-{name}", inserted.file.id));
-        tokio::fs::rename(&path, &kept).await?;
+        // Recorded: out of the folder, named by its delivery, or marked.
+        match folder.after {
+            Taken::Move => {
+                let kept = accepted.join(format!("{}-{name}", inserted.file.id));
+                tokio::fs::rename(&path, &kept).await?;
+            }
+            Taken::Mark => tokio::fs::write(&accepted_marker, &inserted.file.id).await?,
+        }
         if marked {
             let _ = tokio::fs::remove_file(&marker).await;
         }

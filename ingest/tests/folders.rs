@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 
-use airlock_ingest::folders::{DropFolder, Summary, sweep};
+use airlock_ingest::folders::{DropFolder, Summary, Taken, sweep};
 use airlock_ingest::{App, Config, auth};
 use airlock_policies::Role;
 
@@ -48,6 +48,7 @@ async fn whole_files_are_taken_once_and_moved_out() {
         acquisition_id: acq.clone(),
         stable_secs: 10,
         schedule: "*/5 * * * * *".into(),
+        after: Taken::Move,
     };
     // Marked done: taken at once. Growing: waits. Hidden, .part: never.
     std::fs::write(path.join("a.csv"), "id\n1\n").unwrap();
@@ -143,6 +144,7 @@ async fn a_folder_for_an_acquisition_not_approved_pauses() {
         acquisition_id: acq,
         stable_secs: 10,
         schedule: "*/5 * * * * *".into(),
+        after: Taken::Move,
     };
     let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
     assert!(s.paused && s.taken == 0);
@@ -216,4 +218,35 @@ async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
     let files = files.as_array().unwrap();
     assert_eq!(files.len(), 4, "{files:?}");
     assert!(files.iter().all(|f| f["channel"] == "bucket"));
+}
+
+#[tokio::test]
+async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again() {
+    let (app, dir, acq, _) = app().await;
+    let path = dir.path().join("drop");
+    std::fs::create_dir_all(&path).unwrap();
+    let folder = DropFolder {
+        path: path.clone(),
+        acquisition_id: acq,
+        stable_secs: 10,
+        schedule: "*/5 * * * * *".into(),
+        after: Taken::Mark,
+    };
+    std::fs::write(path.join("a.csv"), "id\n1\n").unwrap();
+    std::fs::write(path.join("a.csv.done"), "").unwrap();
+    assert_eq!(
+        sweep(&app, &app.watch, &folder, at(0)).await.unwrap().taken,
+        1
+    );
+    let id = std::fs::read_to_string(path.join("a.csv.accepted")).unwrap();
+    assert!(
+        app.catalog.file(&id).await.unwrap().is_some(),
+        "the marker names the delivery"
+    );
+    assert!(path.join("a.csv").exists());
+    // Changed afterwards, it is still not taken again: the marker stands.
+    std::fs::write(path.join("a.csv"), "id\n1\n2\n").unwrap();
+    std::fs::write(path.join("a.csv.done"), "").unwrap();
+    let s = sweep(&app, &app.watch, &folder, at(30)).await.unwrap();
+    assert_eq!((s.taken, s.waiting), (0, 0));
 }
