@@ -78,6 +78,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(list_datasets))
         .routes(routes!(get_dataset))
         .routes(routes!(list_audit))
+        .merge(crate::tus::routes())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router
@@ -88,7 +89,6 @@ pub fn router(app: Arc<App>) -> axum::Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .merge(crate::tus::routes())
         .fallback(|| async { IngestError::NotFound("route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(app)

@@ -14,17 +14,17 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{options, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use airlock_catalog::{Channel, NewFile, Upload};
 
@@ -35,21 +35,11 @@ use crate::{App, IngestError, governance, now_ms};
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,checksum,termination,expiration";
 
-/// The tus routes, to merge into the API router.
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/uploads", options(describe).post(create))
-        .route(
-            "/v1/uploads/{id}",
-            post(not_allowed)
-                .head(offset)
-                .patch(append)
-                .delete(terminate),
-        )
-}
-
-async fn not_allowed() -> IngestError {
-    IngestError::NotFound("route".into())
+/// The tus routes, documented, to merge into the API router.
+pub fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(describe, create))
+        .routes(routes!(offset, append, terminate))
 }
 
 /// Every tus answer names the protocol version.
@@ -88,7 +78,12 @@ fn expires(at_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn describe(State(app): State<Arc<App>>, Caller(_): Caller) -> Response {
+/// tus capabilities: version 1.0.0; creation, checksum (sha256),
+/// termination and expiration.
+#[utoipa::path(options, path = "/v1/uploads", tag = "tus", responses(
+    (status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"),
+    (status = 401, body = crate::error::ErrorBody)))]
+async fn describe(State(app): State<Arc<App>>, Caller(_who): Caller) -> Response {
     tus(
         StatusCode::NO_CONTENT,
         &[
@@ -125,6 +120,15 @@ fn metadata(raw: &str) -> Result<Vec<(String, String)>, IngestError> {
         .collect()
 }
 
+/// Creates a resumable upload: `Upload-Length`, and `Upload-Metadata` with
+/// `acquisition_id`, `filename` and optionally `format` (base64 values).
+/// Answers with its `Location` and `Upload-Expires`.
+#[utoipa::path(post, path = "/v1/uploads", tag = "tus", responses(
+    (status = 201, description = "Location: /v1/uploads/{id}"),
+    (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+    (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+    (status = 412, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
+    (status = 503, body = crate::error::ErrorBody)))]
 async fn create(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
@@ -211,6 +215,11 @@ fn state_headers(u: &Upload) -> Vec<(&'static str, String)> {
     h
 }
 
+/// The upload's acknowledged `Upload-Offset` (and, once complete, its
+/// delivery as `Airlock-File-Id`).
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "tus", responses(
+    (status = 200, description = "Upload-Offset, Upload-Length"),
+    (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn offset(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
@@ -222,6 +231,15 @@ async fn offset(
     Ok(tus(StatusCode::OK, &state_headers(&u)))
 }
 
+/// Appends bytes at `Upload-Offset` (`application/offset+octet-stream`,
+/// optionally `Upload-Checksum: sha256 …`; 460 on a mismatch).
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "tus",
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses(
+        (status = 204, description = "Upload-Offset; Airlock-File-Id once complete"),
+        (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
+        (status = 460, body = crate::error::ErrorBody)))]
 async fn append(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
@@ -377,6 +395,10 @@ async fn finish(app: &App, u: Upload, decided_by: &[String]) -> Result<Upload, I
         .ok_or_else(|| IngestError::NotFound(format!("upload {}", u.id)))
 }
 
+/// Ends an upload and forgets its bytes.
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "tus", responses(
+    (status = 204), (status = 401, body = crate::error::ErrorBody),
+    (status = 404, body = crate::error::ErrorBody)))]
 async fn terminate(
     State(app): State<Arc<App>>,
     Caller(who): Caller,

@@ -221,6 +221,8 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/transfers",
             "/v1/transfers/{id}",
             "/v1/transfers/{id}/review",
+            "/v1/uploads",
+            "/v1/uploads/{id}",
             "/v1/zones",
         ]
     );
@@ -234,7 +236,10 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
                 .call(&method.to_uppercase(), &uri, None, Body::empty())
                 .await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
-            assert_eq!(body["code"], "unauthorized");
+            if method != "head" {
+                // A HEAD answer has no body.
+                assert_eq!(body["code"], "unauthorized", "{method} {path}");
+            }
             let (status, _) = f
                 .call(
                     &method.to_uppercase(),
