@@ -94,6 +94,13 @@ macro_rules! file_cols {
     };
 }
 
+macro_rules! upload_cols {
+    () => {
+        "id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, created_by, \
+         created_at, expires_at, file_id"
+    };
+}
+
 macro_rules! transfer_cols {
     () => {
         "id, dataset_id, version, from_zone, to_zone, requested_by, reason, state, released_by, error, \
@@ -406,10 +413,7 @@ macro_rules! sql_store {
                     .bind(&u.zones)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| match CatalogError::from(e) {
-                        CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {:?}", u.name)),
-                        other => other,
-                    })?;
+                    .map_err(|e| name_taken(e, &u.name))?;
                 sqlx::query("INSERT INTO tokens (hash, user_id, created_at) VALUES ($1, $2, $3)")
                     .bind(token_hash)
                     .bind(&u.id)
@@ -461,10 +465,7 @@ macro_rules! sql_store {
                 .bind(&u.zones)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| match CatalogError::from(e) {
-                    CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {:?}", u.name)),
-                    other => other,
-                })?;
+                .map_err(|e| name_taken(e, &u.name))?;
                 let detail = json!({"name": u.name, "role": u.role, "zones": u.zones});
                 Self::audit(&mut *tx, u.created_at, "system:oidc", "user.sync", &u.id, detail).await?;
                 tx.commit().await?;
@@ -642,12 +643,11 @@ macro_rules! sql_store {
 
             async fn create_upload(&self, u: &Upload) -> Result<Upload> {
                 let mut tx = self.pool.begin().await?;
-                let created: Upload = sqlx::query_as(
+                let created: Upload = sqlx::query_as(concat!(
                     "INSERT INTO uploads (id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
-                     created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) \
-                     RETURNING id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
-                     created_by, created_at, expires_at, file_id",
-                )
+                     created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) RETURNING ",
+                    upload_cols!()
+                ))
                 .bind(&u.id)
                 .bind(&u.acquisition_id)
                 .bind(&u.filename)
@@ -667,22 +667,18 @@ macro_rules! sql_store {
             }
 
             async fn upload(&self, id: &str) -> Result<Option<Upload>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
-                     created_by, created_at, expires_at, file_id FROM uploads WHERE id = $1",
-                )
+                Ok(sqlx::query_as(concat!("SELECT ", upload_cols!(), " FROM uploads WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?)
             }
 
             async fn advance_upload(&self, id: &str, from: i64, to: i64, expires_at: i64) -> Result<Upload> {
-                let moved: Option<Upload> = sqlx::query_as(
+                let moved: Option<Upload> = sqlx::query_as(concat!(
                     "UPDATE uploads SET offset_bytes = $3, expires_at = $4 \
-                     WHERE id = $1 AND offset_bytes = $2 AND file_id IS NULL AND $3 <= length_bytes \
-                     RETURNING id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
-                     created_by, created_at, expires_at, file_id",
-                )
+                     WHERE id = $1 AND offset_bytes = $2 AND file_id IS NULL AND $3 <= length_bytes RETURNING ",
+                    upload_cols!()
+                ))
                 .bind(id)
                 .bind(from)
                 .bind(to)
@@ -730,11 +726,9 @@ macro_rules! sql_store {
             }
 
             async fn expired_uploads(&self, now: i64) -> Result<Vec<Upload>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, \
-                     created_by, created_at, expires_at, file_id FROM uploads \
-                     WHERE file_id IS NULL AND expires_at <= $1 ORDER BY expires_at",
-                )
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", upload_cols!(), " FROM uploads WHERE file_id IS NULL AND expires_at <= $1 ORDER BY expires_at"
+                ))
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?)
@@ -1597,6 +1591,14 @@ sql_store!(
 
 /// A guarded update must touch exactly the one file; otherwise the caller's
 /// lease is gone or the file's state moved on.
+/// A user name already taken, named as such.
+fn name_taken(e: sqlx::Error, name: &str) -> CatalogError {
+    match CatalogError::from(e) {
+        CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {name:?}")),
+        other => other,
+    }
+}
+
 fn one_row(affected: u64, file_id: &str) -> Result<()> {
     if affected == 1 {
         Ok(())
