@@ -1060,7 +1060,10 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
-                sqlx::query("DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'")
+                sqlx::query(
+                    "DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
+                     AND transfer_id IS NULL",
+                )
                     .bind(file_id)
                     .execute(&mut *tx)
                     .await?;
@@ -1134,7 +1137,10 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await?;
                 one_row(done.rows_affected(), file_id)?;
-                sqlx::query("DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending'")
+                sqlx::query(
+                    "DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
+                     AND transfer_id IS NULL",
+                )
                     .bind(file_id)
                     .execute(&mut *tx)
                     .await?;
