@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Airlock test against real services on loopback:
-#   1. installs what is missing (clamav-daemon; PostgreSQL if none answers;
-#      the s3s-fs S3 server, with cargo install),
+#   1. installs what is missing (clamav-daemon; the OpenSSH client the
+#      SFTP tests drive; PostgreSQL if none answers; the s3s-fs S3 server,
+#      with cargo install),
 #   2. starts a private clamd with the project's own signatures,
 #   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
 #      or starts a private cluster on a free port (always, with
@@ -71,6 +72,11 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT INT TERM
+
+# --- the OpenSSH client (sftp, ssh-keygen) -----------------------------------
+if ! command -v sftp >/dev/null || ! command -v ssh-keygen >/dev/null; then
+  apt_install openssh-client
+fi
 
 # --- clamd -------------------------------------------------------------------
 CLAMD_BIN=$(command -v clamd || true)

@@ -800,3 +800,107 @@ async fn real_tus_clients_resume_an_interrupted_upload_across_a_crash() {
         assert_eq!(delivered["size_bytes"], content.len(), "{client}");
     }
 }
+
+/// The daemon runs every other way in by itself: a drop folder and a drop
+/// bucket (s3s-fs) swept on their schedules, and the SFTP endpoint it
+/// listens on, driven by OpenSSH's sftp. Each delivery is recorded with its
+/// channel and SHA-256 and published.
+#[tokio::test]
+async fn drop_folders_buckets_and_sftp_deliver_on_the_daemons_own_schedule() {
+    use object_store::ObjectStoreExt;
+    use sha2::Digest;
+    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
+        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
+    );
+    let clamd = Clamd::start();
+    let mut d = Daemon::start(&clamd.addr());
+    let acq = d.acquisition("Every way in", "sandbox", "OFFICIAL").await;
+    let (_, record) = d.get(&d.engineer, &format!("/v1/acquisitions/{acq}")).await;
+    let owner = record["owner_id"].as_str().unwrap().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let folder = work.path().join("drop");
+    std::fs::create_dir_all(&folder).unwrap();
+    let drops = format!(
+        "s3://{bucket}/daemon-drops-{}",
+        uuid::Uuid::now_v7().simple()
+    );
+    let (key, public) = openssh::keygen(work.path(), "supplier");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    d.reconfigure(&format!(
+        r#"
+[[drop_folders]]
+path = "{folder}"
+acquisition_id = "{acq}"
+schedule = "* * * * * *"
+
+[[drop_buckets]]
+url = "{drops}"
+acquisition_id = "{acq}"
+schedule = "* * * * * *"
+
+[sftp]
+listen = "127.0.0.1:{port}"
+[[sftp.keys]]
+user_id = "{owner}"
+public_key = "{public}"
+acquisitions = ["{acq}"]
+"#,
+        folder = folder.display()
+    ));
+
+    let csv = |way: &str| format!("id,way\n1,{way}\n2,{way}\n");
+    // Written under a temporary name, then renamed in: taken whole.
+    std::fs::write(folder.join("folder.csv.tmp"), csv("folder")).unwrap();
+    std::fs::rename(folder.join("folder.csv.tmp"), folder.join("folder.csv")).unwrap();
+    let store = airlock_ingest::lake::Lake::open(&drops).unwrap().store;
+    store
+        .put(&"bucket.csv".into(), csv("bucket").into_bytes().into())
+        .await
+        .unwrap();
+    std::fs::write(work.path().join("sftp.csv"), csv("sftp")).unwrap();
+    // One acquisition: the session starts in its directory.
+    let out = openssh::sftp(port, &key, "eve", work.path(), "put sftp.csv\n").await;
+    assert!(out.ok, "{}{}\n{}", out.stdout, out.stderr, d.log());
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let files = loop {
+        let (_, files) = d
+            .get(&d.engineer, &format!("/v1/acquisitions/{acq}/files"))
+            .await;
+        if files.as_array().unwrap().len() == 3 {
+            break files;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every way in delivered: {files:#}\n{}",
+            d.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for way in ["folder", "bucket", "sftp"] {
+        let f = files
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["channel"] == way)
+            .unwrap_or_else(|| panic!("no {way} delivery: {files:#}"));
+        assert_eq!(f["filename"], format!("{way}.csv"));
+        assert_eq!(
+            f["sha256"],
+            hex::encode(sha2::Sha256::digest(csv(way).as_bytes()))
+        );
+        assert_eq!(f["submitted_by"], owner.as_str(), "{f}");
+        let done = d.wait_for(f["id"].as_str().unwrap(), &["published"]).await;
+        assert_eq!(done["state"], "published", "{done}");
+    }
+    // Taken: out of the folder and out of the bucket.
+    assert!(!folder.join("folder.csv").exists());
+    let left: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(store.list(None))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -6,15 +6,16 @@
 //!
 //! In-flight bytes are the catalog's unfinished files plus what this daemon
 //! is receiving now. Admission is decided one request at a time, so two
-//! uploads cannot both take the last room. An upload without a
-//! Content-Length reserves all the room there is (up to `max_file_bytes`)
-//! and is held to it, so clients should declare their length. Several
-//! daemons sharing a catalog each count only their own arriving uploads.
+//! uploads cannot both take the last room. An upload of known length
+//! reserves it at once; one of unknown length (an API upload without
+//! Content-Length, an SFTP put) reserves as its bytes arrive and is refused
+//! the moment it outgrows the room. Several daemons sharing a catalog each
+//! count only their own arriving uploads.
 
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::{App, IngestError};
 
@@ -25,22 +26,34 @@ struct Receiving {
     by_user: HashMap<String, u32>,
 }
 
+/// Never held across an await.
+type Counts = Arc<Mutex<Receiving>>;
+
+fn counts(c: &Counts) -> MutexGuard<'_, Receiving> {
+    c.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The uploads this daemon is receiving.
 #[derive(Default)]
 pub struct Admission {
     /// Held across one admission's catalog read: decisions go one at a time.
     deciding: tokio::sync::Mutex<()>,
-    /// Never held across an await.
-    receiving: Mutex<Receiving>,
+    receiving: Counts,
 }
 
-/// An admitted upload's room; released when dropped.
-pub struct Ticket<'a> {
-    admission: &'a Admission,
+/// An admitted upload's slot and room; released when dropped.
+pub struct Ticket {
+    receiving: Counts,
     user: String,
     acquisition: String,
-    /// The most bytes the upload may bring.
-    pub limit_bytes: u64,
+    /// Bytes reserved so far.
+    reserved: u64,
+    /// The catalog's in-flight bytes at admission: of the acquisition, and
+    /// in all.
+    stored: (u64, u64),
+    /// `max_file_bytes`, `max_inflight_bytes_per_acquisition`,
+    /// `max_inflight_bytes`.
+    limits: (u64, u64, u64),
 }
 
 fn busy(status: StatusCode, code: &'static str, message: String, secs: u64) -> IngestError {
@@ -53,74 +66,123 @@ fn busy(status: StatusCode, code: &'static str, message: String, secs: u64) -> I
 }
 
 impl Admission {
-    /// Admits an upload of `declared` bytes (its Content-Length), or of up
-    /// to the room left when it has none.
-    pub async fn admit<'a>(
-        &'a self,
+    /// Admits an upload of `declared` bytes, reserving them; of unknown
+    /// length, it reserves as it goes ([`Ticket::reserve`]).
+    pub async fn admit(
+        &self,
         app: &App,
         user: &str,
         acquisition: &str,
         declared: Option<u64>,
-    ) -> Result<Ticket<'a>, IngestError> {
+    ) -> Result<Ticket, IngestError> {
         let limits = &app.config.limits;
         let _one_at_a_time = self.deciding.lock().await;
-        let uploads = self.counts().by_user.get(user).copied().unwrap_or(0);
-        if uploads >= limits.max_concurrent_uploads_per_user {
+        let (acq_stored, all_stored) = app.catalog.inflight_bytes(acquisition).await?;
+        let mut ticket = self.slot(app, user)?;
+        ticket.acquisition = acquisition.to_owned();
+        ticket.stored = (acq_stored as u64, all_stored as u64);
+        ticket.limits = (
+            limits.max_file_bytes,
+            limits.max_inflight_bytes_per_acquisition,
+            limits.max_inflight_bytes,
+        );
+        let room = ticket.room(&counts(&self.receiving));
+        if room == 0 {
+            return Err(ticket.full(room));
+        }
+        ticket.reserve(declared.unwrap_or(0))?;
+        Ok(ticket)
+    }
+
+    /// An upload slot alone, for bytes already counted elsewhere (a tus
+    /// upload's, in the catalog).
+    pub fn slot(&self, app: &App, user: &str) -> Result<Ticket, IngestError> {
+        let most = app.config.limits.max_concurrent_uploads_per_user;
+        let mut r = counts(&self.receiving);
+        let uploads = r.by_user.entry(user.to_owned()).or_default();
+        if *uploads >= most {
             return Err(busy(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_uploads",
-                format!(
-                    "at most {} uploads at once per user; retry when one has finished",
-                    limits.max_concurrent_uploads_per_user
-                ),
+                format!("at most {most} uploads at once per user; retry when one has finished"),
                 5,
             ));
         }
-        let (acq_stored, all_stored) = app.catalog.inflight_bytes(acquisition).await?;
-        let mut r = self.counts();
-        let acq_used = acq_stored as u64 + r.by_acquisition.get(acquisition).copied().unwrap_or(0);
-        let all_used = all_stored as u64 + r.bytes;
-        let room = limits
-            .max_inflight_bytes_per_acquisition
-            .saturating_sub(acq_used)
-            .min(limits.max_inflight_bytes.saturating_sub(all_used));
-        let need = declared.unwrap_or(room.min(limits.max_file_bytes));
-        if need > room || room == 0 {
-            return Err(busy(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "quarantine_full",
-                format!(
-                    "quarantine holds as much as it may for now ({} bytes of room); \
-                     retry when earlier deliveries have been processed",
-                    room
-                ),
-                30,
-            ));
-        }
-        r.bytes += need;
-        *r.by_acquisition.entry(acquisition.to_owned()).or_default() += need;
-        *r.by_user.entry(user.to_owned()).or_default() += 1;
+        *uploads += 1;
         Ok(Ticket {
-            admission: self,
+            receiving: self.receiving.clone(),
             user: user.to_owned(),
-            acquisition: acquisition.to_owned(),
-            limit_bytes: need,
+            acquisition: String::new(),
+            reserved: 0,
+            stored: (0, 0),
+            limits: (u64::MAX, u64::MAX, u64::MAX),
         })
     }
 }
 
-impl Admission {
-    fn counts(&self) -> MutexGuard<'_, Receiving> {
-        self.receiving.lock().unwrap_or_else(|p| p.into_inner())
+impl Ticket {
+    /// The most bytes this upload may hold, given what the others hold.
+    fn room(&self, r: &Receiving) -> u64 {
+        let others_acq = r
+            .by_acquisition
+            .get(&self.acquisition)
+            .copied()
+            .unwrap_or(0)
+            - self.reserved;
+        let others_all = r.bytes - self.reserved;
+        let (_, max_acq, max_all) = self.limits;
+        max_acq
+            .saturating_sub(self.stored.0 + others_acq)
+            .min(max_all.saturating_sub(self.stored.1 + others_all))
+    }
+
+    fn full(&self, room: u64) -> IngestError {
+        busy(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "quarantine_full",
+            format!(
+                "quarantine holds as much as it may for now ({} bytes of room); \
+                 retry when earlier deliveries have been processed",
+                room.saturating_sub(self.reserved)
+            ),
+            30,
+        )
+    }
+
+    /// Grows the reservation to `total` bytes: [`IngestError::TooLarge`]
+    /// past `max_file_bytes`, 503 `quarantine_full` past the room.
+    pub fn reserve(&mut self, total: u64) -> Result<(), IngestError> {
+        if total <= self.reserved {
+            return Ok(());
+        }
+        if total > self.limits.0 {
+            return Err(IngestError::TooLarge {
+                limit_bytes: self.limits.0,
+            });
+        }
+        let receiving = self.receiving.clone();
+        let mut r = counts(&receiving);
+        let room = self.room(&r);
+        if total > room {
+            drop(r);
+            return Err(self.full(room));
+        }
+        let more = total - self.reserved;
+        r.bytes += more;
+        *r.by_acquisition
+            .entry(self.acquisition.clone())
+            .or_default() += more;
+        self.reserved = total;
+        Ok(())
     }
 }
 
-impl Drop for Ticket<'_> {
+impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut r = self.admission.counts();
-        r.bytes -= self.limit_bytes;
+        let mut r = counts(&self.receiving);
+        r.bytes -= self.reserved;
         if let Some(b) = r.by_acquisition.get_mut(&self.acquisition) {
-            *b -= self.limit_bytes;
+            *b -= self.reserved;
             if *b == 0 {
                 r.by_acquisition.remove(&self.acquisition);
             }

@@ -779,32 +779,16 @@ async fn upload_file(
         return Err(IngestError::TooLarge { limit_bytes: limit });
     }
     // Room in quarantine and an upload slot, held until the delivery is
-    // recorded (or refused).
-    let ticket = app
+    // recorded (or refused). Without a Content-Length the room is taken
+    // as the bytes arrive.
+    let mut ticket = app
         .admission
         .admit(&app, &who.user_id, &acq.id, declared)
         .await?;
-    let received = match app
+    let received = app
         .quarantine
-        .receive(body.into_data_stream(), ticket.limit_bytes)
-        .await
-    {
-        // More than the room it was given: not too large for Airlock, but
-        // for now.
-        Err(IngestError::TooLarge { .. }) if ticket.limit_bytes < limit => {
-            return Err(IngestError::Busy {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "quarantine_full",
-                message: format!(
-                    "the upload outgrew the {} bytes of room quarantine had for it; \
-                     retry later, or send its Content-Length",
-                    ticket.limit_bytes
-                ),
-                retry_after_secs: 30,
-            });
-        }
-        other => other?,
-    };
+        .receive(body.into_data_stream(), |n| ticket.reserve(n))
+        .await?;
     let inserted = app
         .record_delivery(
             received,

@@ -98,7 +98,7 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
                 continue;
             }
         };
-        let ticket = match app
+        let mut ticket = match app
             .admission
             .admit(app, &owner.user_id, &acq.id, Some(meta.size))
             .await
@@ -122,7 +122,10 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             .await?
             .into_stream()
             .map(|r| r.map_err(|e| e.to_string()));
-        let received = app.quarantine.receive(stream, ticket.limit_bytes).await?;
+        let received = app
+            .quarantine
+            .receive(stream, |n| ticket.reserve(n))
+            .await?;
         let (sha256, size) = (received.sha256.clone(), received.size_bytes as i64);
         let inserted = app
             .record_delivery(

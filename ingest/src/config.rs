@@ -25,6 +25,8 @@ pub struct Config {
     /// Object-store prefixes swept for deliveries, each bound to an
     /// acquisition.
     pub drop_buckets: Vec<crate::buckets::DropBucket>,
+    /// The SFTP drop endpoint; off unless configured.
+    pub sftp: Option<crate::sftp::SftpConfig>,
     /// Accept OIDC JWTs from one identity provider, beside Airlock tokens.
     pub oidc: Option<crate::oidc::OidcConfig>,
     /// Empty means the default zones: trusted, corporate and sandbox.
@@ -324,6 +326,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
             oidc: None,
+            sftp: None,
             drop_folders: vec![],
             drop_buckets: vec![],
             zones: vec![],
@@ -412,6 +415,17 @@ impl Config {
                 crate::jobs::schedule(&section, &f.schedule)
             })
             .collect()
+    }
+
+    /// Checks every way in that config names: the drop folders' and
+    /// buckets' schedules and the SFTP keys.
+    pub fn check_endpoints(&self) -> Result<(), IngestError> {
+        self.drop_schedules()?;
+        self.bucket_schedules()?;
+        if let Some(sftp) = &self.sftp {
+            crate::sftp::check(sftp)?;
+        }
+        Ok(())
     }
 
     /// The validated policy set: the configured directory's, else the

@@ -94,18 +94,13 @@ impl IngestError {
     }
 }
 
-impl IntoResponse for IngestError {
-    fn into_response(self) -> Response {
+impl IngestError {
+    /// What a client is told, whatever the protocol: a status, a stable
+    /// code and a message. Internal details (paths, SQL, addresses) of a
+    /// server-side failure go to the logs, not to the client.
+    pub fn public(&self) -> (StatusCode, &'static str, String) {
         let (status, code) = self.status_and_code();
-        let retry_after = match &self {
-            IngestError::Busy {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs).filter(|s| *s > 0),
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
-            _ => None,
-        };
         let message = if status.is_server_error() && !matches!(self, IngestError::Busy { .. }) {
-            // Internal details (paths, SQL, addresses) stay in the logs.
             tracing::error!(error = %self, code, "request failed");
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
@@ -115,6 +110,20 @@ impl IntoResponse for IngestError {
             }
         } else {
             self.to_string()
+        };
+        (status, code, message)
+    }
+}
+
+impl IntoResponse for IngestError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.public();
+        let retry_after = match &self {
+            IngestError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs).filter(|s| *s > 0),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
+            _ => None,
         };
         let mut resp = (status, Json(ErrorBody { code, message })).into_response();
         if let Some(secs) = retry_after {

@@ -1,9 +1,11 @@
 //! Drop folders: directories named in config, each bound to an
-//! acquisition, swept on a cron schedule.
+//! acquisition, swept on file-system events (inotify, through notify) and
+//! on a cron schedule as the safety net.
 //!
-//! A file is taken only once it has fully arrived: it has a `NAME.done`
-//! marker, or its size and modification time have not changed for
-//! `stable_secs` across sweeps. Hidden files (`.name`), `*.part`, `*.tmp`
+//! A file is taken only once it has fully arrived: it was renamed into the
+//! folder (seen by a file-system event), it has a `NAME.done` marker, or
+//! its size and modification time have not changed for `stable_secs`
+//! across sweeps. Hidden files (`.name`), `*.part`, `*.tmp`
 //! and markers are never taken, so a writer that writes under such a name
 //! and renames into place is seen only whole. Nothing depends on
 //! timestamps being newer than the last sweep: every sweep looks at every
@@ -18,7 +20,7 @@
 //! between recording and moving only moves the file next time. Past a
 //! back-pressure limit the sweep stops and the next one goes on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -78,10 +80,12 @@ pub struct Summary {
     pub paused: bool,
 }
 
-/// What the sweeps have seen of files still arriving: size, time, since.
+/// What the sweeps have seen of files still arriving (size, time, since),
+/// and which names file-system events saw renamed into place.
 #[derive(Default)]
 pub struct Watch {
     seen: Mutex<HashMap<PathBuf, (u64, SystemTime, SystemTime)>>,
+    renamed: Mutex<HashSet<PathBuf>>,
 }
 
 fn skipped(name: &str) -> bool {
@@ -119,7 +123,57 @@ impl Watch {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(path);
+        self.renamed().remove(path);
     }
+
+    fn renamed(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
+        self.renamed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes a file-system event in a drop folder. A name renamed into
+    /// place has arrived whole; one created, written to or renamed away
+    /// since has not.
+    pub fn note(&self, event: &notify::Event) {
+        use notify::EventKind::{Create, Modify, Remove};
+        use notify::event::{ModifyKind, RenameMode};
+        let mut renamed = self.renamed();
+        match (&event.kind, event.paths.as_slice()) {
+            (Modify(ModifyKind::Name(RenameMode::To)), [to]) => {
+                renamed.insert(to.clone());
+            }
+            (Modify(ModifyKind::Name(RenameMode::Both)), [from, to]) => {
+                renamed.remove(from);
+                renamed.insert(to.clone());
+            }
+            (Create(_) | Remove(_) | Modify(ModifyKind::Data(_) | ModifyKind::Any), paths)
+            | (Modify(ModifyKind::Name(RenameMode::From)), paths) => {
+                for p in paths {
+                    renamed.remove(p);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Watches `folder` for file-system events: each is noted in the app's
+/// [`Watch`] and wakes `wake` (the folder's sweep). The events only hasten
+/// sweeps; the schedule still runs if they are lost or the watch fails.
+pub fn watcher(
+    app: std::sync::Arc<App>,
+    folder: &Path,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) -> Result<notify::RecommendedWatcher, notify::Error> {
+    use notify::Watcher;
+    let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| match e {
+        Ok(event) => {
+            app.watch.note(&event);
+            wake.notify_one();
+        }
+        Err(e) => tracing::warn!(error = %e, "drop folder events lost; the schedule still sweeps"),
+    })?;
+    w.watch(folder, notify::RecursiveMode::NonRecursive)?;
+    Ok(w)
 }
 
 /// Who a drop endpoint delivers as (the acquisition's owner), with the
@@ -192,8 +246,9 @@ pub async fn sweep(
         }
         let marker = folder.path.join(format!("{name}.done"));
         let marked = tokio::fs::try_exists(&marker).await.unwrap_or(false);
-        let whole =
-            marked || watch.stable(&path, &meta, Duration::from_secs(folder.stable_secs), now);
+        let whole = marked
+            || watch.renamed().contains(&path)
+            || watch.stable(&path, &meta, Duration::from_secs(folder.stable_secs), now);
         if !whole {
             summary.waiting += 1;
             continue;
@@ -205,7 +260,7 @@ pub async fn sweep(
                 continue;
             }
         };
-        let ticket = match app
+        let mut ticket = match app
             .admission
             .admit(app, &owner.user_id, &acq.id, Some(meta.len()))
             .await
@@ -221,10 +276,9 @@ pub async fn sweep(
         let source = tokio::fs::File::open(&path).await?;
         let received = app
             .quarantine
-            .receive(
-                tokio_util::io::ReaderStream::new(source),
-                ticket.limit_bytes,
-            )
+            .receive(tokio_util::io::ReaderStream::new(source), |n| {
+                ticket.reserve(n)
+            })
             .await?;
         // Changed while it was copied: not whole after all.
         let after = tokio::fs::metadata(&path).await?;

@@ -5,6 +5,10 @@
 
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use tokio_util::sync::CancellationToken;
 
@@ -19,10 +23,12 @@ pub fn schedule(section: &str, expr: &str) -> Result<cron::Schedule, IngestError
     })
 }
 
-/// Runs `pass` at every time `schedule` gives, until `stop`.
+/// Runs `pass` at every time `schedule` gives, and soon after `wake` (if
+/// any) is notified (a burst of wake-ups makes one pass), until `stop`.
 pub async fn every<F, Fut, S>(
     name: &str,
     schedule: cron::Schedule,
+    wake: Option<Arc<Notify>>,
     stop: CancellationToken,
     pass: F,
 ) where
@@ -35,9 +41,16 @@ pub async fn every<F, Fut, S>(
             return;
         };
         let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+        let woken = async {
+            match &wake {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
+            _ = woken => tokio::time::sleep(COALESCE).await,
         }
         match tokio::select! {
             _ = stop.cancelled() => return,
@@ -48,6 +61,9 @@ pub async fn every<F, Fut, S>(
         }
     }
 }
+
+/// How long a woken job waits for the rest of a burst of wake-ups.
+const COALESCE: Duration = Duration::from_millis(200);
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod quarantine;
 pub mod rescan;
 pub mod retention;
+pub mod sftp;
 pub mod transfer;
 pub mod tus;
 
@@ -81,8 +82,7 @@ impl App {
         };
         let rescan_schedule = config.rescan_schedule()?;
         let retention_schedule = config.retention_schedule()?;
-        config.drop_schedules()?;
-        config.bucket_schedules()?;
+        config.check_endpoints()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
@@ -224,7 +224,7 @@ pub async fn serve(
     {
         let (app, stop, bucket) = (app.clone(), stop.clone(), bucket.clone());
         sweeps.push(tokio::spawn(async move {
-            jobs::every("drop bucket", schedule, stop, || {
+            jobs::every("drop bucket", schedule, None, stop, || {
                 buckets::sweep(&app, &bucket)
             })
             .await
@@ -237,8 +237,16 @@ pub async fn serve(
         .zip(app.config.drop_schedules()?)
     {
         let (app, stop, folder) = (app.clone(), stop.clone(), folder.clone());
+        let wake = Arc::new(Notify::new());
+        let events = folders::watcher(app.clone(), &folder.path, wake.clone())
+            .inspect_err(|e| {
+                tracing::warn!(folder = %folder.path.display(), error = %e,
+                    "drop folder not watched for events; swept on its schedule only")
+            })
+            .ok();
         sweeps.push(tokio::spawn(async move {
-            jobs::every("drop folder", schedule, stop, || {
+            let _events = events;
+            jobs::every("drop folder", schedule, Some(wake), stop, || {
                 folders::sweep(&app, &app.watch, &folder, std::time::SystemTime::now())
             })
             .await
@@ -248,11 +256,21 @@ pub async fn serve(
         let (app, stop) = (app.clone(), stop.clone());
         let every_minute = jobs::schedule("uploads", "0 * * * * *")?;
         tokio::spawn(async move {
-            jobs::every("upload expiry", every_minute, stop, || {
+            jobs::every("upload expiry", every_minute, None, stop, || {
                 tus::expire_once(&app)
             })
             .await
         })
+    };
+    let sftp = match app.config.sftp.clone() {
+        Some(config) => {
+            let listener = TcpListener::bind(config.listen).await?;
+            let (app, stop) = (app.clone(), stop.clone());
+            Some(tokio::spawn(async move {
+                sftp::serve(app, &config, listener, stop).await
+            }))
+        }
+        None => None,
     };
     let router = api::router(app.clone());
     let stop_http = stop.clone();
@@ -273,5 +291,8 @@ pub async fn serve(
         sweep.await.map_err(std::io::Error::other)?;
     }
     uploads.await.map_err(std::io::Error::other)?;
+    if let Some(sftp) = sftp {
+        sftp.await.map_err(std::io::Error::other)??;
+    }
     Ok(())
 }

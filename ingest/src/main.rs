@@ -223,8 +223,7 @@ async fn main() -> anyhow::Result<()> {
             let zones = config.zone_set()?;
             config.rescan_schedule()?;
             config.retention_schedule()?;
-            config.drop_schedules()?;
-            config.bucket_schedules()?;
+            config.check_endpoints()?;
             let policies = config.policies()?;
             println!(
                 "configuration is valid: {} zones, {} policies, {} catalog",

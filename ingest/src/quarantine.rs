@@ -44,10 +44,15 @@ impl Quarantine {
         self.dir.join(id)
     }
 
-    /// Streams `body` to disk, hashing as it goes, and fsyncs it. Fails with
-    /// [`IngestError::TooLarge`] as soon as more than `limit_bytes` arrive;
-    /// nothing is left behind on any failure.
-    pub async fn receive<S, E>(&self, body: S, limit_bytes: u64) -> Result<Received, IngestError>
+    /// Streams `body` to disk, hashing as it goes, and fsyncs it. Before
+    /// each chunk is kept, `reserve` is asked for room for the total so
+    /// far (see [`crate::admission::Ticket::reserve`]); its refusal ends
+    /// the upload. Nothing is left behind on any failure.
+    pub async fn receive<S, E>(
+        &self,
+        body: S,
+        reserve: impl FnMut(u64) -> Result<(), IngestError>,
+    ) -> Result<Received, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>>,
         E: std::fmt::Display,
@@ -56,7 +61,7 @@ impl Quarantine {
             .dir
             .join("incoming")
             .join(format!("{}.part", uuid::Uuid::now_v7()));
-        let result = Self::write(&part, body, limit_bytes).await;
+        let result = Self::write(&part, body, reserve).await;
         match result {
             Ok((sha256, size_bytes)) => Ok(Received {
                 part,
@@ -70,7 +75,11 @@ impl Quarantine {
         }
     }
 
-    async fn write<S, E>(part: &Path, body: S, limit: u64) -> Result<(String, u64), IngestError>
+    async fn write<S, E>(
+        part: &Path,
+        body: S,
+        mut reserve: impl FnMut(u64) -> Result<(), IngestError>,
+    ) -> Result<(String, u64), IngestError>
     where
         S: Stream<Item = Result<Bytes, E>>,
         E: std::fmt::Display,
@@ -84,14 +93,47 @@ impl Quarantine {
                 IngestError::bad_request("upload_interrupted", format!("the upload broke off: {e}"))
             })?;
             size += chunk.len() as u64;
-            if size > limit {
-                return Err(IngestError::TooLarge { limit_bytes: limit });
-            }
+            reserve(size)?;
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(disk)?;
         }
         file.sync_all().await.map_err(disk)?;
         Ok((hex::encode(hasher.finalize()), size))
+    }
+
+    /// A new, empty part for bytes written by offset (an SFTP upload), to
+    /// be made [`Received`] by [`Quarantine::finish`]. Like any part, it is
+    /// swept away at start-up if it never was.
+    pub async fn part(&self) -> Result<(PathBuf, tokio::fs::File), IngestError> {
+        let part = self
+            .dir
+            .join("incoming")
+            .join(format!("{}.part", uuid::Uuid::now_v7()));
+        let file = tokio::fs::File::create(&part).await.map_err(disk)?;
+        Ok((part, file))
+    }
+
+    /// Hashes a part written by offset and makes it durable.
+    pub async fn finish(&self, part: PathBuf) -> Result<Received, IngestError> {
+        let source = tokio::fs::File::open(&part).await?;
+        let mut hasher = Sha256::new();
+        let mut size_bytes = 0u64;
+        let mut chunks = tokio_util::io::ReaderStream::with_capacity(source, 1 << 20);
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            size_bytes += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        tokio::fs::File::open(&part)
+            .await?
+            .sync_all()
+            .await
+            .map_err(disk)?;
+        Ok(Received {
+            part,
+            sha256: hex::encode(hasher.finalize()),
+            size_bytes,
+        })
     }
 
     /// Where a resumable upload's bytes so far live. Upload ids are UUIDs
@@ -197,7 +239,7 @@ mod tests {
     async fn receive_hashes_and_commits() {
         let dir = tempfile::tempdir().unwrap();
         let q = Quarantine::open(dir.path()).unwrap();
-        let r = q.receive(chunks(&[b"ab", b"c"]), 10).await.unwrap();
+        let r = q.receive(chunks(&[b"ab", b"c"]), |_| Ok(())).await.unwrap();
         assert_eq!(r.size_bytes, 3);
         assert_eq!(
             r.sha256,
@@ -211,10 +253,17 @@ mod tests {
     async fn over_limit_and_broken_uploads_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let q = Quarantine::open(dir.path()).unwrap();
-        let err = q.receive(chunks(&[b"abcdef"]), 5).await.unwrap_err();
+        let at_most_5 = |n: u64| match n {
+            0..=5 => Ok(()),
+            _ => Err(IngestError::TooLarge { limit_bytes: 5 }),
+        };
+        let err = q
+            .receive(chunks(&[b"abcdef"]), at_most_5)
+            .await
+            .unwrap_err();
         assert!(matches!(err, IngestError::TooLarge { limit_bytes: 5 }));
         let broken = futures::stream::iter(vec![Ok(Bytes::from_static(b"a")), Err("reset")]);
-        let err = q.receive(broken, 5).await.unwrap_err();
+        let err = q.receive(broken, at_most_5).await.unwrap_err();
         assert!(err.to_string().contains("reset"), "{err}");
         assert_eq!(
             std::fs::read_dir(dir.path().join("incoming"))
@@ -229,7 +278,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let q = Quarantine::open(dir.path()).unwrap();
         for id in ["kept", "orphan"] {
-            let r = q.receive(chunks(&[b"x"]), 10).await.unwrap();
+            let r = q.receive(chunks(&[b"x"]), |_| Ok(())).await.unwrap();
             q.commit(r, id).await.unwrap();
         }
         std::fs::write(dir.path().join("incoming/half.part"), b"x").unwrap();
@@ -262,7 +311,7 @@ mod tests {
         let block: &'static [u8] = Box::leak(vec![7u8; 64 << 10].into_boxed_slice());
         let body =
             futures::stream::iter((0..16).map(move |_| Ok::<_, String>(Bytes::from_static(block))));
-        match q.receive(body, 1 << 30).await {
+        match q.receive(body, |_| Ok(())).await {
             Err(IngestError::Busy { status, code, .. }) => {
                 assert_eq!((status.as_u16(), code), (507, "insufficient_storage"));
             }
@@ -277,6 +326,6 @@ mod tests {
         assert!(left.is_empty(), "the partial upload is removed: {left:?}");
         // Room again once space frees up: a small upload goes through.
         let small = futures::stream::iter([Ok::<_, String>(Bytes::from_static(b"id\n1\n"))]);
-        assert_eq!(q.receive(small, 1 << 30).await.unwrap().size_bytes, 5);
+        assert_eq!(q.receive(small, |_| Ok(())).await.unwrap().size_bytes, 5);
     }
 }

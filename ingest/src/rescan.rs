@@ -34,7 +34,7 @@ pub struct Summary {
 
 /// Runs a pass at every time the schedule gives, until `stop`.
 pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
-    crate::jobs::every("rescan", schedule, stop, || rescan_once(&app)).await
+    crate::jobs::every("rescan", schedule, None, stop, || rescan_once(&app)).await
 }
 
 /// One pass over the sources of versions published within the configured

@@ -30,7 +30,7 @@ pub struct Summary {
 
 /// Runs a pass at every time the schedule gives, until `stop`.
 pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
-    crate::jobs::every("retention", schedule, stop, || {
+    crate::jobs::every("retention", schedule, None, stop, || {
         retention_once(&app, now_ms())
     })
     .await

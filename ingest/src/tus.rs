@@ -266,6 +266,9 @@ async fn append(
             u.offset_bytes
         )));
     }
+    // One of the user's concurrent uploads while its bytes arrive; the
+    // bytes themselves were counted when it was created.
+    let _slot = app.admission.slot(&app, &who.user_id)?;
     let expected = match header(&headers, "upload-checksum") {
         None => None,
         Some(v) => match v.split_once(' ') {

@@ -1705,6 +1705,26 @@ async fn past_its_limits_a_delivery_is_refused_before_a_byte_is_kept() {
     let (status, _) = put(&b, "five.csv", &f.engineer, Body::from(csv(10, "e"))).await;
     assert_eq!(status, StatusCode::ACCEPTED, "the slot is free again");
 
+    // An upload of unknown length takes room as its bytes arrive: it is
+    // refused the moment it outgrows what is left, and nothing is kept.
+    let before = quarantined();
+    let chunks: Vec<_> = (0..20)
+        .map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(csv(10, "g"))))
+        .collect();
+    let (status, body) = put(
+        &b,
+        "seven.csv",
+        &f.engineer,
+        Body::from_stream(futures::stream::iter(chunks)),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("quarantine_full")),
+        "{body}"
+    );
+    assert_eq!(quarantined(), before, "nothing kept");
+
     // Every delivery shows in its acquisition's list, with its channel,
     // size and hash; only who may see the acquisition sees it.
     let uri = format!("/v1/acquisitions/{b}/files?limit=2");

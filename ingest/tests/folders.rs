@@ -1,6 +1,7 @@
 //! Drop folders, swept in-process at given times: a file is taken once
-//! whole (a `.done` marker, or a size that held across sweeps), exactly
-//! once, whatever its timestamps, and moved out once recorded.
+//! whole (renamed in under a watch, a `.done` marker, or a size that held
+//! across sweeps), exactly once, whatever its timestamps, and moved out
+//! once recorded.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -249,4 +250,47 @@ async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again(
     std::fs::write(path.join("a.csv.done"), "").unwrap();
     let s = sweep(&app, &app.watch, &folder, at(30)).await.unwrap();
     assert_eq!((s.taken, s.waiting), (0, 0));
+}
+
+/// With the folder watched (inotify), a file renamed into place is whole
+/// at once, however long its stable window; one written in place still
+/// waits for its window.
+#[tokio::test]
+async fn a_file_renamed_into_a_watched_folder_is_taken_at_once() {
+    let (app, dir, acq, _) = app().await;
+    let path = dir.path().join("drop");
+    std::fs::create_dir_all(&path).unwrap();
+    let folder = DropFolder {
+        path: path.clone(),
+        acquisition_id: acq.clone(),
+        stable_secs: 3600,
+        schedule: "0 0 * * * *".into(),
+        after: Taken::Move,
+    };
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let _events = airlock_ingest::folders::watcher(app.clone(), &path, wake.clone()).unwrap();
+    std::fs::write(path.join("renamed.csv.tmp"), "id\n1\n").unwrap();
+    std::fs::rename(path.join("renamed.csv.tmp"), path.join("renamed.csv")).unwrap();
+    std::fs::write(path.join("in-place.csv"), "id\n2\n").unwrap();
+    // Sweep on each wake-up until the rename has been seen.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let s = loop {
+        tokio::time::timeout(Duration::from_secs(30), wake.notified())
+            .await
+            .expect("the folder's events wake its sweep");
+        let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+        if s.taken > 0 {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rename was never seen"
+        );
+    };
+    assert_eq!((s.taken, s.waiting), (1, 1), "{s:?}");
+    let files = app.catalog.acquisition_files(&acq, "", 10).await.unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(names, ["renamed.csv"]);
+    assert!(!path.join("renamed.csv").exists());
+    assert!(path.join("in-place.csv").exists());
 }

@@ -297,6 +297,32 @@ async fn uploads_are_refused_unless_well_formed_and_can_be_ended_or_expire() {
     let (status, _, _) = router::send(&f.app, req.body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
+    // A PATCH is one of the user's concurrent uploads while its bytes
+    // arrive: with every slot taken it gets 429, and goes on once one is
+    // free.
+    let uri = f.create(5, "busy.csv").await;
+    let eve_id = f
+        .app
+        .catalog
+        .user_by_token_hash(&auth::hash_token(&f.eve))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let most = f.config.limits.max_concurrent_uploads_per_user;
+    let held: Vec<_> = (0..most)
+        .map(|_| f.app.admission.slot(&f.app, &eve_id).unwrap())
+        .collect();
+    assert_eq!(
+        f.patch(&uri, 0, b"id\n1\n", None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    drop(held);
+    assert_eq!(
+        f.patch(&uri, 0, b"id\n1\n", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+
     // Terminated: gone, bytes and all.
     let uri = f.create(100, "gone.csv").await;
     let id = uri.rsplit('/').next().unwrap().to_owned();

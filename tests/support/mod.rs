@@ -17,6 +17,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_airlock");
 
 #[path = "clamd.rs"]
 mod clamd;
+#[path = "sftp.rs"]
+pub mod openssh;
 #[path = "zones.rs"]
 pub mod zones;
 pub use clamd::*;
@@ -188,6 +190,14 @@ retry_max_secs = 2
         self.child = child;
         self.base = base;
         self.log = log;
+    }
+
+    /// Appends `extra` TOML to the configuration, then restarts.
+    pub fn reconfigure(&mut self, extra: &str) {
+        let mut config = std::fs::read_to_string(&self.config).unwrap();
+        config.push_str(extra);
+        std::fs::write(&self.config, config).unwrap();
+        self.restart();
     }
 
     /// Stops the daemon with SIGTERM, checks it exited cleanly, and starts
