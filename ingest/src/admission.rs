@@ -12,7 +12,7 @@
 //! the moment it outgrows the room. Several daemons sharing a catalog each
 //! count only their own arriving uploads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::http::StatusCode;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -39,6 +39,24 @@ pub struct Admission {
     /// Held across one admission's catalog read: decisions go one at a time.
     deciding: tokio::sync::Mutex<()>,
     receiving: Counts,
+    /// Resumable uploads with bytes arriving now.
+    appending: Arc<Mutex<HashSet<String>>>,
+}
+
+/// The one request appending to a resumable upload; released when
+/// dropped.
+pub struct Appending {
+    appending: Arc<Mutex<HashSet<String>>>,
+    upload: String,
+}
+
+impl Drop for Appending {
+    fn drop(&mut self) {
+        self.appending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.upload);
+    }
 }
 
 /// An admitted upload's slot and room; released when dropped.
@@ -92,6 +110,21 @@ impl Admission {
         }
         ticket.reserve(declared.unwrap_or(0))?;
         Ok(ticket)
+    }
+
+    /// Lets one request at a time append to resumable upload `id`: two
+    /// would write over each other's bytes. The second gets a 409.
+    pub fn appending(&self, id: &str) -> Result<Appending, IngestError> {
+        let mut busy = self.appending.lock().unwrap_or_else(|p| p.into_inner());
+        if !busy.insert(id.to_owned()) {
+            return Err(IngestError::Conflict(
+                "another request is appending to this upload; retry once it has finished".into(),
+            ));
+        }
+        Ok(Appending {
+            appending: self.appending.clone(),
+            upload: id.to_owned(),
+        })
     }
 
     /// An upload slot alone, for bytes already counted elsewhere (a tus

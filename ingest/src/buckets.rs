@@ -91,13 +91,10 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             }
             continue;
         }
-        let filename = match FileName::parse(&name) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!(key, error = %e, "drop bucket: name refused; left in place");
-                continue;
-            }
-        };
+        let filename = FileName::lossy(&name);
+        if filename.as_str() != name {
+            tracing::warn!(key, delivered_as = %filename, "drop bucket: the name is not valid; delivered under a valid one");
+        }
         let mut ticket = match app
             .admission
             .admit(app, &owner.user_id, &acq.id, Some(meta.size))

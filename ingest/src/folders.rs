@@ -225,26 +225,33 @@ pub async fn sweep(
     let mut entries = tokio::fs::read_dir(&folder.path).await?;
     while let Some(e) = entries.next_entry().await? {
         if e.file_type().await?.is_file() {
-            names.push(e.file_name().to_string_lossy().into_owned());
+            names.push(e.file_name());
         }
     }
     names.sort();
-    for name in names {
+    for os_name in names {
+        // Paths from the real name; the lossy one is only metadata.
+        let name = os_name.to_string_lossy().into_owned();
+        let beside = |suffix: &str| {
+            let mut n = os_name.clone();
+            n.push(suffix);
+            folder.path.join(n)
+        };
         if skipped(&name) {
             continue;
         }
-        let path = folder.path.join(&name);
+        let path = folder.path.join(&os_name);
         let Ok(meta) = tokio::fs::metadata(&path).await else {
             continue;
         };
-        let accepted_marker = folder.path.join(format!("{name}.accepted"));
+        let accepted_marker = beside(".accepted");
         if tokio::fs::try_exists(&accepted_marker)
             .await
             .unwrap_or(false)
         {
             continue;
         }
-        let marker = folder.path.join(format!("{name}.done"));
+        let marker = beside(".done");
         let marked = tokio::fs::try_exists(&marker).await.unwrap_or(false);
         let whole = marked
             || watch.renamed().contains(&path)
@@ -253,13 +260,10 @@ pub async fn sweep(
             summary.waiting += 1;
             continue;
         }
-        let filename = match FileName::parse(&name) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "drop folder: name refused; left in place");
-                continue;
-            }
-        };
+        let filename = FileName::lossy(&name);
+        if filename.as_str() != name {
+            tracing::warn!(file = %path.display(), delivered_as = %filename, "drop folder: the name is not valid; delivered under a valid one");
+        }
         let mut ticket = match app
             .admission
             .admit(app, &owner.user_id, &acq.id, Some(meta.len()))
@@ -304,7 +308,7 @@ pub async fn sweep(
         // Recorded: out of the folder, named by its delivery, or marked.
         match folder.after {
             Taken::Move => {
-                let kept = accepted.join(format!("{}-{name}", inserted.file.id));
+                let kept = accepted.join(format!("{}-{filename}", inserted.file.id));
                 tokio::fs::rename(&path, &kept).await?;
             }
             Taken::Mark => tokio::fs::write(&accepted_marker, &inserted.file.id).await?,

@@ -29,6 +29,31 @@ impl FileName {
         Ok(Self(s.to_owned()))
     }
 
+    /// The name of a file a drop endpoint found, which nobody can be asked
+    /// to fix: the name itself if it is valid, else with every slash,
+    /// backslash and control character made `_` and cut to 255 bytes.
+    pub fn lossy(s: &str) -> Self {
+        if let Ok(name) = Self::parse(s) {
+            return name;
+        }
+        let mut out = String::new();
+        for c in s.chars() {
+            let c = match c {
+                '/' | '\\' => '_',
+                c if c.is_control() => '_',
+                c => c,
+            };
+            if out.len() + c.len_utf8() > 255 {
+                break;
+            }
+            out.push(c);
+        }
+        match out.as_str() {
+            "" | "." | ".." => Self(format!("unnamed{out}")),
+            _ => Self(out),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -99,6 +124,24 @@ mod tests {
         assert_eq!(f.extension().as_deref(), Some("csv"));
         assert_eq!(f.stem(), "Survey 2026");
         assert_eq!(FileName::parse(".hidden").unwrap().extension(), None);
+    }
+
+    #[test]
+    fn names_found_by_drop_endpoints_are_made_valid() {
+        assert_eq!(FileName::lossy("ok.csv").as_str(), "ok.csv");
+        assert_eq!(FileName::lossy("a\\b\tc.csv").as_str(), "a_b_c.csv");
+        assert_eq!(FileName::lossy("").as_str(), "unnamed");
+        assert_eq!(FileName::lossy("..").as_str(), "unnamed..");
+        let long = FileName::lossy(&format!("{}\n.csv", "é".repeat(200)));
+        assert!(long.as_str().len() <= 255);
+        for name in ["a\\b\tc.csv", "", "..", &"é".repeat(200)] {
+            let made = FileName::lossy(name);
+            assert_eq!(
+                FileName::parse(made.as_str()).ok(),
+                Some(made.clone()),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

@@ -256,6 +256,7 @@ async fn append(
             retry_after_secs: 0,
         });
     }
+    let _alone = app.admission.appending(&id)?;
     let u = owned(&app, &who.user_id, &id).await?;
     let at: i64 = header(&headers, "upload-offset")
         .and_then(|v| v.parse().ok())

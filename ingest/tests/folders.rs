@@ -35,6 +35,19 @@ async fn app() -> (Arc<App>, tempfile::TempDir, String, String) {
     (app, dir, acq, eve)
 }
 
+/// A `drop` folder in `dir` for `acq`, swept every 5 s, files moved out.
+fn drop_folder(dir: &tempfile::TempDir, acq: &str, stable_secs: u64) -> DropFolder {
+    let path = dir.path().join("drop");
+    std::fs::create_dir_all(&path).unwrap();
+    DropFolder {
+        path,
+        acquisition_id: acq.to_owned(),
+        stable_secs,
+        schedule: "*/5 * * * * *".into(),
+        after: Taken::Move,
+    }
+}
+
 fn at(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000 + secs)
 }
@@ -42,15 +55,8 @@ fn at(secs: u64) -> SystemTime {
 #[tokio::test]
 async fn whole_files_are_taken_once_and_moved_out() {
     let (app, dir, acq, eve) = app().await;
-    let path = dir.path().join("drop");
-    std::fs::create_dir_all(&path).unwrap();
-    let folder = DropFolder {
-        path: path.clone(),
-        acquisition_id: acq.clone(),
-        stable_secs: 10,
-        schedule: "*/5 * * * * *".into(),
-        after: Taken::Move,
-    };
+    let folder = drop_folder(&dir, &acq, 10);
+    let path = folder.path.clone();
     // Marked done: taken at once. Growing: waits. Hidden, .part: never.
     std::fs::write(path.join("a.csv"), "id\n1\n").unwrap();
     std::fs::write(path.join("a.csv.done"), "").unwrap();
@@ -224,15 +230,9 @@ async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
 #[tokio::test]
 async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again() {
     let (app, dir, acq, _) = app().await;
-    let path = dir.path().join("drop");
-    std::fs::create_dir_all(&path).unwrap();
-    let folder = DropFolder {
-        path: path.clone(),
-        acquisition_id: acq,
-        stable_secs: 10,
-        schedule: "*/5 * * * * *".into(),
-        after: Taken::Mark,
-    };
+    let mut folder = drop_folder(&dir, &acq, 10);
+    let path = folder.path.clone();
+    folder.after = Taken::Mark;
     std::fs::write(path.join("a.csv"), "id\n1\n").unwrap();
     std::fs::write(path.join("a.csv.done"), "").unwrap();
     assert_eq!(
@@ -258,15 +258,8 @@ async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again(
 #[tokio::test]
 async fn a_file_renamed_into_a_watched_folder_is_taken_at_once() {
     let (app, dir, acq, _) = app().await;
-    let path = dir.path().join("drop");
-    std::fs::create_dir_all(&path).unwrap();
-    let folder = DropFolder {
-        path: path.clone(),
-        acquisition_id: acq.clone(),
-        stable_secs: 3600,
-        schedule: "0 0 * * * *".into(),
-        after: Taken::Move,
-    };
+    let folder = drop_folder(&dir, &acq, 3600);
+    let path = folder.path.clone();
     let wake = Arc::new(tokio::sync::Notify::new());
     let _events = airlock_ingest::folders::watcher(app.clone(), &path, wake.clone()).unwrap();
     std::fs::write(path.join("renamed.csv.tmp"), "id\n1\n").unwrap();
@@ -293,4 +286,30 @@ async fn a_file_renamed_into_a_watched_folder_is_taken_at_once() {
     assert_eq!(names, ["renamed.csv"]);
     assert!(!path.join("renamed.csv").exists());
     assert!(path.join("in-place.csv").exists());
+}
+
+/// A name no delivery may carry (a backslash, a control character, bytes
+/// that are not UTF-8) does not strand the file: it is delivered under a
+/// valid name and moved out like any other.
+#[tokio::test]
+async fn a_file_with_an_invalid_name_is_delivered_under_a_valid_one() {
+    use std::os::unix::ffi::OsStrExt;
+    let (app, dir, acq, _) = app().await;
+    let folder = drop_folder(&dir, &acq, 10);
+    let path = folder.path.clone();
+    let odd = std::ffi::OsStr::from_bytes(b"a\\b\tc-\xff.csv");
+    std::fs::write(path.join(odd), "id\n1\n").unwrap();
+    let mut marker = odd.to_os_string();
+    marker.push(".done");
+    std::fs::write(path.join(marker), "").unwrap();
+    let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+    assert_eq!(s.taken, 1, "{s:?}");
+    let files = app.catalog.acquisition_files(&acq, "", 10).await.unwrap();
+    assert_eq!(files[0].filename, "a_b_c-\u{fffd}.csv");
+    assert!(!path.join(odd).exists());
+    assert_eq!(
+        std::fs::read_dir(&path).unwrap().count(),
+        1,
+        "only .airlock is left"
+    );
 }

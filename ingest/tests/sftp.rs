@@ -35,6 +35,7 @@ async fn suppliers_put_files_over_sftp_and_can_do_nothing_else() {
         ..Config::default()
     };
     config.scanner.engines = vec![airlock_ingest::config::EngineConfig::Filetype];
+    config.limits.max_file_bytes = 8 << 20;
     let app = App::open(config, None).await.unwrap();
     let add = |name: &'static str, role| {
         let app = app.clone();
@@ -162,6 +163,65 @@ async fn suppliers_put_files_over_sftp_and_can_do_nothing_else() {
     assert!(out.ok, "{}", out.stderr);
     assert_eq!(deliveries(&app, &acq).await.len(), 2);
 
+    // Past the size limit the write fails and nothing is kept.
+    std::fs::write(work.join("huge.csv"), "x".repeat(9 << 20)).unwrap();
+    let out = run(format!("put huge.csv /{acq}/huge.csv\n")).await;
+    assert!(!out.ok, "a file over max_file_bytes was taken");
+    assert_eq!(deliveries(&app, &acq).await.len(), 2);
+
+    // A put cut off mid-way (the client killed) leaves nothing behind.
+    let incoming = app.config.quarantine_dir().join("incoming");
+    let part_size = || {
+        std::fs::read_dir(&incoming)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum::<u64>()
+    };
+    std::fs::write(work.join("cut.csv"), "y".repeat(6 << 20)).unwrap();
+    std::fs::write(work.join("batch"), format!("put cut.csv /{acq}/cut.csv\n")).unwrap();
+    let mut client = tokio::process::Command::new("sftp")
+        .current_dir(&work)
+        .args([
+            "-B",
+            "1024",
+            "-R",
+            "1",
+            "-b",
+            "batch",
+            "-P",
+            &port.to_string(),
+        ])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "LogLevel=ERROR", "-i"])
+        .arg(&eve_key)
+        .arg("eve@127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while part_size() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    client.kill().await.unwrap();
+    while part_size() > 0 || std::fs::read_dir(&incoming).unwrap().count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cut upload's part stayed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(deliveries(&app, &acq).await.len(), 2);
+
     // Strangers and wrong logins do not get in.
     let out = sftp(port, &stranger_key, "eve", &work, "ls /\n").await;
     assert!(!out.ok);
@@ -189,7 +249,6 @@ async fn suppliers_put_files_over_sftp_and_can_do_nothing_else() {
     assert!(out.stdout.contains("more.csv"), "{}", out.stdout);
 
     // No upload left a part behind.
-    let incoming = app.config.quarantine_dir().join("incoming");
     assert_eq!(std::fs::read_dir(incoming).unwrap().count(), 0);
 
     stop.cancel();

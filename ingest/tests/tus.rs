@@ -318,6 +318,17 @@ async fn uploads_are_refused_unless_well_formed_and_can_be_ended_or_expire() {
         StatusCode::TOO_MANY_REQUESTS
     );
     drop(held);
+    // Two requests never append to one upload at once.
+    let alone = f
+        .app
+        .admission
+        .appending(uri.rsplit('/').next().unwrap())
+        .unwrap();
+    assert_eq!(
+        f.patch(&uri, 0, b"id\n1\n", None).await.0,
+        StatusCode::CONFLICT
+    );
+    drop(alone);
     assert_eq!(
         f.patch(&uri, 0, b"id\n1\n", None).await.0,
         StatusCode::NO_CONTENT
