@@ -7,8 +7,9 @@
 #   3. reuses the PostgreSQL on 127.0.0.1:5432 if it accepts trust logins,
 #      or starts a private cluster on a free port (always, with
 #      AIRLOCK_TEST_PRIVATE_PG=1),
-#   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket, and
-#      installs pyarrow into a throwaway venv for the interop check,
+#   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket,
+#      installs pyarrow into a throwaway venv for the interop check, and
+#      starts moto's S3 server there (object tagging, which s3s-fs lacks),
 #   5. runs `cargo test --workspace` (extra arguments are passed on),
 #   6. stops what it started and drops the test databases.
 # Works on a fresh Debian machine as root (or with passwordless sudo).
@@ -19,6 +20,7 @@ WORK=$(mktemp -d /tmp/airlock-test.XXXXXX)
 chmod 755 "$WORK"
 CLAMD_PID=""
 S3_PID=""
+MOTO_PID=""
 PG_STARTED=""
 PG_URL=""
 
@@ -56,7 +58,7 @@ free_port() {
 
 cleanup() {
   local status=$?
-  for pid in $CLAMD_PID $S3_PID; do
+  for pid in $CLAMD_PID $S3_PID $MOTO_PID; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -149,6 +151,18 @@ else
   log "started a private PostgreSQL on 127.0.0.1:$PG_PORT"
 fi
 
+# Waits up to 30 s for PORT to accept; stops with the server's OUTPUT if
+# PID dies first.
+serving() {
+  local port=$1 pid=$2 output=$3
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || { cat "$output" >&2; exit 1; }
+    sleep 0.1
+  done
+  log "nothing answered on port $port"; cat "$output" >&2; exit 1
+}
+
 # --- S3 (s3s-fs) -----------------------------------------------------------------
 S3S_BIN=$(command -v s3s-fs || true)
 if [ -z "$S3S_BIN" ]; then
@@ -164,11 +178,7 @@ mkdir -p "$WORK/s3/airlock-test"
 "$S3S_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_KEY" --secret-key "$S3_SECRET" \
   "$WORK/s3" >"$WORK/s3.out" 2>&1 &
 S3_PID=$!
-for _ in $(seq 1 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null; then break; fi
-  kill -0 "$S3_PID" 2>/dev/null || { cat "$WORK/s3.out" >&2; exit 1; }
-  sleep 0.1
-done
+serving "$S3_PORT" "$S3_PID" "$WORK/s3.out"
 log "s3s-fs on http://127.0.0.1:$S3_PORT, bucket airlock-test"
 export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_REGION=us-east-1
 export AWS_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ALLOW_HTTP=true
@@ -182,6 +192,15 @@ fi
 log "installing pyarrow, fastavro, openpyxl and tuspy into a throwaway venv"
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam openpyxl tuspy
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
+
+# --- moto's S3 server: object tagging, which s3s-fs does not implement --------
+log "installing moto's S3 server into the venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check 'moto[server]'
+MOTO_PORT=$(free_port)
+"$WORK/venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
+MOTO_PID=$!
+serving "$MOTO_PORT" "$MOTO_PID" "$WORK/moto.out"
+export AIRLOCK_TEST_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 
 # --- tus-js-client under Node, a second real tus client -------------------------
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm

@@ -7,18 +7,28 @@
 //! so an object overwritten mid-read is not taken torn. Taking streams it
 //! into quarantine (hashed, fsync'd) and records it (channel `bucket`,
 //! attributed to the acquisition's owner); then, by config, the object is
-//! deleted or kept. A sweep cut short between recording and the rest finds
+//! deleted, kept, or kept with S3 tags naming its delivery. A sweep cut short between recording and the rest finds
 //! the same bytes (one delivery per acquisition and SHA-256) or the
 //! recorded version, and only finishes the job.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::http::Method;
 use futures::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3ConfigKey, AwsAuthorizer};
+use object_store::client::{
+    ClientConfigKey, ClientOptions, HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector,
+};
+use object_store::path::Path;
+use object_store::signer::Signer;
 use object_store::{GetOptions, ObjectStoreExt};
 use serde::Deserialize;
 
 use airlock_catalog::Channel;
 
 use crate::folders::delivering;
-use crate::lake::Lake;
+use crate::lake::{Lake, s3_builder};
 use crate::names::FileName;
 use crate::{App, IngestError};
 
@@ -28,6 +38,11 @@ use crate::{App, IngestError};
 pub struct DropBucket {
     /// `s3://bucket/prefix`, `file:///dir` or `hdfs://…`.
     pub url: String,
+    /// object_store settings for this bucket over the environment's
+    /// (`aws_endpoint`, `aws_region`, `aws_access_key_id`, …): a
+    /// supplier's bucket is often elsewhere than the lakes.
+    #[serde(default)]
+    pub options: StoreOptions,
     pub acquisition_id: String,
     /// When to sweep: a cron expression with seconds.
     #[serde(default = "default_schedule")]
@@ -49,6 +64,105 @@ pub enum After {
     Delete,
     /// Leave it; the catalog remembers it was taken.
     Keep,
+    /// Leave it with the S3 object tags `airlock=accepted` and
+    /// `airlock-delivery=<file id>` (s3:// only), for lifecycle rules and
+    /// for the supplier to see.
+    Tag,
+}
+
+/// Store settings; `Debug` shows the keys only (values may be secrets).
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct StoreOptions(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl DropBucket {
+    /// Checks what can be checked before a sweep.
+    pub fn check(&self) -> Result<(), IngestError> {
+        if self.after == After::Tag && !self.url.starts_with("s3://") {
+            return Err(IngestError::Config(format!(
+                "[[drop_buckets]] {}: after = \"tag\" needs an s3:// bucket",
+                self.url
+            )));
+        }
+        Lake::open_with(&self.url, &self.options.0).map(|_| ())
+    }
+}
+
+/// Tags taken objects of one S3 drop bucket (object_store has no call for
+/// it): a signed `PUT ?tagging` on the object's own URL.
+struct Tagger {
+    s3: AmazonS3,
+    region: String,
+    prefix: Path,
+    http: HttpClient,
+}
+
+impl Tagger {
+    fn new(bucket: &DropBucket) -> Result<Self, IngestError> {
+        let builder = s3_builder(&bucket.url, &bucket.options.0)?;
+        let region = builder
+            .get_config_value(&AmazonS3ConfigKey::Region)
+            .unwrap_or_else(|| "us-east-1".into());
+        let allow_http = builder
+            .get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp))
+            .is_some_and(|v| v == "true");
+        let s3 = builder
+            .build()
+            .map_err(|e| IngestError::Config(format!("{}: {e}", bucket.url)))?;
+        let http = ReqwestConnector::default()
+            .connect(&ClientOptions::new().with_allow_http(allow_http))?;
+        let prefix = bucket.url["s3://".len()..]
+            .trim_end_matches('/')
+            .split_once('/')
+            .map_or("", |(_, p)| p);
+        Ok(Self {
+            s3,
+            region,
+            prefix: Path::from(prefix),
+            http,
+        })
+    }
+
+    async fn tag(&self, key: &Path, file_id: &str) -> Result<(), IngestError> {
+        let key = Path::from_iter(self.prefix.parts().chain(key.parts()));
+        // The object's URL exactly as object_store forms it.
+        let mut url = self
+            .s3
+            .signed_url(Method::PUT, &key, Duration::from_secs(60))
+            .await?;
+        url.set_query(Some("tagging"));
+        let body = format!(
+            "<Tagging><TagSet>\
+             <Tag><Key>airlock</Key><Value>accepted</Value></Tag>\
+             <Tag><Key>airlock-delivery</Key><Value>{file_id}</Value></Tag>\
+             </TagSet></Tagging>"
+        );
+        let mut request = axum::http::Request::builder()
+            .method(Method::PUT)
+            .uri(url.as_str())
+            .header("content-type", "application/xml")
+            .body(HttpRequestBody::from(body))
+            .map_err(|e| IngestError::Unavailable(format!("tagging {key}: {e}")))?;
+        let credential = self.s3.credentials().get_credential().await?;
+        AwsAuthorizer::new(&credential, "s3", &self.region).try_authorize(&mut request, None)?;
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| IngestError::Unavailable(format!("tagging {key}: {e}")))?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(IngestError::Unavailable(format!(
+                "tagging {key}: the store answered {s}"
+            ))),
+        }
+    }
 }
 
 /// What one sweep did.
@@ -69,7 +183,11 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
         summary.paused = true;
         return Ok(summary);
     };
-    let store = Lake::open(&bucket.url)?.store;
+    let store = Lake::open_with(&bucket.url, &bucket.options.0)?.store;
+    let tagger = match bucket.after {
+        After::Tag => Some(Tagger::new(bucket)?),
+        _ => None,
+    };
     let mut objects: Vec<_> = store.list(None).try_collect().await?;
     objects.sort_by(|a, b| a.location.cmp(&b.location));
     for meta in objects {
@@ -140,8 +258,10 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
         app.catalog
             .take_bucket_object(&bucket.url, &key, &etag, size, &sha256, &inserted.file.id)
             .await?;
-        if bucket.after == After::Delete {
-            delete(&store, &meta.location).await?;
+        match &tagger {
+            Some(t) => t.tag(&meta.location, &inserted.file.id).await?,
+            None if bucket.after == After::Delete => delete(&store, &meta.location).await?,
+            None => {}
         }
         summary.taken += 1;
     }

@@ -422,6 +422,9 @@ impl Config {
     pub fn check_endpoints(&self) -> Result<(), IngestError> {
         self.drop_schedules()?;
         self.bucket_schedules()?;
+        for bucket in &self.drop_buckets {
+            bucket.check()?;
+        }
         if let Some(sftp) = &self.sftp {
             crate::sftp::check(sftp)?;
         }

@@ -36,6 +36,29 @@ use crate::convert::write::{Part, part_name};
 /// convention telling tools that read the directory that it is complete.
 pub const SUCCESS_MARKER: &str = "_SUCCESS";
 
+/// The S3 store of an `s3://BUCKET[/PREFIX]` URL: the environment's
+/// configuration (`AWS_*`) with `options` over it.
+pub fn s3_builder(
+    url: &str,
+    options: &BTreeMap<String, String>,
+) -> Result<AmazonS3Builder, IngestError> {
+    let bucket = url
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| {
+            IngestError::Config(format!("URL {url:?}: expected s3://BUCKET[/PREFIX]"))
+        })?;
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    for (key, value) in options {
+        let key = key
+            .parse()
+            .map_err(|e| IngestError::Config(format!("URL {url:?}: option {key:?}: {e}")))?;
+        builder = builder.with_config(key, value);
+    }
+    Ok(builder)
+}
+
 #[derive(Clone)]
 pub struct Lake {
     pub store: Arc<dyn ObjectStore>,
@@ -45,19 +68,19 @@ pub struct Lake {
 
 impl Lake {
     pub fn open(url: &str) -> Result<Self, IngestError> {
+        Self::open_with(url, &BTreeMap::new())
+    }
+
+    /// Opens `url` with object_store `options` (`aws_endpoint`,
+    /// `aws_region`, …) over what the environment configures.
+    pub fn open_with(url: &str, options: &BTreeMap<String, String>) -> Result<Self, IngestError> {
         let url = url.trim_end_matches('/');
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir)?;
             Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true))
         } else if let Some(rest) = url.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(IngestError::Config(format!(
-                    "lake URL {url:?}: expected s3://BUCKET[/PREFIX]"
-                )));
-            }
-            let s3 = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
+            let prefix = rest.split_once('/').map_or("", |(_, p)| p);
+            let s3 = s3_builder(url, options)?
                 .build()
                 .map_err(|e| IngestError::Config(format!("lake URL {url:?}: {e}")))?;
             prefixed(s3, prefix, url)?

@@ -194,6 +194,7 @@ async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
     put("in/c.csv.part", "id\n4\n").await;
     let drop = DropBucket {
         url: url.clone(),
+        options: Default::default(),
         acquisition_id: acq.clone(),
         schedule: "0 * * * * *".into(),
         after: After::Delete,
@@ -312,4 +313,88 @@ async fn a_file_with_an_invalid_name_is_delivered_under_a_valid_one() {
         1,
         "only .airlock is left"
     );
+}
+
+/// Tag mode, against moto's S3 server (s3s-fs implements no object
+/// tagging), configured by the bucket's own options: a taken object stays,
+/// tagged with its delivery, and is not taken again.
+#[tokio::test]
+async fn in_tag_mode_a_taken_object_stays_tagged_with_its_delivery() {
+    use airlock_ingest::buckets::{After, DropBucket, StoreOptions, sweep as sweep_bucket};
+    use object_store::ObjectStoreExt;
+    let endpoint = std::env::var("AIRLOCK_TEST_MOTO_ENDPOINT").expect(
+        "AIRLOCK_TEST_MOTO_ENDPOINT is not set: run the tests with scripts/test.sh, which starts moto",
+    );
+    let python = std::env::var("AIRLOCK_TEST_PYTHON").expect("AIRLOCK_TEST_PYTHON is not set");
+    let (app, _dir, acq, _) = app().await;
+    let bucket = format!("drops-{}", uuid::Uuid::now_v7().simple());
+    let boto = |code: &str| {
+        let out = std::process::Command::new(&python)
+            .arg("-c")
+            .arg(format!(
+                "import boto3, sys\n\
+                 s3 = boto3.client('s3', endpoint_url='{endpoint}', region_name='eu-west-2',\n\
+                     aws_access_key_id='supplier', aws_secret_access_key='secret')\n{code}"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    boto(&format!(
+        "s3.create_bucket(Bucket='{bucket}', \
+         CreateBucketConfiguration={{'LocationConstraint': 'eu-west-2'}})"
+    ));
+    let options: std::collections::BTreeMap<String, String> = [
+        ("aws_endpoint", endpoint.as_str()),
+        ("aws_allow_http", "true"),
+        ("aws_region", "eu-west-2"),
+        ("aws_access_key_id", "supplier"),
+        ("aws_secret_access_key", "secret"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let drop = DropBucket {
+        url: format!("s3://{bucket}/in"),
+        options: StoreOptions(options),
+        acquisition_id: acq.clone(),
+        schedule: "0 * * * * *".into(),
+        after: After::Tag,
+    };
+    drop.check().unwrap();
+    let store = airlock_ingest::lake::Lake::open_with(&drop.url, &drop.options.0)
+        .unwrap()
+        .store;
+    store
+        .put(&"a b.csv".into(), "id\n1\n".into())
+        .await
+        .unwrap();
+    let s = sweep_bucket(&app, &drop).await.unwrap();
+    assert_eq!((s.taken, s.known), (1, 0));
+    let file = &app.catalog.acquisition_files(&acq, "", 10).await.unwrap()[0];
+    let tags = boto(&format!(
+        "t = s3.get_object_tagging(Bucket='{bucket}', Key='in/a b.csv')['TagSet']\n\
+         print(sorted((x['Key'], x['Value']) for x in t))"
+    ));
+    assert_eq!(
+        tags.trim(),
+        format!(
+            "[('airlock', 'accepted'), ('airlock-delivery', '{}')]",
+            file.id
+        )
+    );
+    // Kept, and known: not taken twice.
+    let s = sweep_bucket(&app, &drop).await.unwrap();
+    assert_eq!((s.taken, s.known), (0, 1));
+    // Tag mode is for S3 only.
+    let local = DropBucket {
+        url: "file:///tmp/x".into(),
+        ..drop
+    };
+    assert!(local.check().unwrap_err().to_string().contains("s3://"));
 }
