@@ -177,6 +177,7 @@ pub(crate) fn convert_options(app: &App) -> ConvertOptions {
         max_record_bytes: app.config.limits.max_record_bytes,
         max_columns: app.config.limits.max_columns,
         contract: None,
+        zstd_level: p.zstd_level,
     }
 }
 

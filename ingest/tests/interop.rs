@@ -86,6 +86,7 @@ async fn pyarrow_reads_back_every_format_exactly() {
         max_record_bytes: 1 << 20,
         max_columns: 100,
         contract: None,
+        zstd_level: 3,
     };
     for (name, data) in &cases {
         std::fs::write(inputs.path().join(name), data).unwrap();

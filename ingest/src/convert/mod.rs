@@ -55,6 +55,8 @@ pub struct ConvertOptions {
     pub max_columns: usize,
     /// The acquisition's declared schema: its types replace inference.
     pub contract: Option<Contract>,
+    /// The Parquet pages' zstd level.
+    pub zstd_level: i32,
 }
 
 /// What a conversion produced.
@@ -637,6 +639,7 @@ pub async fn to_parquet(
             row_group_bytes: opts.row_group_bytes,
             part_bytes: opts.part_bytes,
             threads: opts.threads,
+            zstd_level: opts.zstd_level,
         };
         let writer =
             |schema| PartWriter::new(store.clone(), prefix.clone(), schema, layout.clone());
@@ -725,6 +728,7 @@ mod tests {
         max_record_bytes: 64,
         max_columns: 8,
         contract: None,
+        zstd_level: 3,
     };
 
     async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {

@@ -44,6 +44,8 @@ pub struct WriteOptions {
     pub part_bytes: usize,
     /// Lane threads encoding a row group's columns.
     pub threads: usize,
+    /// zstd's level, 1 to 22 (checked with the configuration).
+    pub zstd_level: i32,
 }
 
 /// One written part.
@@ -179,10 +181,9 @@ fn stopped() -> IngestError {
 /// values, which costs less to compress than the values (measured with
 /// bench/convert.sh). A column whose dictionary outgrows its page limit
 /// falls back to plain for the rest of the row group.
-fn properties(plain: &[String]) -> WriterProperties {
-    let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(
-        ZstdLevel::try_new(3).expect("valid level"),
-    ));
+fn properties(plain: &[String], level: i32) -> WriterProperties {
+    let level = ZstdLevel::try_new(level).unwrap_or_default();
+    let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(level));
     for name in plain {
         props = props.set_column_dictionary_enabled(ColumnPath::new(vec![name.clone()]), false);
     }
@@ -234,7 +235,7 @@ impl PartWriter {
         schema: SchemaRef,
         opts: WriteOptions,
     ) -> Self {
-        let props = properties(&[]);
+        let props = properties(&[], opts.zstd_level);
         let nulls = vec![0; schema.fields().len()];
         let profile = super::profile::Profile::new(&schema);
         let schema = storable(&schema);
@@ -276,7 +277,7 @@ impl PartWriter {
                 .filter(|(_, col)| !repeats(col.as_ref()))
                 .map(|(f, _)| f.name().clone())
                 .collect();
-            self.props = properties(&plain);
+            self.props = properties(&plain, self.opts.zstd_level);
         }
         for (n, col) in self.nulls.iter_mut().zip(batch.columns()) {
             *n += col.null_count();
@@ -510,7 +511,7 @@ mod tests {
 
     #[test]
     fn plain_columns_have_their_dictionary_switched_off() {
-        let props = properties(&["id".into()]);
+        let props = properties(&["id".into()], 3);
         assert!(!props.dictionary_enabled(&ColumnPath::new(vec!["id".into()])));
         assert!(props.dictionary_enabled(&ColumnPath::new(vec!["region".into()])));
     }
