@@ -649,7 +649,11 @@ fn direct(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Option<Vec<RecordB
 
 /// The fields of every record of a chunk, as text.
 fn texts(chunk: &Chunk, shape: Shape) -> Result<Vec<RecordBatch>, IngestError> {
-    decode(chunk, all_text(shape.width), shape).map_err(|_| {
+    let schema = all_text(shape.width);
+    if let Some(batches) = direct(chunk, &schema, shape) {
+        return Ok(batches);
+    }
+    decode(chunk, schema, shape).map_err(|_| {
         bad(format!(
             "near line {}: the records cannot be read as delimited text",
             chunk.first_line
@@ -658,19 +662,30 @@ fn texts(chunk: &Chunk, shape: Shape) -> Result<Vec<RecordBatch>, IngestError> {
 }
 
 /// Each column's kind over some chunks: the sample.
+/// The sample's halves are judged on two threads.
 pub fn infer(sample: &[Chunk], shape: Shape) -> Result<Vec<Kind>, IngestError> {
-    let mut kinds = vec![Kind::Null; shape.width];
-    for chunk in sample {
-        for batch in texts(chunk, shape)? {
-            for (kind, col) in kinds.iter_mut().zip(batch.columns()) {
-                let col = col.as_any().downcast_ref::<StringArray>().expect("text");
-                for v in col.iter().flatten() {
-                    *kind = kind.join(Kind::of(v));
+    let judge = |chunks: &[Chunk]| -> Result<Vec<Kind>, IngestError> {
+        let mut kinds = vec![Kind::Null; shape.width];
+        for chunk in chunks {
+            for batch in texts(chunk, shape)? {
+                for (kind, col) in kinds.iter_mut().zip(batch.columns()) {
+                    let col = col.as_any().downcast_ref::<StringArray>().expect("text");
+                    for v in col.iter().flatten() {
+                        *kind = kind.join(Kind::of(v));
+                    }
                 }
             }
         }
-    }
-    Ok(kinds)
+        Ok(kinds)
+    };
+    let (first, second) = sample.split_at(sample.len() / 2);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| judge(first));
+        let b = judge(second);
+        (a.join(), b)
+    });
+    let a = a.map_err(|_| IngestError::Io(std::io::Error::other("type inference panicked")))?;
+    Ok(a?.into_iter().zip(b?).map(|(x, y)| x.join(y)).collect())
 }
 
 /// The header's fields: the first record of the first chunk.
