@@ -498,6 +498,7 @@ impl Drops {
                 .map_err(|e| reply(e.into()))?;
             let Some(last) = page.last() else { break };
             before = last.id.clone();
+            let more = page.len() == 500;
             for f in &page {
                 if f.submitted_by == self.login.who.user_id && !f.state.is_final() {
                     files.push(File::new(
@@ -505,6 +506,9 @@ impl Drops {
                         file_attrs(f.size_bytes as u64, f.created_at),
                     ));
                 }
+            }
+            if !more {
+                break;
             }
         }
         for ((a, name), (_, size)) in &self.staged {
@@ -520,12 +524,11 @@ impl Drops {
     async fn begin(&self, acquisition: &str) -> Result<Upload, IngestError> {
         let (acq, decided_by) =
             governance::deliverable(&self.app, &self.login.who, acquisition, None).await?;
-        let mut ticket = self
+        let ticket = self
             .app
             .admission
             .admit(&self.app, &self.login.who.user_id, &acq.id, None)
             .await?;
-        ticket.reserve(0)?;
         let (part, _) = self.app.quarantine.part().await?;
         Ok(Upload {
             acquisition: acq,
