@@ -347,6 +347,10 @@ fn resolve(home: &[String], path: &str) -> Result<Target, StatusReply> {
     }
 }
 
+/// Directory entries per read: one reply stays well inside the packet
+/// size clients accept, however many files a directory lists.
+const LISTING_BATCH: usize = 100;
+
 /// Whether a name is one clients upload under before renaming into place.
 fn temporary(name: &str) -> bool {
     name.starts_with('.')
@@ -414,8 +418,8 @@ struct Writing {
 }
 
 enum Open {
-    /// A directory listing, handed out on the first read.
-    Listing(Option<Vec<File>>),
+    /// A directory listing, handed out [`LISTING_BATCH`] entries a read.
+    Listing(Vec<File>),
     Writing(Box<Writing>),
 }
 
@@ -643,16 +647,18 @@ impl russh_sftp::server::Handler for Drops {
             Target::Acquisition(a) => self.pending(&a).await?,
             Target::File(..) => return Err(StatusCode::NoSuchFile.into()),
         };
-        let handle = self.handle(Open::Listing(Some(files)));
+        let handle = self.handle(Open::Listing(files));
         Ok(Handle { id, handle })
     }
 
     async fn readdir(&mut self, id: u32, handle: String) -> Result<Name, StatusReply> {
         match self.open.get_mut(&handle) {
-            Some(Open::Listing(files)) => match files.take() {
-                Some(files) => Ok(Name { id, files }),
-                None => Err(StatusCode::Eof.into()),
-            },
+            Some(Open::Listing(files)) if files.is_empty() => Err(StatusCode::Eof.into()),
+            Some(Open::Listing(files)) => {
+                let rest = files.split_off(files.len().min(LISTING_BATCH));
+                let files = std::mem::replace(files, rest);
+                Ok(Name { id, files })
+            }
             _ => Err(StatusCode::Failure.with_message("no such directory handle")),
         }
     }

@@ -248,6 +248,22 @@ async fn suppliers_put_files_over_sftp_and_can_do_nothing_else() {
     assert!(!out.stdout.contains("data.csv"), "{}", out.stdout);
     assert!(out.stdout.contains("more.csv"), "{}", out.stdout);
 
+    // A directory of more files than one reply holds is listed whole.
+    let mut batch = String::new();
+    for i in 0..150 {
+        std::fs::write(work.join(format!("many-{i}.csv")), format!("many\n{i}\n")).unwrap();
+        batch.push_str(&format!("put many-{i}.csv /{acq}/many-{i}.csv\n"));
+    }
+    batch.push_str(&format!("ls -1 /{acq}\n"));
+    let out = run(batch).await;
+    assert!(out.ok, "{}", out.stderr);
+    let listed = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("sftp>") && l.contains("many-"))
+        .count();
+    assert_eq!(listed, 150, "{}", out.stdout);
+
     // No upload left a part behind.
     assert_eq!(std::fs::read_dir(incoming).unwrap().count(), 0);
 
