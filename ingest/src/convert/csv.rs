@@ -36,16 +36,19 @@ use arrow::error::ArrowError;
 use airlock_catalog::{Position, SchemaCheck};
 
 use super::contract::Conformer;
+use super::find::Positions;
 use crate::IngestError;
 
 /// About how much text one chunk holds (it ends on a record boundary).
 pub const CHUNK_BYTES: usize = 1 << 20;
 /// How much of the file, in whole records, the types are inferred from.
 pub const SAMPLE_BYTES: usize = 8 << 20;
+/// How much the framer asks its reader for at a time.
+const READ_BYTES: usize = 256 << 10;
 
-/// A run of whole records.
+/// A run of whole records, checked to be UTF-8 once, when it is cut.
 pub struct Chunk {
-    pub bytes: Vec<u8>,
+    pub text: String,
     /// The line of the file the chunk starts on.
     pub first_line: u64,
     /// The chunk starts with the header row.
@@ -153,7 +156,7 @@ impl<R: std::io::Read> Framer<R> {
                 return Ok(None);
             }
             let len = self.buf.len();
-            self.buf.resize(len + (256 << 10), 0);
+            self.buf.resize(len + READ_BYTES, 0);
             let n = match self.inner.read(&mut self.buf[len..]) {
                 Ok(n) => n,
                 Err(e) => {
@@ -174,25 +177,50 @@ impl<R: std::io::Read> Framer<R> {
         }
     }
 
-    /// Scans the new bytes a run at a time: outside quotes it jumps to the
-    /// next quote or line break (memchr) and counts the delimiters in
-    /// between; inside quotes it jumps to the closing quote. Only the bytes
-    /// that change state go through [`step`].
+    /// Scans the new bytes a run at a time: outside quotes, up to the next
+    /// quote, it finds the delimiters and line breaks a block at a time
+    /// ([`Positions`]) and ends a record at each break; inside quotes it
+    /// jumps to the closing quote. Only quotes and the bytes after them go
+    /// through [`step`].
     fn scan(&mut self) -> Result<(), IngestError> {
+        let buf = std::mem::take(&mut self.buf);
+        let scanned = self.scan_from(&buf);
+        self.buf = buf;
+        scanned
+    }
+
+    fn scan_from(&mut self, buf: &[u8]) -> Result<(), IngestError> {
         let d = self.delimiter;
         let mut i = self.scanned;
-        let len = self.buf.len();
+        let len = buf.len();
         while i < len {
-            let rest = &self.buf[i..];
-            let run = if self.state == Quoting::Quoted {
-                let n = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+            let rest = &buf[i..];
+            let n = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+            if self.state == Quoting::Quoted {
                 self.line += newlines(&rest[..n]);
-                n
+                self.record_bytes += n;
             } else {
-                let n = memchr::memchr3(b'"', b'\n', b'\r', rest).unwrap_or(rest.len());
-                let fields = rest[..n].iter().filter(|&&b| b == d).count();
-                if n > 0 {
-                    self.fields += fields;
+                let mut from = 0;
+                for at in Positions::new(&rest[..n], [d, b'\n', b'\r']) {
+                    if rest[at] == d {
+                        self.fields += 1;
+                        continue;
+                    }
+                    self.record_bytes += at - from;
+                    if self.record_bytes > self.limit {
+                        return Err(self.too_long());
+                    }
+                    from = at + 1;
+                    if rest[at] == b'\n' {
+                        self.line += 1;
+                    }
+                    self.end_record()?;
+                    self.boundary = i + from;
+                    self.boundary_line = self.line;
+                    self.record_line = self.line;
+                    self.state = Quoting::FieldStart;
+                }
+                if n > from {
                     // The run's last byte decides the state it leaves.
                     self.state = if rest[n - 1] == d {
                         Quoting::FieldStart
@@ -200,14 +228,13 @@ impl<R: std::io::Read> Framer<R> {
                         Quoting::Unquoted
                     };
                 }
-                n
-            };
-            self.record_bytes += run;
-            i += run;
+                self.record_bytes += n - from;
+            }
+            i += n;
             if self.record_bytes > self.limit {
                 return Err(self.too_long());
             }
-            let Some(&b) = self.buf.get(i) else {
+            let Some(&b) = buf.get(i) else {
                 break;
             };
             if b == b'\n' {
@@ -287,19 +314,24 @@ impl<R: std::io::Read> Framer<R> {
     }
 
     fn cut(&mut self) -> Result<Chunk, IngestError> {
-        let rest = self.buf.split_off(self.boundary);
+        // The next chunk's buffer is sized for it at once, so that reading
+        // into it does not move it (unless a record outgrows the chunk).
+        let tail = &self.buf[self.boundary..];
+        let mut rest = Vec::with_capacity(self.chunk_bytes + READ_BYTES + tail.len());
+        rest.extend_from_slice(tail);
+        self.buf.truncate(self.boundary);
         let bytes = std::mem::replace(&mut self.buf, rest);
         self.scanned -= self.boundary.min(self.scanned);
         self.boundary = 0;
         let first_line = self.chunk_line;
         self.chunk_line = self.boundary_line;
-        if let Err(e) = std::str::from_utf8(&bytes) {
-            let line = first_line + newlines(&bytes[..e.valid_up_to()]);
-            return Err(bad(format!("line {line}: the text is not valid UTF-8")));
-        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = first_line + newlines(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+            bad(format!("line {line}: the text is not valid UTF-8"))
+        })?;
         let header = std::mem::replace(&mut self.first, false) && self.header;
         Ok(Chunk {
-            bytes,
+            text,
             first_line,
             header,
         })
@@ -315,7 +347,7 @@ fn newlines(bytes: &[u8]) -> u64 {
 fn line_of(chunk: &Chunk, index: usize, delimiter: u8) -> u64 {
     let mut state = Quoting::FieldStart;
     let (mut line, mut record, mut empty) = (chunk.first_line, 0, true);
-    for &b in &chunk.bytes {
+    for &b in chunk.text.as_bytes() {
         let (s, event) = step(state, b, delimiter);
         state = s;
         if event == Event::RecordEnd {
@@ -483,7 +515,7 @@ fn decode(chunk: &Chunk, schema: SchemaRef, shape: Shape) -> Result<Vec<RecordBa
         )
         .with_batch_size(shape.batch_rows)
         .build_decoder();
-    let mut buf = &chunk.bytes[..];
+    let mut buf = chunk.text.as_bytes();
     let mut out = Vec::new();
     loop {
         let n = decoder.decode(buf)?;
@@ -578,7 +610,7 @@ impl Column {
 /// or a lone `\r`, a column type it does not read, or a value that does not
 /// parse is left to arrow's reader (`None`), which then finds the misfits.
 fn direct(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Option<Vec<RecordBatch>> {
-    let text = std::str::from_utf8(&chunk.bytes).ok()?;
+    let text = chunk.text.as_str();
     if memchr::memchr(b'"', text.as_bytes()).is_some() {
         return None;
     }
@@ -609,7 +641,8 @@ fn direct(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Option<Vec<RecordB
     let (mut column, mut start, mut n) = (0, 0, 0);
     // Every field ends at a delimiter or a line break, found in one pass.
     let last = (!bytes.ends_with(b"\n")).then_some(bytes.len());
-    for end in memchr::memchr2_iter(shape.delimiter, b'\n', bytes).chain(last) {
+    let ends = Positions::new(bytes, [shape.delimiter, b'\n', b'\n']);
+    for end in ends.chain(last) {
         let line_end = bytes.get(end).is_none_or(|&b| b == b'\n');
         let mut field = &text[start..end];
         start = end + 1;
@@ -695,7 +728,7 @@ pub fn header(chunk: &Chunk, shape: Shape) -> Result<Vec<String>, IngestError> {
         .with_batch_size(1)
         .build_decoder();
     let row = decoder
-        .decode(&chunk.bytes)
+        .decode(chunk.text.as_bytes())
         .and_then(|_| decoder.flush())
         .map_err(|_| bad("line 1: the header cannot be read".into()))?
         .ok_or_else(|| bad("the file has no header".into()))?;
@@ -928,7 +961,7 @@ fn begin<R: std::io::Read>(
         let Some(chunk) = framer.next_chunk()? else {
             break;
         };
-        sampled += chunk.bytes.len();
+        sampled += chunk.text.len();
         sample.push_back(chunk);
     }
     let Some(width) = framer.width() else {
@@ -1091,9 +1124,129 @@ mod tests {
 
     fn chunk(text: &str, header: bool) -> Chunk {
         Chunk {
-            bytes: text.as_bytes().to_vec(),
+            text: text.to_owned(),
             first_line: 1,
             header,
+        }
+    }
+
+    /// A reader handing out a few bytes a read, so that records, quotes and
+    /// `\r\n` straddle reads.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// The framing a byte at a time through [`step`]: where each record
+    /// ends and the line after it, or the error.
+    fn framed_bytewise(text: &[u8], d: u8) -> Result<Vec<(usize, u64)>, String> {
+        let (mut state, mut line, mut start_line) = (Quoting::FieldStart, 1u64, 1u64);
+        let (mut fields, mut bytes, mut width) = (1usize, 0usize, None);
+        let mut ends = Vec::new();
+        let mut end = |fields: usize, bytes: usize, start_line: u64| match width {
+            Some(w) if bytes > 0 && w != fields => {
+                Err(format!("line {start_line}: {fields} fields"))
+            }
+            None if bytes > 0 => {
+                width = Some(fields);
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        for (i, &b) in text.iter().enumerate() {
+            line += u64::from(b == b'\n');
+            let (next, event) = step(state, b, d);
+            state = next;
+            match event {
+                Event::Byte => bytes += 1,
+                Event::FieldEnd => (bytes, fields) = (bytes + 1, fields + 1),
+                Event::RecordEnd => {
+                    end(fields, bytes, start_line)?;
+                    (fields, bytes, start_line) = (1, 0, line);
+                    ends.push((i + 1, line));
+                }
+            }
+        }
+        if state == Quoting::Quoted {
+            return Err(format!("line {start_line}: a quote is left open"));
+        }
+        end(fields, bytes, start_line)?;
+        Ok(ends)
+    }
+
+    #[test]
+    fn framing_by_blocks_is_framing_byte_by_byte() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"ab,,,\n\n\r\"";
+        for case in 0..500 {
+            let len = (case % 300) + 1;
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let expected = framed_bytewise(&text, b',');
+            let step = case % 7 + 1;
+            let mut framer = Framer::new(Trickle(&text, step), b',', false, usize::MAX, 1);
+            let mut got = Ok(Vec::new());
+            let mut at = 0;
+            loop {
+                match framer.next_chunk() {
+                    Ok(Some(chunk)) => {
+                        // The line a chunk starts on is the line after the
+                        // record before it.
+                        let line = match &expected {
+                            Ok(ends) => ends.iter().find(|&&(e, _)| e == at).map_or(1, |&(_, l)| l),
+                            Err(_) => chunk.first_line,
+                        };
+                        assert_eq!(
+                            chunk.first_line,
+                            line,
+                            "{:?}",
+                            String::from_utf8_lossy(&text)
+                        );
+                        at += chunk.text.len();
+                        got.as_mut().expect("no error yet").push((at, 0));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        got = Err(e.to_string());
+                        break;
+                    }
+                }
+            }
+            let shown = String::from_utf8_lossy(&text);
+            match (&expected, &got) {
+                (Ok(ends), Ok(chunks)) => {
+                    for &(cut, _) in chunks {
+                        let line = ends.iter().find(|&&(e, _)| e == cut).map(|&(_, l)| l);
+                        // A chunk ends where a record does, or at the end
+                        // of a last record without a line break.
+                        assert!(
+                            line.is_some() || cut == text.len(),
+                            "{shown:?}: cut at {cut}"
+                        );
+                    }
+                    assert_eq!(at, text.len(), "{shown:?}: every byte is in a chunk");
+                }
+                (Err(want), Err(e)) => {
+                    let (line, what) = want.split_once(": ").expect("line: what");
+                    assert!(
+                        e.contains(line) && e.contains(what),
+                        "{shown:?}: {e} / {want}"
+                    );
+                }
+                _ => panic!("{shown:?}: {expected:?} but {got:?}"),
+            }
         }
     }
 

@@ -15,6 +15,7 @@
 mod avro;
 mod contract;
 pub mod csv;
+mod find;
 mod profile;
 pub mod write;
 mod xlsx;
