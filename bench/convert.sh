@@ -3,6 +3,9 @@
 # machine in one run: Airlock's converter through the real daemon, DuckDB's
 # COPY, polars' scan_csv().sink_parquet() and pyarrow's streaming writer.
 # Prints wall time, MB/s and peak RSS for each. A benchmark, not a test.
+# The tools take turns, BENCH_ROUNDS times (3 by default), and the ratio is
+# the median round's: on a shared machine one run of a tool can be a third
+# slower than the next.
 #
 #   bench/convert.sh                     # 1 GiB
 #   BENCH_SIZE_MIB=256 bench/convert.sh
@@ -28,63 +31,84 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 build_and_generate
 cat "$WORK/data.csv" >/dev/null
+ROUNDS=${BENCH_ROUNDS:-3}
 
 size_of() { find "$@" -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-duck_s=0 duck_kib=0 polars_s=0 polars_kib=0 arrow_s=0 arrow_kib=0
-if [ -z "${BENCH_AIRLOCK_ONLY:-}" ]; then
-log "installing duckdb, polars and pyarrow into a throwaway venv"
-python3 -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check duckdb polars pyarrow
-PY="$WORK/venv/bin/python"
-
+# One line per tool and round: name round seconds peak-KiB output-bytes cpu-seconds.
+RESULTS="$WORK/results"
+: > "$RESULTS"
 measure() { python3 "$ROOT/bench/measure.py" "$@"; }
+# A Python tool is timed inside its process, after its imports (0.2 to 0.3
+# s here), as Airlock's time leaves out its daemon's start; its peak RSS is
+# the whole process's.
+tool() { # NAME OUTPUT IMPORT CODE
+  local kib
+  log "$1 (round $round)"
+  read -r _ kib < <(measure "$PY" -c "import time
+$3
+t0 = time.perf_counter()
+$4
+open('$WORK/secs', 'w').write(str(time.perf_counter() - t0))")
+  echo "$1 $round $(cat "$WORK/secs") $kib $(size_of "$2") 0" >> "$RESULTS"
+  rm -f "$2" "$WORK/secs"
+}
 
-log "duckdb"
-read -r duck_s duck_kib < <(measure "$PY" -c "
-import duckdb
-duckdb.sql(\"COPY (SELECT * FROM read_csv('$WORK/data.csv')) TO '$WORK/duck.parquet' (FORMAT parquet, COMPRESSION zstd)\")")
-log "polars"
-read -r polars_s polars_kib < <(measure "$PY" -c "
-import polars as pl
-pl.scan_csv('$WORK/data.csv').sink_parquet('$WORK/polars.parquet', compression='zstd')")
-log "pyarrow (streaming)"
-read -r arrow_s arrow_kib < <(measure "$PY" -c "
-import pyarrow.csv as pc, pyarrow.parquet as pq
-r = pc.open_csv('$WORK/data.csv')
-with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
-    for b in r:
-        w.write_batch(b)")
+if [ -z "${BENCH_AIRLOCK_ONLY:-}" ]; then
+  log "installing duckdb, polars and pyarrow into a throwaway venv"
+  python3 -m venv "$WORK/venv"
+  "$WORK/venv/bin/pip" install -q --disable-pip-version-check duckdb polars pyarrow
+  PY="$WORK/venv/bin/python"
 fi
 
-log "airlock (daemon: upload, filetype scan, then conversion)"
-deliver_to_airlock "$AIRLOCK" $'[[scanner.engines]]\ntype = "filetype"'
-# Conversion time: from the file entering `converting` until `published`.
-read -r airlock_s state airlock_kib airlock_cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
-  "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
-[ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
+for round in $(seq 1 "$ROUNDS"); do
+  if [ -z "${BENCH_AIRLOCK_ONLY:-}" ]; then
+    tool duckdb "$WORK/duck.parquet" "import duckdb" "duckdb.sql(\"COPY (SELECT * FROM read_csv('$WORK/data.csv')) TO '$WORK/duck.parquet' (FORMAT parquet, COMPRESSION zstd)\")"
+    tool polars "$WORK/polars.parquet" "import polars as pl" "pl.scan_csv('$WORK/data.csv').sink_parquet('$WORK/polars.parquet', compression='zstd')"
+    tool pyarrow "$WORK/arrow.parquet" "import pyarrow.csv as pc, pyarrow.parquet as pq" "r = pc.open_csv('$WORK/data.csv')
+with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
+    for b in r:
+        w.write_batch(b)"
+  fi
 
-python3 - "$BYTES" "$airlock_s" "$airlock_kib" "$(size_of "$WORK/data")" \
-  "$duck_s" "$duck_kib" "$(size_of "$WORK/duck.parquet")" \
-  "$polars_s" "$polars_kib" "$(size_of "$WORK/polars.parquet")" \
-  "$arrow_s" "$arrow_kib" "$(size_of "$WORK/arrow.parquet")" "$airlock_cpu" <<'EOF'
-import sys
+  log "airlock (round $round; daemon: upload, filetype scan, then conversion)"
+  rm -rf "$WORK/data"
+  deliver_to_airlock "$AIRLOCK" $'[[scanner.engines]]\ntype = "filetype"'
+  # Conversion time: from the file entering `converting` until `published`.
+  read -r secs state kib cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+    "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
+  [ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
+  echo "airlock $round $secs $kib $(size_of "$WORK/data") $cpu" >> "$RESULTS"
+  kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null || true
+  DAEMON_PID=""
+done
+
+python3 - "$BYTES" "$RESULTS" <<'EOF'
+import statistics, sys
 size = int(sys.argv[1])
-names = ["airlock", "duckdb", "polars", "pyarrow streaming"]
-rows = [(n, *sys.argv[2 + 3 * i:5 + 3 * i]) for i, n in enumerate(names)]
-cpu = float(sys.argv[14])
-print(f"{size / 2**20:.0f} MiB CSV → Parquet (zstd)")
-speed = {}
-for name, secs, kib, out in rows:
-    secs, kib, out = float(secs), int(kib), int(out)
-    if secs == 0:
-        continue
-    speed[name] = size / 1e6 / secs
-    print(f"{name:18} {secs:7.2f} s {speed[name]:8.1f} MB/s   peak RSS {kib / 1024:7.0f} MiB"
+runs = {}
+for line in open(sys.argv[2]):
+    name, rnd, secs, kib, out, cpu = line.split()
+    runs.setdefault(name, {})[int(rnd)] = (float(secs), int(kib), int(out), float(cpu))
+def mbs(secs):
+    return size / 1e6 / secs
+print(f"{size / 2**20:.0f} MiB CSV → Parquet (zstd), {len(runs['airlock'])} rounds, medians")
+for name, by_round in runs.items():
+    secs = statistics.median(r[0] for r in by_round.values())
+    kib = max(r[1] for r in by_round.values())
+    out = statistics.median(r[2] for r in by_round.values())
+    print(f"{name:10} {secs:7.2f} s {mbs(secs):8.1f} MB/s   peak RSS {kib / 1024:7.0f} MiB"
           f"   output {out / 2**20:7.1f} MiB")
-print(f"airlock used {cpu:.2f} CPU seconds: {cpu / float(rows[0][1]):.2f} cores on average")
-if "duckdb" not in speed:
+air = runs["airlock"]
+cpu = statistics.median(r[3] for r in air.values())
+wall = statistics.median(r[0] for r in air.values())
+print(f"airlock used {cpu:.2f} CPU seconds: {cpu / wall:.2f} cores on average (medians)")
+if "duckdb" not in runs:
     sys.exit(0)
-best = max(speed["duckdb"], speed["polars"])
-ratio = speed["airlock"] / best
-print(f"airlock / fastest of duckdb and polars: {ratio:.2f} (target >= 1.0: {'met' if ratio >= 1 else 'MISSED'})")
+ratios = []
+for rnd, (secs, *_) in sorted(air.items()):
+    best = max(mbs(runs[t][rnd][0]) for t in ("duckdb", "polars"))
+    ratios.append(mbs(secs) / best)
+ratio = statistics.median(ratios)
+print("airlock / fastest of duckdb and polars, by round: " + ", ".join(f"{r:.2f}" for r in ratios))
+print(f"median {ratio:.2f} (target >= 1.0: {'met' if ratio >= 1 else 'MISSED'})")
 EOF
