@@ -1,7 +1,9 @@
 //! Delimited text, parsed in parallel.
 //!
 //! One thread frames the decoded text into chunks of whole records (about
-//! [`CHUNK_BYTES`] each by default), tracking RFC 4180 quoting byte by byte. Framing is
+//! [`CHUNK_BYTES`] each by default), tracking RFC 4180 quoting: outside
+//! quotes it reads 64-byte blocks at a time (`find`), and it steps byte by
+//! byte only at quotes; a test holds it to a byte-by-byte framer. Framing is
 //! where the input is judged as text: a record longer than the limit, a row
 //! with the wrong number of fields, invalid UTF-8 and a quote left open are
 //! refused there, naming their line in the whole file. Worker threads then

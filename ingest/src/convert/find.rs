@@ -1,4 +1,4 @@
-//! Finding every delimiter and line break of a chunk. Fields are a few bytes
+//! Finding every delimiter and line break of delimited text. Fields are a few bytes
 //! long, so a search per match (memchr) spends most of its time starting
 //! and stopping; here each 64-byte block is compared once into a bit mask
 //! and the matches are read off its set bits, about three times faster on
