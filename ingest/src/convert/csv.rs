@@ -39,6 +39,7 @@ use airlock_catalog::{Position, SchemaCheck};
 
 use super::contract::Conformer;
 use super::find::Positions;
+use super::named;
 use crate::IngestError;
 
 /// About how much text one chunk holds (it ends on a record boundary).
@@ -868,32 +869,35 @@ pub fn run<R: std::io::Read + Send, P: Send>(
     let work_rx = &Mutex::new(work_rx);
     let (order_tx, order_rx) = sync_channel::<Reply<P>>(workers * 2);
     let parse = &parse;
-    std::thread::scope(|s| {
+    // `move`: should a thread fail to start, the senders go with this
+    // closure, so the threads already started see the queues close.
+    std::thread::scope(move |s| {
         for _ in 0..workers {
-            s.spawn(move || {
+            named("airlock-parse").spawn_scoped(s, move || {
                 loop {
                     let job = work_rx.lock().expect("work queue").recv();
                     let Ok((chunk, reply)) = job else { break };
                     let _ = reply.send(parse(&chunk));
                 }
-            });
+            })?;
         }
-        let framing = s.spawn(move || -> Result<(), IngestError> {
-            let mut sample = sample;
-            loop {
-                let chunk = match sample.pop_front() {
-                    Some(c) => c,
-                    None => match framer.next_chunk()? {
+        let framing =
+            named("airlock-frame").spawn_scoped(s, move || -> Result<(), IngestError> {
+                let mut sample = sample;
+                loop {
+                    let chunk = match sample.pop_front() {
                         Some(c) => c,
-                        None => return Ok(()),
-                    },
-                };
-                let (reply, parsed) = sync_channel(1);
-                if work_tx.send((chunk, reply)).is_err() || order_tx.send(parsed).is_err() {
-                    return Ok(()); // the sink stopped
+                        None => match framer.next_chunk()? {
+                            Some(c) => c,
+                            None => return Ok(()),
+                        },
+                    };
+                    let (reply, parsed) = sync_channel(1);
+                    if work_tx.send((chunk, reply)).is_err() || order_tx.send(parsed).is_err() {
+                        return Ok(()); // the sink stopped
+                    }
                 }
-            }
-        });
+            })?;
         let mut outcome = Ok(());
         for parsed in order_rx.iter() {
             let r = match parsed.recv() {

@@ -72,6 +72,11 @@ pub struct Converted {
     pub check: SchemaCheck,
 }
 
+/// A converter thread, named for `top -H` and profiles.
+fn named(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new().name(name.into())
+}
+
 /// Arrow's errors are about the input, except a genuine failure to read the
 /// quarantined file, which is worth retrying.
 fn invalid(e: ArrowError) -> IngestError {

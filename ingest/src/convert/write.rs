@@ -1,25 +1,23 @@
 //! The Parquet side of a conversion: record batches in, zstd Parquet parts
 //! out, under a staging prefix of a lake.
 //!
-//! Each row group's columns are encoded in parallel: the top-level columns
-//! are dealt to a few lane threads, each owning the column writers of its
-//! share, so encoding uses the cores while parsing goes on. The lanes live
-//! as long as the writer. A row group
-//! closes at `row_group_rows` rows or at about `row_group_bytes` encoded
-//! bytes (the lanes' own estimate, a batch or two behind), which also bounds
-//! the memory it holds. A part closes at the first row group boundary past
-//! `part_bytes`, and the next part starts: `part-00000.parquet`,
-//! `part-00001.parquet`, … Parts stream to the object store as they are
-//! written (multipart uploads for large ones).
+//! Each row group's columns are encoded in parallel by a few encoder
+//! threads, which take turns at whichever column has a batch waiting
+//! ([`Encoders`]), so encoding keeps the cores busy whatever the columns
+//! cost, while parsing goes on. A row group closes at `row_group_rows` rows
+//! or at about `row_group_bytes` encoded bytes (the encoders' own estimate,
+//! a batch or two behind), which also bounds the memory it holds. A part
+//! closes at the first row group boundary past `part_bytes`, and the next
+//! part starts: `part-00000.parquet`, `part-00001.parquet`, … Parts stream
+//! to the object store as they are written (multipart uploads for large
+//! ones).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::collections::{HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use std::collections::HashSet;
-
-use arrow::array::{Array, AsArray, RecordBatch, new_null_array};
-use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, new_null_array};
+use arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -42,7 +40,7 @@ pub struct WriteOptions {
     pub row_group_rows: usize,
     pub row_group_bytes: usize,
     pub part_bytes: usize,
-    /// Lane threads encoding a row group's columns.
+    /// Encoder threads for a row group's columns.
     pub threads: usize,
     /// zstd's level, 1 to 22 (checked with the configuration).
     pub zstd_level: i32,
@@ -70,7 +68,8 @@ pub struct PartWriter {
     schema: SchemaRef,
     props: WriterProperties,
     opts: WriteOptions,
-    lanes: Vec<Lane>,
+    /// Started with the first batch.
+    encoders: Option<Encoders>,
     open: Option<OpenPart>,
     parts: Vec<Part>,
     nulls: Vec<usize>,
@@ -81,99 +80,236 @@ pub struct PartWriter {
 struct OpenPart {
     file: SerializedFileWriter<Sink>,
     factory: ArrowRowGroupWriterFactory,
-    group: Option<Group>,
+    /// Rows of the row group being encoded, if one is.
+    group: Option<usize>,
     rows: i64,
 }
 
-/// A row group being encoded by the lanes: its rows so far.
-struct Group {
-    rows: usize,
-}
-
-/// A top-level column and its leaves' writers, each with its leaf index.
-type Share = (usize, Vec<(usize, ArrowColumnWriter)>);
+/// A top-level column's leaves' writers, each with its leaf index.
+type Leaves = Vec<(usize, ArrowColumnWriter)>;
 
 type Chunks = Vec<(usize, ArrowColumnChunk)>;
 
-/// What a lane is asked to do.
-enum Job {
-    /// Encode a new row group's share of the columns.
-    Start(Vec<Share>),
-    Batch(RecordBatch),
-    /// Close the row group, answering with its encoded chunks.
-    Close(SyncSender<Result<Chunks, ParquetError>>),
+/// Batches a column may have waiting before the writer waits for the
+/// encoders: this bounds the memory held ahead of them.
+const DEPTH: usize = 2;
+
+/// The encoder threads. They take turns at whichever column of the open
+/// row group has a batch waiting, one column's batch at a time, so every
+/// thread stays busy whatever the columns cost: a column of free text can
+/// cost twenty of booleans, and columns dealt to threads in a fixed share
+/// left one thread idle while the other worked through its text. A
+/// column's batches are encoded in order, by one thread at a time. The same
+/// threads encode every row group of a writer, so the memory they allocate
+/// is reused (threads spawned per row group spread it over more malloc
+/// arenas, and RSS grew with file size).
+struct Encoders {
+    shared: Arc<Shared>,
 }
 
-/// A lane thread. The same lanes encode every row group of a writer, so the
-/// memory they allocate is reused; threads spawned per row group would
-/// each spread it over another malloc arena, and RSS grew with file size.
-struct Lane {
-    tx: SyncSender<Job>,
-    /// The lane's estimate of its columns' encoded size so far.
-    bytes: Arc<AtomicUsize>,
+struct Shared {
+    state: Mutex<State>,
+    /// Encoders wait here for a column with a message.
+    work: Condvar,
+    /// The writer waits here for room, or for a row group's chunks.
+    done: Condvar,
 }
 
-impl Lane {
-    fn spawn(schema: SchemaRef) -> Self {
-        let (tx, rx) = sync_channel::<Job>(2);
-        let bytes = Arc::new(AtomicUsize::new(0));
-        let estimate = bytes.clone();
-        std::thread::spawn(move || {
-            let (mut share, mut failed) = (Vec::<Share>::new(), None);
-            // Ends when the writer drops its lanes.
-            for job in rx {
-                match job {
-                    Job::Start(s) => (share, failed) = (s, None),
-                    Job::Batch(batch) if failed.is_none() => {
-                        match encode(&schema, &mut share, &batch) {
-                            Ok(total) => estimate.store(total, Ordering::Relaxed),
-                            Err(e) => failed = Some(e),
-                        }
-                    }
-                    Job::Batch(_) => {}
-                    Job::Close(reply) => {
-                        let share = std::mem::take(&mut share);
-                        let _ = reply.send(match failed.take() {
-                            Some(e) => Err(e),
-                            None => close(share),
-                        });
-                    }
+#[derive(Default)]
+struct State {
+    columns: Vec<Column>,
+    /// Columns with a message waiting and no encoder on them, in turn.
+    ready: VecDeque<usize>,
+    stop: bool,
+}
+
+/// A top-level column of the row group being encoded.
+struct Column {
+    field: FieldRef,
+    /// `None` while an encoder has them.
+    leaves: Option<Leaves>,
+    inbox: VecDeque<Message>,
+    /// In `ready`, or being encoded.
+    busy: bool,
+    /// Its estimated encoded size so far.
+    bytes: usize,
+    /// The first failure: later batches are skipped, and closing reports it.
+    failed: Option<ParquetError>,
+    /// Its chunks, once closed.
+    closed: Option<Result<Chunks, ParquetError>>,
+}
+
+enum Message {
+    Batch(ArrayRef),
+    Close,
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    // Nothing panics while holding the lock; a poisoned one is still whole.
+    shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Encoders {
+    fn spawn(threads: usize) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let encoders = Self { shared };
+        for _ in 0..threads.max(1) {
+            let shared = encoders.shared.clone();
+            // On failure, dropping `encoders` stops those already started.
+            super::named("airlock-encode").spawn(move || encode_columns(&shared))?;
+        }
+        Ok(encoders)
+    }
+
+    /// Starts a row group with its columns' writers.
+    fn start(&self, columns: Vec<(FieldRef, Leaves)>) {
+        let mut st = lock(&self.shared);
+        st.columns = columns
+            .into_iter()
+            .map(|(field, leaves)| Column {
+                field,
+                leaves: Some(leaves),
+                inbox: VecDeque::new(),
+                busy: false,
+                bytes: 0,
+                failed: None,
+                closed: None,
+            })
+            .collect();
+    }
+
+    /// Hands each column of `batch` to the encoders, once every column has
+    /// room for it.
+    fn send(&self, batch: &RecordBatch) {
+        let mut st = lock(&self.shared);
+        while st.columns.iter().any(|c| c.inbox.len() >= DEPTH) {
+            st = self.wait(st);
+        }
+        for (i, array) in batch.columns().iter().enumerate() {
+            post(&mut st, i, Message::Batch(array.clone()));
+        }
+        self.shared.work.notify_all();
+    }
+
+    /// The encoders' estimate of the row group's encoded size.
+    fn bytes(&self) -> usize {
+        lock(&self.shared).columns.iter().map(|c| c.bytes).sum()
+    }
+
+    /// Closes the row group: its encoded chunks, in leaf order.
+    fn close(&self) -> Result<Vec<ArrowColumnChunk>, ParquetError> {
+        let mut st = lock(&self.shared);
+        for i in 0..st.columns.len() {
+            post(&mut st, i, Message::Close);
+        }
+        self.shared.work.notify_all();
+        while st.columns.iter().any(|c| c.closed.is_none()) {
+            st = self.wait(st);
+        }
+        let mut all = Vec::new();
+        for column in std::mem::take(&mut st.columns) {
+            all.extend(column.closed.expect("waited for above")?);
+        }
+        all.sort_by_key(|(leaf, _)| *leaf);
+        Ok(all.into_iter().map(|(_, c)| c).collect())
+    }
+
+    fn wait<'a>(&self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.shared
+            .done
+            .wait(st)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Encoders {
+    fn drop(&mut self) {
+        lock(&self.shared).stop = true;
+        self.shared.work.notify_all();
+    }
+}
+
+fn post(st: &mut State, column: usize, message: Message) {
+    let c = &mut st.columns[column];
+    c.inbox.push_back(message);
+    if !c.busy {
+        c.busy = true;
+        st.ready.push_back(column);
+    }
+}
+
+/// An encoder thread: takes the next ready column's oldest message, works
+/// on it without the lock, and puts the column back.
+fn encode_columns(shared: &Shared) {
+    let mut st = lock(shared);
+    loop {
+        if st.stop {
+            return;
+        }
+        let Some(i) = st.ready.pop_front() else {
+            st = shared.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+            continue;
+        };
+        let c = &mut st.columns[i];
+        let message = c.inbox.pop_front().expect("a ready column has a message");
+        match (message, c.failed.take()) {
+            // A failed column skips its later batches and reports at close.
+            (Message::Batch(_), Some(e)) => c.failed = Some(e),
+            (Message::Close, Some(e)) => c.closed = Some(Err(e)),
+            (message, None) => {
+                let is_close = matches!(message, Message::Close);
+                let mut leaves = c.leaves.take().unwrap_or_default();
+                let field = c.field.clone();
+                drop(st);
+                // A panic in the encoder is a failure of this column, never
+                // a writer left waiting for it.
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match message {
+                    Message::Batch(array) => encode(&field, &mut leaves, &array).map(|()| None),
+                    Message::Close => close(std::mem::take(&mut leaves)).map(Some),
+                }))
+                .unwrap_or_else(|_| Err(ParquetError::General("a column encoder panicked".into())));
+                let bytes = leaves
+                    .iter()
+                    .map(|(_, w)| w.get_estimated_total_bytes())
+                    .sum();
+                st = lock(shared);
+                let c = &mut st.columns[i];
+                (c.leaves, c.bytes) = (Some(leaves), bytes);
+                match outcome {
+                    Ok(None) => {}
+                    Ok(Some(chunks)) => c.closed = Some(Ok(chunks)),
+                    Err(e) if is_close => c.closed = Some(Err(e)),
+                    Err(e) => c.failed = Some(e),
                 }
             }
-        });
-        Self { tx, bytes }
-    }
-}
-
-/// Writes a batch's columns of `share`; returns their estimated size.
-fn encode(
-    schema: &Schema,
-    share: &mut [Share],
-    batch: &RecordBatch,
-) -> Result<usize, ParquetError> {
-    let mut total = 0;
-    for (i, writers) in share {
-        let leaves = compute_leaves(schema.field(*i), batch.column(*i))?;
-        for ((_, w), leaf) in writers.iter_mut().zip(leaves) {
-            w.write(&leaf)?;
-            total += w.get_estimated_total_bytes();
         }
-    }
-    Ok(total)
-}
-
-fn close(share: Vec<Share>) -> Result<Chunks, ParquetError> {
-    let mut chunks = Vec::new();
-    for (_, writers) in share {
-        for (leaf, w) in writers {
-            chunks.push((leaf, w.close()?));
+        let c = &mut st.columns[i];
+        if c.inbox.is_empty() {
+            c.busy = false;
+        } else {
+            st.ready.push_back(i);
         }
+        shared.done.notify_one();
     }
-    Ok(chunks)
 }
 
-fn stopped() -> IngestError {
-    IngestError::Io(std::io::Error::other("a column encoder stopped"))
+/// Writes one column's values of a batch.
+fn encode(field: &FieldRef, leaves: &mut Leaves, array: &ArrayRef) -> Result<(), ParquetError> {
+    for ((_, w), leaf) in leaves.iter_mut().zip(compute_leaves(field, array)?) {
+        w.write(&leaf)?;
+    }
+    Ok(())
+}
+
+fn close(leaves: Leaves) -> Result<Chunks, ParquetError> {
+    leaves
+        .into_iter()
+        .map(|(leaf, w)| Ok((leaf, w.close()?)))
+        .collect()
 }
 
 /// zstd, and a dictionary for every column but `plain`. A dictionary, as
@@ -242,9 +378,7 @@ impl PartWriter {
         Self {
             store,
             prefix,
-            lanes: (0..opts.threads.clamp(1, schema.fields().len().max(1)))
-                .map(|_| Lane::spawn(schema.clone()))
-                .collect(),
+            encoders: None,
             schema,
             props,
             opts,
@@ -295,22 +429,31 @@ impl PartWriter {
                 .collect(),
         )
         .map_err(super::invalid)?;
+        if self.encoders.is_none() {
+            let threads = self
+                .opts
+                .threads
+                .clamp(1, self.schema.fields().len().max(1));
+            self.encoders = Some(Encoders::spawn(threads)?);
+        }
         while rest.num_rows() > 0 {
             self.part()?;
+            let encoders = self.encoders.as_ref().expect("started above");
             let part = self.open.as_mut().expect("opened above");
-            let group = match &mut part.group {
-                Some(g) => g,
-                g => g.insert(Group::start(&self.lanes, &part.factory, &self.schema)?),
+            let rows = match &mut part.group {
+                Some(rows) => rows,
+                rows => {
+                    let index = part.file.flushed_row_groups().len();
+                    encoders.start(columns(&self.schema, &part.factory, index)?);
+                    rows.insert(0)
+                }
             };
-            let room = self.opts.row_group_rows - group.rows;
-            let take = rest.num_rows().min(room);
-            let now = rest.slice(0, take);
+            let take = rest.num_rows().min(self.opts.row_group_rows - *rows);
+            encoders.send(&rest.slice(0, take));
             rest = rest.slice(take, rest.num_rows() - take);
-            group.send(&self.lanes, now)?;
+            *rows += take;
             part.rows += take as i64;
-            if group.rows >= self.opts.row_group_rows
-                || bytes(&self.lanes) >= self.opts.row_group_bytes
-            {
+            if *rows >= self.opts.row_group_rows || encoders.bytes() >= self.opts.row_group_bytes {
                 self.end_group()?;
             }
         }
@@ -365,8 +508,9 @@ impl PartWriter {
         let Some(part) = self.open.as_mut() else {
             return Ok(());
         };
-        if let Some(group) = part.group.take() {
-            let chunks = group.close(&self.lanes)?;
+        if part.group.take().is_some() {
+            let encoders = self.encoders.as_ref().expect("a row group was started");
+            let chunks = encoders.close()?;
             let mut rg = part.file.next_row_group()?;
             for chunk in chunks {
                 chunk.append_to_row_group(&mut rg)?;
@@ -398,57 +542,24 @@ impl PartWriter {
     }
 }
 
-impl Group {
-    /// Deals the top-level columns (each with its leaves) to the lanes.
-    fn start(
-        lanes: &[Lane],
-        factory: &ArrowRowGroupWriterFactory,
-        schema: &SchemaRef,
-    ) -> Result<Self, IngestError> {
-        let mut shares: Vec<Vec<Share>> = lanes.iter().map(|_| Vec::new()).collect();
-        let mut writers = factory.create_column_writers(0)?.into_iter().enumerate();
-        for (i, field) in schema.fields().iter().enumerate() {
-            let leaves = leaf_count(field.data_type());
-            shares[i % lanes.len()].push((i, writers.by_ref().take(leaves).collect()));
-        }
-        for (lane, share) in lanes.iter().zip(shares) {
-            // The last group is closed, so its lane no longer updates this.
-            lane.bytes.store(0, Ordering::Relaxed);
-            lane.tx.send(Job::Start(share)).map_err(|_| stopped())?;
-        }
-        Ok(Self { rows: 0 })
-    }
-
-    fn send(&mut self, lanes: &[Lane], batch: RecordBatch) -> Result<(), IngestError> {
-        self.rows += batch.num_rows();
-        for lane in lanes {
-            lane.tx
-                .send(Job::Batch(batch.clone()))
-                .map_err(|_| stopped())?;
-        }
-        Ok(())
-    }
-
-    /// The encoded column chunks, in leaf order.
-    fn close(self, lanes: &[Lane]) -> Result<Vec<ArrowColumnChunk>, IngestError> {
-        let mut replies = Vec::with_capacity(lanes.len());
-        for lane in lanes {
-            let (reply, chunks) = sync_channel(1);
-            lane.tx.send(Job::Close(reply)).map_err(|_| stopped())?;
-            replies.push(chunks);
-        }
-        let mut all = Vec::new();
-        for chunks in replies {
-            all.extend(chunks.recv().map_err(|_| stopped())??);
-        }
-        all.sort_by_key(|(leaf, _)| *leaf);
-        Ok(all.into_iter().map(|(_, c)| c).collect())
-    }
-}
-
-/// The lanes' estimate of the open row group's encoded size.
-fn bytes(lanes: &[Lane]) -> usize {
-    lanes.iter().map(|l| l.bytes.load(Ordering::Relaxed)).sum()
+/// A new row group's writers, by top-level column.
+fn columns(
+    schema: &Schema,
+    factory: &ArrowRowGroupWriterFactory,
+    row_group: usize,
+) -> Result<Vec<(FieldRef, Leaves)>, ParquetError> {
+    let mut writers = factory
+        .create_column_writers(row_group)?
+        .into_iter()
+        .enumerate();
+    Ok(schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let leaves = leaf_count(f.data_type());
+            (f.clone(), writers.by_ref().take(leaves).collect())
+        })
+        .collect())
 }
 
 /// The schema as stored: a column with no values at all (Arrow's null type)
@@ -507,6 +618,125 @@ mod tests {
         let unique_tail =
             Int64Array::from_iter_values((0..1000).map(|i| if i < 500 { 1 } else { i }));
         assert!(!repeats(&unique_tail.slice(500, 500)));
+    }
+
+    /// A row group's encoders and a file to append their chunks to.
+    fn encoders(
+        schema: &SchemaRef,
+    ) -> (
+        Encoders,
+        SerializedFileWriter<Vec<u8>>,
+        ArrowRowGroupWriterFactory,
+    ) {
+        let (file, factory) = ArrowWriter::try_new(Vec::new(), schema.clone(), None)
+            .unwrap()
+            .into_serialized_writer()
+            .unwrap();
+        let encoders = Encoders::spawn(2).unwrap();
+        encoders.start(columns(schema, &factory, 0).unwrap());
+        (encoders, file, factory)
+    }
+
+    #[test]
+    fn encoders_keep_each_columns_batches_in_order_whatever_they_cost() {
+        use arrow::array::{BooleanArray, StructArray};
+        use arrow::datatypes::Field;
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
+
+        // One costly column among cheap ones, and a nested one with two
+        // leaves in the middle, so chunks come back out of leaf order.
+        let point = DataType::Struct(
+            vec![
+                Field::new("x", DataType::Int64, false),
+                Field::new("y", DataType::Int64, false),
+            ]
+            .into(),
+        );
+        let schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("text", DataType::Utf8, false),
+            Field::new("point", point, false),
+            Field::new("flag", DataType::Boolean, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = |start: i64| {
+            let rows = start..start + 1000;
+            let ints =
+                |f: fn(i64) -> i64| Arc::new(Int64Array::from_iter_values(rows.clone().map(f)));
+            let point = StructArray::new(
+                match schema.field(1).data_type() {
+                    DataType::Struct(f) => f.clone(),
+                    _ => unreachable!(),
+                },
+                vec![ints(|i| i), ints(|i| -i)],
+                None,
+            );
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(
+                        rows.clone().map(|i| format!("{i} {}", "words ".repeat(20))),
+                    )),
+                    Arc::new(point),
+                    Arc::new(BooleanArray::from_iter(
+                        rows.clone().map(|i| Some(i % 3 == 0)),
+                    )),
+                    ints(|i| i * 7),
+                ],
+            )
+            .unwrap()
+        };
+        let (encoders, mut file, _factory) = encoders(&schema);
+        let batches: Vec<_> = (0..20).map(|b| batch(b * 1000)).collect();
+        for b in &batches {
+            encoders.send(b);
+        }
+        assert!(encoders.bytes() > 0);
+        let mut rg = file.next_row_group().unwrap();
+        for chunk in encoders.close().unwrap() {
+            chunk.append_to_row_group(&mut rg).unwrap();
+        }
+        rg.close().unwrap();
+        let bytes = bytes::Bytes::from(file.into_inner().unwrap());
+        let read: Vec<_> = ParquetRecordBatchReader::try_new(bytes, 20_000)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = arrow::compute::concat_batches(&schema, &batches).unwrap();
+        let got = arrow::compute::concat_batches(&schema, &read).unwrap();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_failing_column_fails_the_row_group_and_nobody_waits_forever() {
+        use arrow::datatypes::Field;
+        let schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, false),
+            Field::new("b", DataType::Int64, false),
+        ]));
+        let (encoders, _file, _factory) = encoders(&schema);
+        let good = Arc::new(Int64Array::from_iter_values(0..10)) as ArrayRef;
+        // A column of the wrong type: its encoder errs or panics.
+        let wrong = Arc::new(StringArray::from_iter_values(
+            (0..10).map(|i| i.to_string()),
+        ));
+        let odd = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, false),
+            Field::new("b", DataType::Utf8, false),
+        ]));
+        for _ in 0..5 {
+            encoders.send(
+                &RecordBatch::try_new(odd.clone(), vec![good.clone(), wrong.clone()]).unwrap(),
+            );
+        }
+        assert!(encoders.close().is_err());
+        // The threads are still there for the next row group.
+        let (_file, factory) = ArrowWriter::try_new(Vec::new(), schema.clone(), None)
+            .unwrap()
+            .into_serialized_writer()
+            .unwrap();
+        encoders.start(columns(&schema, &factory, 0).unwrap());
+        encoders.send(&RecordBatch::try_new(schema.clone(), vec![good.clone(), good]).unwrap());
+        assert_eq!(encoders.close().unwrap().len(), 2);
     }
 
     #[test]
