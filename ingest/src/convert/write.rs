@@ -621,20 +621,14 @@ mod tests {
     }
 
     /// A row group's encoders and a file to append their chunks to.
-    fn encoders(
-        schema: &SchemaRef,
-    ) -> (
-        Encoders,
-        SerializedFileWriter<Vec<u8>>,
-        ArrowRowGroupWriterFactory,
-    ) {
+    fn encoders(schema: &SchemaRef) -> (Encoders, SerializedFileWriter<Vec<u8>>) {
         let (file, factory) = ArrowWriter::try_new(Vec::new(), schema.clone(), None)
             .unwrap()
             .into_serialized_writer()
             .unwrap();
         let encoders = Encoders::spawn(2).unwrap();
         encoders.start(columns(schema, &factory, 0).unwrap());
-        (encoders, file, factory)
+        (encoders, file)
     }
 
     #[test]
@@ -685,7 +679,7 @@ mod tests {
             )
             .unwrap()
         };
-        let (encoders, mut file, _factory) = encoders(&schema);
+        let (encoders, mut file) = encoders(&schema);
         let batches: Vec<_> = (0..20).map(|b| batch(b * 1000)).collect();
         for b in &batches {
             encoders.send(b);
@@ -713,7 +707,7 @@ mod tests {
             Field::new("a", DataType::Int64, false),
             Field::new("b", DataType::Int64, false),
         ]));
-        let (encoders, _file, _factory) = encoders(&schema);
+        let (encoders, _file) = encoders(&schema);
         let good = Arc::new(Int64Array::from_iter_values(0..10)) as ArrayRef;
         // A column of the wrong type: its encoder errs or panics.
         let wrong = Arc::new(StringArray::from_iter_values(
