@@ -62,7 +62,7 @@ fi
 
 for round in $(seq 1 "$ROUNDS"); do
   if [ -z "${BENCH_AIRLOCK_ONLY:-}" ]; then
-    tool duckdb "$WORK/duck.parquet" "import duckdb" "duckdb.sql(\"COPY (SELECT * FROM read_csv('$WORK/data.csv')) TO '$WORK/duck.parquet' (FORMAT parquet, COMPRESSION zstd)\")"
+    tool duckdb "$WORK/duck.parquet" "import duckdb" "duckdb.sql(\"SET enable_progress_bar = false\"); duckdb.sql(\"COPY (SELECT * FROM read_csv('$WORK/data.csv')) TO '$WORK/duck.parquet' (FORMAT parquet, COMPRESSION zstd)\")"
     tool polars "$WORK/polars.parquet" "import polars as pl" "pl.scan_csv('$WORK/data.csv').sink_parquet('$WORK/polars.parquet', compression='zstd')"
     tool pyarrow "$WORK/arrow.parquet" "import pyarrow.csv as pc, pyarrow.parquet as pq" "r = pc.open_csv('$WORK/data.csv')
 with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
