@@ -40,16 +40,16 @@ RESULTS="$WORK/results"
 measure() { python3 "$ROOT/bench/measure.py" "$@"; }
 # A Python tool is timed inside its process, after its imports (0.2 to 0.3
 # s here), as Airlock's time leaves out its daemon's start; its peak RSS is
-# the whole process's.
+# the whole process's, and so is its CPU time (imports included).
 tool() { # NAME OUTPUT IMPORT CODE
-  local kib
+  local kib cpu
   log "$1 (round $round)"
-  read -r _ kib < <(measure "$PY" -c "import time
+  read -r _ kib cpu < <(measure "$PY" -c "import time
 $3
 t0 = time.perf_counter()
 $4
 open('$WORK/secs', 'w').write(str(time.perf_counter() - t0))")
-  echo "$1 $round $(cat "$WORK/secs") $kib $(size_of "$2") 0" >> "$RESULTS"
+  echo "$1 $round $(cat "$WORK/secs") $kib $(size_of "$2") $cpu" >> "$RESULTS"
   rm -f "$2" "$WORK/secs"
 }
 
@@ -96,8 +96,9 @@ for name, by_round in runs.items():
     secs = statistics.median(r[0] for r in by_round.values())
     kib = max(r[1] for r in by_round.values())
     out = statistics.median(r[2] for r in by_round.values())
+    cpu = statistics.median(r[3] for r in by_round.values())
     print(f"{name:10} {secs:7.2f} s {mbs(secs):8.1f} MB/s   peak RSS {kib / 1024:7.0f} MiB"
-          f"   output {out / 2**20:7.1f} MiB")
+          f"   output {out / 2**20:7.1f} MiB   CPU {cpu:6.2f} s")
 air = runs["airlock"]
 cpu = statistics.median(r[3] for r in air.values())
 wall = statistics.median(r[0] for r in air.values())
