@@ -2,8 +2,8 @@
 # CSV → Parquet (zstd) on the same generated survey CSV, four ways on this
 # machine in one run: Airlock's converter through the real daemon, DuckDB's
 # COPY, polars' scan_csv().sink_parquet() and pyarrow's streaming writer.
-# Prints wall time, MB/s and peak RSS for each. A benchmark, not a test.
-# The tools take turns, BENCH_ROUNDS times (3 by default), and the ratio is
+# Prints wall time, MB/s, peak RSS and CPU time for each. A benchmark, not a test.
+# The tools take turns, BENCH_ROUNDS times (5 by default), and the ratio is
 # the median round's: on a shared machine one run of a tool can be a third
 # slower than the next.
 #
@@ -31,7 +31,7 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 build_and_generate
 cat "$WORK/data.csv" >/dev/null
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 
 size_of() { find "$@" -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 # One line per tool and round: name round seconds peak-KiB output-bytes cpu-seconds.
