@@ -6,7 +6,7 @@
 //! ([`Encoders`]), so encoding keeps the cores busy whatever the columns
 //! cost, while parsing goes on. A row group closes at `row_group_rows` rows
 //! or at about `row_group_bytes` encoded bytes (the encoders' own estimate,
-//! a batch or two behind), which also bounds the memory it holds. A part
+//! a few batches behind), which also bounds the memory it holds. A part
 //! closes at the first row group boundary past `part_bytes`, and the next
 //! part starts: `part-00000.parquet`, `part-00001.parquet`, … Parts stream
 //! to the object store as they are written (multipart uploads for large
@@ -94,7 +94,7 @@ type Chunks = Vec<(usize, ArrowColumnChunk)>;
 /// encoders: this bounds the memory held ahead of them (a few MiB), while
 /// leaving room for a costly column to fall behind the others for a while
 /// without stopping the writer, and with it the encoders of every other
-/// column (at 2, both cores were busy 1.83 of the time, at 8 1.87).
+/// column (at 2, 1.83 cores were busy on average; at 8, 1.87).
 const DEPTH: usize = 8;
 
 /// The encoder threads. They take turns at whichever column of the open
@@ -756,7 +756,8 @@ mod tests {
             Field::new("a", DataType::Int64, false),
             Field::new("b", DataType::Utf8, false),
         ]));
-        for _ in 0..5 {
+        // More than fit in an inbox, so the writer also waits for room.
+        for _ in 0..DEPTH * 3 {
             encoders.send(
                 &RecordBatch::try_new(odd.clone(), vec![good.clone(), wrong.clone()]).unwrap(),
             );
