@@ -163,8 +163,8 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
 
 /// The converter's settings from the configuration (no contract, no
 /// sheet).
-pub(crate) fn convert_options(app: &App) -> ConvertOptions {
-    let p = &app.config.pipeline;
+pub fn convert_options(config: &crate::config::Config) -> ConvertOptions {
+    let p = &config.pipeline;
     ConvertOptions {
         batch_rows: p.batch_rows,
         row_group_rows: p.row_group_rows,
@@ -174,8 +174,8 @@ pub(crate) fn convert_options(app: &App) -> ConvertOptions {
         chunk_bytes: crate::convert::csv::CHUNK_BYTES,
         sample_bytes: p.infer_sample_bytes,
         sheet: None,
-        max_record_bytes: app.config.limits.max_record_bytes,
-        max_columns: app.config.limits.max_columns,
+        max_record_bytes: config.limits.max_record_bytes,
+        max_columns: config.limits.max_columns,
         contract: None,
         zstd_level: p.zstd_level,
     }
@@ -354,7 +354,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let reserved = app.catalog.start_convert(&file.id, node, &datasets).await?;
 
     lake.clear_staging(&file.id).await?;
-    let mut opts = convert_options(app);
+    let mut opts = convert_options(&app.config);
     opts.contract = acq.contract()?;
     let mut converted = Vec::with_capacity(tables.len());
     for (i, table) in tables.iter().enumerate() {

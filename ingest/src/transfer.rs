@@ -284,7 +284,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
         .await?;
     let source = app.lakes.get(&t.from_zone)?;
     target.clear_staging(&t.id).await?;
-    let opts = convert_options(app);
+    let opts = convert_options(&app.config);
     let mut converted: Vec<(Path, Converted)> = Vec::new();
     for (i, part) in source_parts(source, &d.dataset.name, t.version)
         .await?

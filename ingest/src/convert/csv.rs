@@ -3,7 +3,9 @@
 //! One thread frames the decoded text into chunks of whole records (about
 //! [`CHUNK_BYTES`] each by default), tracking RFC 4180 quoting: outside
 //! quotes it reads 64-byte blocks at a time (`find`), and it steps byte by
-//! byte only at quotes; a test holds it to a byte-by-byte framer. Framing is
+//! byte only at quotes; a test holds it to a byte-by-byte framer. Text that
+//! needs no decoding is framed in a mapping of the file, and its chunks are
+//! views of it (`mapped`): no byte is copied before it is parsed. Framing is
 //! where the input is judged as text: a record longer than the limit, a row
 //! with the wrong number of fields, invalid UTF-8 and a quote left open are
 //! refused there, naming their line in the whole file. Worker threads then
@@ -23,6 +25,8 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 
+use memmap2::Mmap;
+
 use arrow::array::{
     Array, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, NullArray,
     RecordBatch, StringArray, StringBuilder, TimestampMicrosecondBuilder,
@@ -30,15 +34,14 @@ use arrow::array::{
 use arrow::compute::kernels::cast_utils::{Parser, string_to_datetime};
 use arrow::csv::ReaderBuilder;
 use arrow::csv::reader::Format;
-use arrow::datatypes::{
-    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef, TimeUnit,
-};
+use arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 
 use airlock_catalog::{Position, SchemaCheck};
 
 use super::contract::Conformer;
-use super::find::Positions;
+use super::find::{Blocks, Positions};
+use super::mapped::{Text, View};
 use super::named;
 use crate::IngestError;
 
@@ -51,7 +54,7 @@ const READ_BYTES: usize = 256 << 10;
 
 /// A run of whole records, checked to be UTF-8 once, when it is cut.
 pub struct Chunk {
-    pub text: String,
+    pub text: Text,
     /// The line of the file the chunk starts on.
     pub first_line: u64,
     /// The chunk starts with the header row.
@@ -90,12 +93,28 @@ fn step(state: Quoting, b: u8, delimiter: u8) -> (Quoting, Event) {
     }
 }
 
+/// Where a framer's text comes from.
+pub enum Input<R> {
+    /// A reader (of inflated or transcoded text), read into the framer's
+    /// buffers.
+    Read(R),
+    /// A mapped file, from an offset (past a byte-order mark): chunks are
+    /// views of it, and nothing is copied.
+    Mapped(Arc<Mmap>, usize),
+}
+
 /// Cuts decoded text into chunks of whole records, checking each record.
 pub struct Framer<R> {
-    inner: R,
+    input: Input<R>,
+    /// Mapped: where `buf` would start in the file, and how far it is
+    /// taken to be read.
+    from: usize,
+    to: usize,
     delimiter: u8,
     limit: usize,
     chunk_bytes: usize,
+    /// How much to read (or take of a mapped file) at a time.
+    read_bytes: usize,
     header: bool,
     buf: Vec<u8>,
     /// Bytes of `buf` scanned so far.
@@ -125,12 +144,25 @@ fn bad(msg: String) -> IngestError {
 }
 
 impl<R: std::io::Read> Framer<R> {
-    pub fn new(inner: R, delimiter: u8, header: bool, limit: usize, chunk_bytes: usize) -> Self {
+    pub fn new(
+        input: Input<R>,
+        delimiter: u8,
+        header: bool,
+        limit: usize,
+        chunk_bytes: usize,
+    ) -> Self {
+        let from = match &input {
+            Input::Mapped(_, from) => *from,
+            Input::Read(_) => 0,
+        };
         Self {
-            inner,
+            input,
+            from,
+            to: from,
             delimiter,
             limit,
             chunk_bytes,
+            read_bytes: READ_BYTES,
             header,
             buf: Vec::new(),
             scanned: 0,
@@ -157,7 +189,7 @@ impl<R: std::io::Read> Framer<R> {
     /// Takes back a chunk's buffer to cut a later chunk into, unless it
     /// grew past twice a chunk's size (a long record) or enough are kept.
     pub fn recycle(&mut self, mut buf: Vec<u8>) {
-        if self.spare.len() < 2 && buf.capacity() <= 2 * (self.chunk_bytes + READ_BYTES) {
+        if self.spare.len() < 2 && buf.capacity() <= 2 * (self.chunk_bytes + self.read_bytes) {
             buf.clear();
             self.spare.push(buf);
         }
@@ -171,19 +203,29 @@ impl<R: std::io::Read> Framer<R> {
             if self.eof {
                 return Ok(None);
             }
-            let len = self.buf.len();
-            self.buf.resize(len + READ_BYTES, 0);
-            let n = match self.inner.read(&mut self.buf[len..]) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(match e.kind() {
-                        std::io::ErrorKind::InvalidData => bad(e.to_string()),
-                        _ => IngestError::Io(e),
-                    });
+            let n = match &mut self.input {
+                Input::Mapped(map, _) => {
+                    let n = self.read_bytes.min(map.len() - self.to);
+                    self.to += n;
+                    n
+                }
+                Input::Read(inner) => {
+                    let len = self.buf.len();
+                    self.buf.resize(len + self.read_bytes, 0);
+                    let n = match inner.read(&mut self.buf[len..]) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            self.buf.truncate(len);
+                            return Err(match e.kind() {
+                                std::io::ErrorKind::InvalidData => bad(e.to_string()),
+                                _ => IngestError::Io(e),
+                            });
+                        }
+                    };
+                    self.buf.truncate(len + n);
+                    n
                 }
             };
-            self.buf.truncate(len + n);
             if n == 0 {
                 self.eof = true;
                 self.end_of_input()?;
@@ -195,14 +237,26 @@ impl<R: std::io::Read> Framer<R> {
 
     /// Scans the new bytes a run at a time: outside quotes, up to the next
     /// quote, it finds the delimiters and line breaks a block at a time
-    /// ([`Positions`]) and ends a record at each break; inside quotes it
+    /// ([`Blocks`]) and ends a record at each break; inside quotes it
     /// jumps to the closing quote. Only quotes and the bytes after them go
     /// through [`step`].
     fn scan(&mut self) -> Result<(), IngestError> {
+        if let Input::Mapped(map, _) = &self.input {
+            let map = map.clone();
+            return self.scan_from(&map[self.from..self.to]);
+        }
         let buf = std::mem::take(&mut self.buf);
         let scanned = self.scan_from(&buf);
         self.buf = buf;
         scanned
+    }
+
+    /// How many bytes are read and not yet cut.
+    fn unread(&self) -> usize {
+        match self.input {
+            Input::Mapped(..) => self.to - self.from,
+            Input::Read(_) => self.buf.len(),
+        }
     }
 
     fn scan_from(&mut self, buf: &[u8]) -> Result<(), IngestError> {
@@ -217,24 +271,32 @@ impl<R: std::io::Read> Framer<R> {
                 self.record_bytes += n;
             } else {
                 let mut from = 0;
-                for at in Positions::new(&rest[..n], [d, b'\n', b'\r']) {
-                    if rest[at] == d {
-                        self.fields += 1;
-                        continue;
+                let groups = [[d; 3], [b'\n', b'\r', b'\r']];
+                for (base, [mut delimiters, mut breaks]) in Blocks::new(&rest[..n], groups) {
+                    // The delimiters are counted, record by record, not
+                    // visited one by one.
+                    while breaks != 0 {
+                        let bit = breaks.trailing_zeros();
+                        breaks &= breaks - 1;
+                        let before = (1u64 << bit) - 1;
+                        self.fields += (delimiters & before).count_ones() as usize;
+                        delimiters &= !before;
+                        let at = base + bit as usize;
+                        self.record_bytes += at - from;
+                        if self.record_bytes > self.limit {
+                            return Err(self.too_long());
+                        }
+                        from = at + 1;
+                        if rest[at] == b'\n' {
+                            self.line += 1;
+                        }
+                        self.end_record()?;
+                        self.boundary = i + from;
+                        self.boundary_line = self.line;
+                        self.record_line = self.line;
+                        self.state = Quoting::FieldStart;
                     }
-                    self.record_bytes += at - from;
-                    if self.record_bytes > self.limit {
-                        return Err(self.too_long());
-                    }
-                    from = at + 1;
-                    if rest[at] == b'\n' {
-                        self.line += 1;
-                    }
-                    self.end_record()?;
-                    self.boundary = i + from;
-                    self.boundary_line = self.line;
-                    self.record_line = self.line;
-                    self.state = Quoting::FieldStart;
+                    self.fields += delimiters.count_ones() as usize;
                 }
                 if n > from {
                     // The run's last byte decides the state it leaves.
@@ -324,33 +386,48 @@ impl<R: std::io::Read> Framer<R> {
         }
         // A last record without a line break.
         self.end_record()?;
-        self.boundary = self.buf.len();
+        self.boundary = self.unread();
         self.boundary_line = self.line;
         Ok(())
     }
 
     fn cut(&mut self) -> Result<Chunk, IngestError> {
-        // The next chunk's buffer is sized for it at once, so that reading
-        // into it does not move it (unless a record outgrows the chunk): a
-        // spare one if it is large enough (growing it would copy all of
-        // it), with room for the tails of most records.
-        let tail = &self.buf[self.boundary..];
-        let need = self.chunk_bytes + READ_BYTES + tail.len();
-        let mut rest = match self.spare.pop() {
-            Some(spare) if spare.capacity() >= need => spare,
-            _ => Vec::with_capacity(need.max(self.chunk_bytes + 2 * READ_BYTES)),
+        let first_line = self.chunk_line;
+        let not_utf8 = |bytes: &[u8], e: std::str::Utf8Error| {
+            let line = first_line + newlines(&bytes[..e.valid_up_to()]);
+            bad(format!("line {line}: the text is not valid UTF-8"))
         };
-        rest.extend_from_slice(tail);
-        self.buf.truncate(self.boundary);
-        let bytes = std::mem::replace(&mut self.buf, rest);
+        let text = match &self.input {
+            Input::Mapped(map, _) => {
+                let range = self.from..self.from + self.boundary;
+                self.from = range.end;
+                Text::Mapped(
+                    View::new(map.clone(), range.clone()).map_err(|e| not_utf8(&map[range], e))?,
+                )
+            }
+            Input::Read(_) => {
+                // The next chunk's buffer is sized for it at once, so that
+                // reading into it does not move it (unless a record
+                // outgrows the chunk): a spare one if it is large enough
+                // (growing it would copy all of it), with room for the
+                // tails of most records.
+                let tail = &self.buf[self.boundary..];
+                let need = self.chunk_bytes + self.read_bytes + tail.len();
+                let mut rest = match self.spare.pop() {
+                    Some(spare) if spare.capacity() >= need => spare,
+                    _ => Vec::with_capacity(need.max(self.chunk_bytes + 2 * self.read_bytes)),
+                };
+                rest.extend_from_slice(tail);
+                self.buf.truncate(self.boundary);
+                let bytes = std::mem::replace(&mut self.buf, rest);
+                Text::Owned(
+                    String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error()))?,
+                )
+            }
+        };
         self.scanned -= self.boundary.min(self.scanned);
         self.boundary = 0;
-        let first_line = self.chunk_line;
         self.chunk_line = self.boundary_line;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let line = first_line + newlines(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
-            bad(format!("line {line}: the text is not valid UTF-8"))
-        })?;
         let header = std::mem::replace(&mut self.first, false) && self.header;
         Ok(Chunk {
             text,
@@ -418,13 +495,13 @@ impl Kind {
         let digits = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).unwrap_or(b);
         if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
             let leading_zero = digits.len() > 1 && digits[0] == b'0';
-            return match Int64Type::parse(s) {
+            return match super::number::int(s) {
                 Some(_) if !leading_zero => Kind::Int,
                 _ => Kind::Text,
             };
         }
         if (first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.'))
-            && Float64Type::parse(s).is_some()
+            && super::number::float(s).is_some()
         {
             return Kind::Float;
         }
@@ -603,8 +680,8 @@ impl Column {
                 _ if s.eq_ignore_ascii_case("true") => true,
                 _ => return None,
             }),
-            Column::Int(b) => b.append_value(Int64Type::parse(s)?),
-            Column::Float(b) => b.append_value(Float64Type::parse(s)?),
+            Column::Int(b) => b.append_value(super::number::int(s)?),
+            Column::Float(b) => b.append_value(super::number::float(s)?),
             Column::Date(b) => b.append_value(Date32Type::parse(s)?),
             Column::Time(b, _) => {
                 b.append_value(string_to_datetime(&chrono::Utc, s).ok()?.timestamp_micros())
@@ -632,7 +709,7 @@ impl Column {
 /// or a lone `\r`, a column type it does not read, or a value that does not
 /// parse is left to arrow's reader (`None`), which then finds the misfits.
 fn direct(chunk: &Chunk, schema: &SchemaRef, shape: Shape) -> Option<Vec<RecordBatch>> {
-    let text = chunk.text.as_str();
+    let text = &*chunk.text;
     if memchr::memchr(b'"', text.as_bytes()).is_some() {
         return None;
     }
@@ -900,7 +977,9 @@ pub fn run<R: std::io::Read + Send, P: Send>(
                     let job = work_rx.lock().expect("work queue").recv();
                     let Ok((chunk, reply)) = job else { break };
                     let _ = reply.send(parse(&chunk));
-                    let _ = spare_tx.try_send(chunk.text.into_bytes());
+                    if let Some(buf) = chunk.text.into_buffer() {
+                        let _ = spare_tx.try_send(buf);
+                    }
                 }
             })?;
         }
@@ -975,7 +1054,7 @@ struct Pass<R> {
 }
 
 fn begin<R: std::io::Read>(
-    input: R,
+    input: Input<R>,
     delimiter: u8,
     has_header: bool,
     opts: &super::ConvertOptions,
@@ -1027,7 +1106,7 @@ fn begin<R: std::io::Read>(
 /// second, which is the one returned. Under a contract the types are the
 /// declared ones and the file is read once.
 pub fn convert<R: std::io::Read + Send>(
-    mut open: impl FnMut() -> Result<R, IngestError>,
+    mut open: impl FnMut() -> Result<Input<R>, IngestError>,
     delimiter: u8,
     has_header: bool,
     opts: &super::ConvertOptions,
@@ -1156,7 +1235,7 @@ mod tests {
 
     fn chunk(text: &str, header: bool) -> Chunk {
         Chunk {
-            text: text.to_owned(),
+            text: Text::Owned(text.to_owned()),
             first_line: 1,
             header,
         }
@@ -1212,10 +1291,35 @@ mod tests {
         Ok(ends)
     }
 
+    /// Each chunk's end and first line, or the error.
+    type Framed = Result<Vec<(usize, u64)>, String>;
+
+    /// Frames `text` to the end or the first error, and joins all the
+    /// chunks' text. `recycle`: the chunks' buffers go back to the framer,
+    /// dirty.
+    fn frame<R: std::io::Read>(mut framer: Framer<R>, recycle: bool) -> (Framed, Vec<u8>) {
+        let (mut chunks, mut joined) = (Vec::new(), Vec::new());
+        loop {
+            match framer.next_chunk() {
+                Ok(Some(chunk)) => {
+                    joined.extend_from_slice(chunk.text.as_bytes());
+                    chunks.push((joined.len(), chunk.first_line));
+                    if let Some(mut spare) = chunk.text.into_buffer().filter(|_| recycle) {
+                        spare.extend_from_slice(b"\"stale,\n");
+                        framer.recycle(spare);
+                    }
+                }
+                Ok(None) => return (Ok(chunks), joined),
+                Err(e) => return (Err(e.to_string()), joined),
+            }
+        }
+    }
+
     #[test]
     fn framing_by_blocks_is_framing_byte_by_byte() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let alphabet = b"ab,,,\n\n\r\"";
+        let dir = tempfile::tempdir().unwrap();
         for case in 0..500 {
             let len = (case % 300) + 1;
             let text: Vec<u8> = (0..len)
@@ -1228,64 +1332,54 @@ mod tests {
                 .collect();
             let expected = framed_bytewise(&text, b',');
             let step = case % 7 + 1;
-            let mut framer = Framer::new(Trickle(&text, step), b',', false, usize::MAX, 1);
-            let mut got = Ok(Vec::new());
-            let (mut at, mut joined) = (0, Vec::new());
-            loop {
-                match framer.next_chunk() {
-                    Ok(Some(chunk)) => {
-                        // The line a chunk starts on is the line after the
-                        // record before it.
-                        let line = match &expected {
-                            Ok(ends) => ends.iter().find(|&&(e, _)| e == at).map_or(1, |&(_, l)| l),
-                            Err(_) => chunk.first_line,
-                        };
-                        assert_eq!(
-                            chunk.first_line,
-                            line,
-                            "{:?}",
-                            String::from_utf8_lossy(&text)
-                        );
-                        at += chunk.text.len();
-                        got.as_mut().expect("no error yet").push((at, 0));
-                        joined.extend_from_slice(chunk.text.as_bytes());
-                        // Half the cases read into buffers handed back,
-                        // dirty: none of their old bytes may show.
-                        if case % 2 == 1 {
-                            let mut spare = chunk.text.into_bytes();
-                            spare.extend_from_slice(b"\"stale,\n");
-                            framer.recycle(spare);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        got = Err(e.to_string());
-                        break;
-                    }
-                }
-            }
             let shown = String::from_utf8_lossy(&text);
-            match (&expected, &got) {
-                (Ok(ends), Ok(chunks)) => {
-                    for &(cut, _) in chunks {
-                        let line = ends.iter().find(|&&(e, _)| e == cut).map(|&(_, l)| l);
-                        // A chunk ends where a record does, or at the end
-                        // of a last record without a line break.
+            // Read a few bytes at a time (half the cases into buffers
+            // handed back dirty: none of their old bytes may show), and
+            // mapped, taking as few bytes at a time.
+            let read = Framer::new(
+                Input::Read(Trickle(&text, step)),
+                b',',
+                false,
+                usize::MAX,
+                1,
+            );
+            let path = dir.path().join("text");
+            std::fs::write(&path, &text).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            let map = super::super::mapped::map(&file).unwrap();
+            let mut mapped =
+                Framer::<std::io::Empty>::new(Input::Mapped(map, 0), b',', false, usize::MAX, 1);
+            mapped.read_bytes = step;
+            for (how, (got, joined)) in [
+                ("read", frame(read, case % 2 == 1)),
+                ("mapped", frame(mapped, false)),
+            ] {
+                match (&expected, &got) {
+                    (Ok(ends), Ok(chunks)) => {
+                        let mut start_line = 1;
+                        for &(cut, first_line) in chunks {
+                            // A chunk starts on the line after the record
+                            // before it, and ends where a record does, or
+                            // at the end of a last record without a break.
+                            assert_eq!(first_line, start_line, "{how} {shown:?}");
+                            let line = ends.iter().find(|&&(e, _)| e == cut).map(|&(_, l)| l);
+                            assert!(
+                                line.is_some() || cut == text.len(),
+                                "{how} {shown:?}: cut at {cut}"
+                            );
+                            start_line = line.unwrap_or(start_line);
+                        }
+                        assert_eq!(joined, text, "{how} {shown:?}: every byte in a chunk, once");
+                    }
+                    (Err(want), Err(e)) => {
+                        let (line, what) = want.split_once(": ").expect("line: what");
                         assert!(
-                            line.is_some() || cut == text.len(),
-                            "{shown:?}: cut at {cut}"
+                            e.contains(line) && e.contains(what),
+                            "{how} {shown:?}: {e} / {want}"
                         );
                     }
-                    assert_eq!(joined, text, "{shown:?}: every byte is in a chunk, once");
+                    _ => panic!("{how} {shown:?}: {expected:?} but {got:?}"),
                 }
-                (Err(want), Err(e)) => {
-                    let (line, what) = want.split_once(": ").expect("line: what");
-                    assert!(
-                        e.contains(line) && e.contains(what),
-                        "{shown:?}: {e} / {want}"
-                    );
-                }
-                _ => panic!("{shown:?}: {expected:?} but {got:?}"),
             }
         }
     }

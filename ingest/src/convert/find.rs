@@ -1,16 +1,60 @@
 //! Finding every delimiter and line break of delimited text. Fields are a few bytes
 //! long, so a search per match (memchr) spends most of its time starting
-//! and stopping; here each 64-byte block is compared once into a bit mask
-//! and the matches are read off its set bits, about three times faster on
-//! the benchmark's CSV.
+//! and stopping; here each 64-byte block is compared once into bit masks
+//! and the matches are read off their set bits, about three times faster on
+//! the benchmark's CSV. Where only counts matter (the framer's fields per
+//! record) a mask's bits are counted, not visited.
+
+/// Each 64-byte block of some bytes, as one bit mask per group of targets:
+/// bit `i` of mask `g` is set where the block's byte `i` is one of group
+/// `g`'s targets. The last, short block is padded and the padding's bits
+/// dropped.
+pub struct Blocks<'a, const N: usize> {
+    bytes: &'a [u8],
+    groups: [[u8; 3]; N],
+    next: usize,
+}
+
+impl<'a, const N: usize> Blocks<'a, N> {
+    /// A target may be repeated in its group, to find fewer than three.
+    pub fn new(bytes: &'a [u8], groups: [[u8; 3]; N]) -> Self {
+        Self {
+            bytes,
+            groups,
+            next: 0,
+        }
+    }
+}
+
+impl<const N: usize> Iterator for Blocks<'_, N> {
+    /// Where the block starts, and its masks.
+    type Item = (usize, [u64; N]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let base = self.next;
+        let rest = self.bytes.get(base..).filter(|r| !r.is_empty())?;
+        self.next += 64;
+        Some(match rest.first_chunk::<64>() {
+            Some(block) => (base, masks(block, self.groups)),
+            None => {
+                let mut block = [0u8; 64];
+                block[..rest.len()].copy_from_slice(rest);
+                let mut masks = masks(&block, self.groups);
+                for m in &mut masks {
+                    *m &= (1u64 << rest.len()) - 1;
+                }
+                (base, masks)
+            }
+        })
+    }
+}
 
 /// The positions of the bytes equal to any of three targets, in order.
 pub struct Positions<'a> {
-    bytes: &'a [u8],
-    targets: [u8; 3],
-    /// Where the block of `mask` starts, and where the next one does.
+    blocks: Blocks<'a, 1>,
+    /// Where the block of `mask` starts.
     base: usize,
-    next: usize,
     /// The matches of the current block not yet handed out.
     mask: u64,
 }
@@ -19,10 +63,8 @@ impl<'a> Positions<'a> {
     /// A target may be given twice, to find only two.
     pub fn new(bytes: &'a [u8], targets: [u8; 3]) -> Self {
         Self {
-            bytes,
-            targets,
+            blocks: Blocks::new(bytes, [targets]),
             base: 0,
-            next: 0,
             mask: 0,
         }
     }
@@ -34,19 +76,8 @@ impl Iterator for Positions<'_> {
     #[inline]
     fn next(&mut self) -> Option<usize> {
         while self.mask == 0 {
-            let rest = self.bytes.get(self.next..).filter(|r| !r.is_empty())?;
-            self.base = self.next;
-            self.mask = match rest.first_chunk::<64>() {
-                Some(block) => mask(block, self.targets),
-                None => {
-                    // The last, short block: padded, and the padding's
-                    // bits dropped.
-                    let mut block = [0u8; 64];
-                    block[..rest.len()].copy_from_slice(rest);
-                    mask(&block, self.targets) & ((1u64 << rest.len()) - 1)
-                }
-            };
-            self.next += 64;
+            let (base, [mask]) = self.blocks.next()?;
+            (self.base, self.mask) = (base, mask);
         }
         let at = self.base + self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
@@ -54,40 +85,44 @@ impl Iterator for Positions<'_> {
     }
 }
 
-/// Bit `i` is set where `block[i]` is one of the targets.
+/// Bit `i` of mask `g` is set where `block[i]` is one of `groups[g]`:
+/// SSE2, part of every x86_64 target, 16 bytes at a compare. Plain loops:
+/// it runs for every 64 bytes of a file and must inline whole.
 #[cfg(target_arch = "x86_64")]
-#[inline]
-fn mask(block: &[u8; 64], targets: [u8; 3]) -> u64 {
-    // SAFETY: SSE2 is part of every x86_64 target, so the feature the
-    // function is compiled for is always there.
-    unsafe { sse2(block, targets) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-fn sse2(block: &[u8; 64], [a, b, c]: [u8; 3]) -> u64 {
+#[inline(always)]
+fn masks<const N: usize>(block: &[u8; 64], groups: [[u8; 3]; N]) -> [u64; N] {
     use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let [va, vb, vc] = [a, b, c].map(|t| _mm_set1_epi8(t as i8));
-    let mut m = 0u64;
-    for (i, part) in block.chunks_exact(16).enumerate() {
-        let (lo, hi) = part.split_at(8);
-        let word = |b: &[u8]| i64::from_le_bytes(b.try_into().expect("eight bytes"));
-        let v = _mm_set_epi64x(word(hi), word(lo));
-        let eq = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
-            _mm_cmpeq_epi8(v, vc),
-        );
-        m |= u64::from(_mm_movemask_epi8(eq) as u16) << (i * 16);
+    let mut m = [0u64; N];
+    // SAFETY: SSE2 is enabled on every x86_64 target, and each load reads
+    // the 16 bytes of `part`, unaligned.
+    unsafe {
+        for (i, part) in block.chunks_exact(16).enumerate() {
+            let v = _mm_loadu_si128(part.as_ptr().cast());
+            for (m, &[a, b, c]) in m.iter_mut().zip(&groups) {
+                let eq = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(a as i8)),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)),
+                    ),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)),
+                );
+                *m |= u64::from(_mm_movemask_epi8(eq) as u16) << (i * 16);
+            }
+        }
     }
     m
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn mask(block: &[u8; 64], targets: [u8; 3]) -> u64 {
-    swar(block, targets)
+#[inline(always)]
+fn masks<const N: usize>(block: &[u8; 64], groups: [[u8; 3]; N]) -> [u64; N] {
+    let mut m = [0u64; N];
+    for (m, &targets) in m.iter_mut().zip(&groups) {
+        *m = swar(block, targets);
+    }
+    m
 }
 
 /// The same mask eight bytes at a time in plain integers, for other
@@ -147,6 +182,27 @@ mod tests {
     }
 
     #[test]
+    fn blocks_mask_each_group_apart() {
+        for len in [0, 1, 63, 64, 65, 200] {
+            let bytes = sample(len);
+            let got: Vec<_> = Blocks::new(&bytes, [[b','; 3], [b'\n', b'\r', b'\r']]).collect();
+            let want: Vec<_> = bytes
+                .chunks(64)
+                .enumerate()
+                .map(|(i, block)| {
+                    let bits = |targets: &[u8]| {
+                        (block.iter().enumerate())
+                            .filter(|(_, b)| targets.contains(b))
+                            .fold(0u64, |m, (j, _)| m | 1 << j)
+                    };
+                    (i * 64, [bits(b","), bits(b"\n\r")])
+                })
+                .collect();
+            assert_eq!(got, want, "length {len}");
+        }
+    }
+
+    #[test]
     fn a_target_of_zero_is_not_found_in_the_padding() {
         let bytes = [1u8, 0, 2, 0, 3];
         assert_eq!(
@@ -161,7 +217,7 @@ mod tests {
         for block in bytes.chunks_exact(64) {
             let block = block.try_into().expect("64 bytes");
             for targets in [[b',', b'\n', b'\r'], [b'\t', 0, 0], [0x80, 0xff, 0x7f]] {
-                assert_eq!(swar(block, targets), mask(block, targets));
+                assert_eq!(swar(block, targets), masks(block, [targets])[0]);
             }
         }
     }

@@ -16,6 +16,8 @@ mod avro;
 mod contract;
 pub mod csv;
 mod find;
+mod mapped;
+mod number;
 mod profile;
 pub mod write;
 mod xlsx;
@@ -227,6 +229,27 @@ impl<R: std::io::Read> std::io::Read for GzipInput<R> {
             _ => e,
         })
     }
+}
+
+/// Delimited text for the framer: UTF-8 that needs neither inflating nor
+/// transcoding is mapped (past a UTF-8 byte-order mark, which [`open`]
+/// would drop), anything else is read through [`open`].
+fn text(
+    path: &std::path::Path,
+    source: Source,
+) -> std::io::Result<csv::Input<Box<dyn std::io::Read + Send>>> {
+    if !source.gzip && source.encoding.is_none() {
+        let map = mapped::map(&std::fs::File::open(path)?)?;
+        if !(map.starts_with(b"\xff\xfe") || map.starts_with(b"\xfe\xff")) {
+            let bom = if map.starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                0
+            };
+            return Ok(csv::Input::Mapped(map, bom));
+        }
+    }
+    Ok(csv::Input::Read(open(path, source)?))
 }
 
 /// The quarantined file as UTF-8: inflated if need be, a byte-order mark
@@ -652,7 +675,7 @@ pub async fn to_parquet(
         let (schema, source_names, out, check) = match source.layout {
             Layout::Delimited { delimiter, header } => {
                 let (read, out) =
-                    csv::convert(|| Ok(open(&src, source)?), delimiter, header, &opts, writer)?;
+                    csv::convert(|| Ok(text(&src, source)?), delimiter, header, &opts, writer)?;
                 (read.schema, read.source_names, out, read.check)
             }
             Layout::Xlsx => {
