@@ -1,7 +1,7 @@
 //! Delimited text parsed where it lies: a quarantined file that needs no
 //! inflating or transcoding is mapped into memory, and its chunks are views
 //! of the mapping. Reading it into buffers instead made the kernel copy
-//! every byte once more, a tenth of a conversion's CPU in a profile.
+//! every byte once more: up to a tenth of a conversion's CPU in profiles.
 //!
 //! Mapping is sound because of how the quarantine works: a file is written
 //! once, synced and renamed before it is acknowledged, and never written
