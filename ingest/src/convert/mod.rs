@@ -239,14 +239,18 @@ fn text(
     source: Source,
 ) -> std::io::Result<csv::Input<Box<dyn std::io::Read + Send>>> {
     if !source.gzip && source.encoding.is_none() {
-        let map = mapped::map(&std::fs::File::open(path)?)?;
-        if !(map.starts_with(b"\xff\xfe") || map.starts_with(b"\xfe\xff")) {
-            let bom = if map.starts_with(b"\xef\xbb\xbf") {
-                3
-            } else {
-                0
-            };
-            return Ok(csv::Input::Mapped(map, bom));
+        match mapped::map(&std::fs::File::open(path)?) {
+            Ok(map) if !(map.starts_with(b"\xff\xfe") || map.starts_with(b"\xfe\xff")) => {
+                let bom = if map.starts_with(b"\xef\xbb\xbf") {
+                    3
+                } else {
+                    0
+                };
+                return Ok(csv::Input::Mapped(map, bom));
+            }
+            Ok(_) => {} // UTF-16, to be transcoded
+            // A file system that cannot map files: the file is read.
+            Err(e) => tracing::debug!(error = %e, "the file cannot be mapped; reading it"),
         }
     }
     Ok(csv::Input::Read(open(path, source)?))
