@@ -31,10 +31,10 @@ use arrow::array::{
     Array, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, NullArray,
     RecordBatch, StringArray, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow::compute::kernels::cast_utils::{Parser, string_to_datetime};
+use arrow::compute::kernels::cast_utils::string_to_datetime;
 use arrow::csv::ReaderBuilder;
 use arrow::csv::reader::Format;
-use arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 
 use airlock_catalog::{Position, SchemaCheck};
@@ -495,19 +495,19 @@ impl Kind {
         let digits = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).unwrap_or(b);
         if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
             let leading_zero = digits.len() > 1 && digits[0] == b'0';
-            return match super::number::int(s) {
+            return match super::values::int(s) {
                 Some(_) if !leading_zero => Kind::Int,
                 _ => Kind::Text,
             };
         }
         if (first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.'))
-            && super::number::float(s).is_some()
+            && super::values::float(s).is_some()
         {
             return Kind::Float;
         }
         let date_shape =
             b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-';
-        if date_shape && b.len() == 10 && Date32Type::parse(s).is_some() {
+        if date_shape && b.len() == 10 && super::values::date(s).is_some() {
             return Kind::Date;
         }
         if date_shape && b.len() >= 19 && matches!(b[10], b'T' | b' ') {
@@ -661,6 +661,7 @@ impl Column {
 
     /// Appends one field as arrow's CSV reader would read it: empty is
     /// null; `None` when it does not parse.
+    #[inline(always)]
     fn push(&mut self, s: &str) -> Option<()> {
         if s.is_empty() {
             match self {
@@ -680,9 +681,9 @@ impl Column {
                 _ if s.eq_ignore_ascii_case("true") => true,
                 _ => return None,
             }),
-            Column::Int(b) => b.append_value(super::number::int(s)?),
-            Column::Float(b) => b.append_value(super::number::float(s)?),
-            Column::Date(b) => b.append_value(Date32Type::parse(s)?),
+            Column::Int(b) => b.append_value(super::values::int(s)?),
+            Column::Float(b) => b.append_value(super::values::float(s)?),
+            Column::Date(b) => b.append_value(super::values::date(s)?),
             Column::Time(b, _) => {
                 b.append_value(string_to_datetime(&chrono::Utc, s).ok()?.timestamp_micros())
             }

@@ -17,8 +17,8 @@ mod contract;
 pub mod csv;
 mod find;
 mod mapped;
-mod number;
 mod profile;
+mod values;
 pub mod write;
 mod xlsx;
 
