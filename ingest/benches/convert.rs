@@ -8,7 +8,7 @@
 //! ```sh
 //! cargo bench -p airlock-ingest --bench convert      # a generated 256 MiB CSV
 //! BENCH_CSV=big.csv BENCH_ROUNDS=1 cargo bench -p airlock-ingest --bench convert
-//! BENCH_LAKE=out cargo bench -p airlock-ingest --bench convert   # keeps the last round's parts
+//! BENCH_LAKE=out cargo bench -p airlock-ingest --bench convert   # keeps the last round's parts in out/v
 //! # instructions, the same from run to run (build with `cargo bench --no-run`):
 //! BENCH_SIZE_MIB=32 BENCH_ROUNDS=1 valgrind --tool=callgrind target/release/deps/convert-HASH --bench
 //! ```
@@ -54,11 +54,14 @@ fn main() -> anyhow::Result<()> {
     let opts = convert_options(&Config::default());
     let source = Source::of("data.csv", None).context("a CSV source")?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let kept = std::env::var_os("BENCH_LAKE").map(PathBuf::from);
-    let lake = kept.clone().unwrap_or_else(|| dir.path().join("lake"));
+    let lake =
+        std::env::var_os("BENCH_LAKE").map_or_else(|| dir.path().join("lake"), PathBuf::from);
+    // Only the bench's own version directory is cleared: BENCH_LAKE may
+    // name a directory that holds other things.
+    let version = lake.join("v");
     for round in 1..=var("BENCH_ROUNDS", 3)? {
-        if lake.exists() {
-            std::fs::remove_dir_all(&lake)?;
+        if version.exists() {
+            std::fs::remove_dir_all(&version)?;
         }
         std::fs::create_dir_all(&lake)?;
         let store = Arc::new(LocalFileSystem::new_with_prefix(&lake)?);
@@ -78,9 +81,6 @@ fn main() -> anyhow::Result<()> {
             converted.parts.len(),
             converted.size_bytes as f64 / f64::from(1 << 20),
         );
-    }
-    if kept.is_none() {
-        std::fs::remove_dir_all(&lake)?;
     }
     Ok(())
 }

@@ -10,10 +10,11 @@
 use arrow::compute::kernels::cast_utils::Parser;
 use arrow::datatypes::{Date32Type, Float64Type, Int64Type};
 
-/// Exact powers of ten as doubles: 10^22 is the largest there is.
-const POWERS: [f64; 23] = [
+/// Powers of ten, each exact as a double (and as a u64), for up to the 19
+/// digits [`digits`] reads.
+const POWERS: [f64; 20] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    1e17, 1e18, 1e19,
 ];
 
 /// The digits of `digits` as a number, if all are ASCII digits and there
@@ -55,8 +56,8 @@ pub fn int(s: &str) -> Option<i64> {
 }
 
 /// `s` as arrow's CSV reader reads a Float64. A decimal of at most 19
-/// digits whose digits make an integer below 2^53, with at most 22 after
-/// the point, is that integer (exact as a double) divided by a power of ten
+/// digits on either side of the point whose digits make an integer below
+/// 2^53 is that integer (exact as a double) divided by a power of ten
 /// (also exact), and IEEE division rounds the quotient correctly: the
 /// nearest double, as any correct parser gives (Clinger's fast path).
 #[inline]
