@@ -272,20 +272,23 @@ impl PipelineConfig {
 }
 
 impl Default for PipelineConfig {
+    /// The converter's own defaults, so the daemon and the in-process
+    /// bench convert alike.
     fn default() -> Self {
+        let convert = airlock_convert::ConvertOptions::default();
         Self {
             workers: 2,
             poll_interval_ms: 1000,
             lease_secs: 60,
             retry_initial_secs: 5,
             retry_max_secs: 300,
-            batch_rows: 8192,
-            row_group_rows: 1_000_000,
-            row_group_bytes: 16 << 20,
-            part_bytes: 512 << 20,
+            batch_rows: convert.batch_rows,
+            row_group_rows: convert.row_group_rows,
+            row_group_bytes: convert.row_group_bytes,
+            part_bytes: convert.part_bytes,
             convert_threads: 0,
-            infer_sample_bytes: crate::convert::csv::SAMPLE_BYTES,
-            zstd_level: 3,
+            infer_sample_bytes: convert.sample_bytes,
+            zstd_level: convert.zstd_level,
         }
     }
 }
@@ -313,10 +316,11 @@ pub struct LimitsConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let convert = airlock_convert::ConvertOptions::default();
         Self {
             max_file_bytes: 100 << 30,
-            max_record_bytes: 16 << 20,
-            max_columns: 16_384,
+            max_record_bytes: convert.max_record_bytes,
+            max_columns: convert.max_columns,
             max_inflight_bytes: 1 << 40,
             max_inflight_bytes_per_acquisition: 256 << 30,
             max_concurrent_uploads_per_user: 8,

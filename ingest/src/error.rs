@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use airlock_catalog::CatalogError;
+use airlock_convert::ConvertError;
 use airlock_policies::PolicyError;
 use airlock_zones::ZoneError;
 
@@ -131,6 +132,21 @@ impl IntoResponse for IngestError {
                 .insert("retry-after", axum::http::HeaderValue::from(secs));
         }
         resp
+    }
+}
+
+/// A conversion's failure keeps its meaning: data that cannot be read as
+/// what it claims is the supplier's (rejected), the rest is this machine's
+/// (retried).
+impl From<ConvertError> for IngestError {
+    fn from(e: ConvertError) -> Self {
+        match e {
+            ConvertError::Invalid(message) => IngestError::InvalidInput(message),
+            ConvertError::Io(e) => IngestError::Io(e),
+            ConvertError::Lake(e) => IngestError::Lake(e),
+            ConvertError::Parquet(e) => IngestError::Parquet(e),
+            other => IngestError::Unavailable(other.to_string()),
+        }
     }
 }
 

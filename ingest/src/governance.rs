@@ -14,8 +14,8 @@ use airlock_catalog::{
 };
 use airlock_policies::{Action, Findings, Principal};
 
-use crate::convert::Converted;
 use crate::{App, IngestError, now_ms};
+use airlock_convert::Converted;
 
 /// What the checks found in one delivered file.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::IngestError;
 use crate::config::Config;
-use crate::convert::write::{Part, part_name};
+use airlock_convert::write::{Part, part_name};
 
 /// Written last into a version's directory, after every part: the Hadoop
 /// convention telling tools that read the directory that it is complete.

@@ -14,7 +14,6 @@ pub mod api;
 pub mod auth;
 pub mod buckets;
 pub mod config;
-pub mod convert;
 pub mod engines;
 pub mod error;
 pub mod folders;

@@ -26,11 +26,11 @@ use airlock_policies::{CheckedFile, FileOutcome};
 use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
 use airlock_zones::Classification;
 
-use crate::convert::{ConvertOptions, Converted, Source, to_parquet};
 use crate::governance;
 use crate::lake::Lake;
 use crate::names::{FileName, slug};
 use crate::{App, IngestError, now_ms};
+use airlock_convert::{ConvertError, ConvertOptions, Converted, Source, to_parquet};
 
 /// Runs the configured number of workers until `stop` is cancelled, then
 /// releases this daemon's leases so another daemon (or the next start) can
@@ -171,7 +171,7 @@ pub fn convert_options(config: &crate::config::Config) -> ConvertOptions {
         row_group_bytes: p.row_group_bytes,
         part_bytes: p.part_bytes,
         threads: p.threads(),
-        chunk_bytes: crate::convert::csv::CHUNK_BYTES,
+        chunk_bytes: airlock_convert::frame::CHUNK_BYTES,
         sample_bytes: p.infer_sample_bytes,
         sheet: None,
         max_record_bytes: config.limits.max_record_bytes,
@@ -325,11 +325,11 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
     let path = app.quarantine.path(&file.id);
     // One table, or one per sheet of a workbook: `survey.xlsx` with sheets
     // North and South is the datasets `survey.north` and `survey.south`.
-    let tables = crate::convert::tables(path.clone(), source, acq.sheet.clone()).await?;
+    let tables = airlock_convert::tables(path.clone(), source, acq.sheet.clone()).await?;
     let base = format!("{}.{}", acq.slug, slug(stem, "data"));
     let names = match tables.as_slice() {
         [_] => vec![base],
-        several => crate::convert::csv::normalise(
+        several => airlock_convert::names::normalise(
             several
                 .iter()
                 .map(|t| slug(t.as_deref().unwrap_or_default(), "sheet"))
@@ -376,10 +376,10 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
                     tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
                 }
                 return Err(match (e, table, tables.len()) {
-                    (IngestError::InvalidInput(msg), Some(sheet), 2..) => {
+                    (ConvertError::Invalid(msg), Some(sheet), 2..) => {
                         IngestError::InvalidInput(format!("sheet {sheet:?}: {msg}"))
                     }
-                    (other, ..) => other,
+                    (other, ..) => other.into(),
                 });
             }
         };

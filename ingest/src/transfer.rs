@@ -31,10 +31,10 @@ use airlock_policies::{Action, CheckedFile, FileOutcome, Principal, TransferFact
 use airlock_scanner::{Allowances, Decision, ScanContext};
 use airlock_zones::{Classification, ZoneKind};
 
-use crate::convert::{Converted, Source, to_parquet};
 use crate::lake::Lake;
 use crate::pipeline::{backoff_ms, convert_options, first_of};
 use crate::{App, IngestError, governance, now_ms};
+use airlock_convert::{Converted, Source, to_parquet};
 
 fn facts<'a>(t: &'a Transfer, classification: &'a str, export: bool) -> TransferFacts<'a> {
     TransferFacts {
@@ -307,6 +307,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
                 )
                 .await
                 .map(|c| (staging, c))
+                .map_err(IngestError::from)
             }
             Err(e) => Err(e),
         };
@@ -355,7 +356,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
             )));
         }
     };
-    let staged: Vec<(Path, &[crate::convert::write::Part])> = converted
+    let staged: Vec<(Path, &[airlock_convert::write::Part])> = converted
         .iter()
         .map(|(staging, c)| (staging.clone(), c.parts.as_slice()))
         .collect();

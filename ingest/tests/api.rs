@@ -740,7 +740,7 @@ async fn a_file_publishes_into_an_s3_lake() {
         .store
         .get(
             &airlock_ingest::lake::Lake::version_prefix("survey.scores", 1)
-                .join(airlock_ingest::convert::write::part_name(0).as_str()),
+                .join(airlock_convert::write::part_name(0).as_str()),
         )
         .await
         .unwrap()

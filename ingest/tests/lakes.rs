@@ -10,7 +10,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::io::AsyncWriteExt;
 
-use airlock_ingest::convert::write::{Part, part_name};
+use airlock_convert::write::{Part, part_name};
 use airlock_ingest::lake::Lake;
 
 async fn keys(lake: &Lake, prefix: &str) -> Vec<String> {

@@ -32,7 +32,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use tokio_util::io::SyncIoBridge;
 
-use crate::IngestError;
+use crate::ConvertError;
 
 /// How the output is laid out.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub struct PartWriter {
     parts: Vec<Part>,
     nulls: Vec<usize>,
     /// Personal data per column, from a sample of what is written.
-    profile: super::profile::Profile,
+    profile: crate::profile::Profile,
 }
 
 struct OpenPart {
@@ -179,7 +179,7 @@ impl Encoders {
         for _ in 0..threads.max(1) {
             let shared = encoders.shared.clone();
             // On failure, dropping `encoders` stops those already started.
-            super::named("airlock-encode").spawn(move || encode_columns(&shared))?;
+            crate::named("airlock-encode").spawn(move || encode_columns(&shared))?;
         }
         Ok(encoders)
     }
@@ -412,7 +412,7 @@ impl PartWriter {
     ) -> Self {
         let props = properties(&[], opts.zstd_level);
         let nulls = vec![0; schema.fields().len()];
-        let profile = super::profile::Profile::new(&schema);
+        let profile = crate::profile::Profile::new(&schema);
         let schema = storable(&schema);
         Self {
             store,
@@ -434,11 +434,11 @@ impl PartWriter {
     }
 
     /// What the PII detectors found per column so far.
-    pub fn profile(&self) -> &super::profile::Profile {
+    pub fn profile(&self) -> &crate::profile::Profile {
         &self.profile
     }
 
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ConvertError> {
         if self.open.is_none() && self.parts.is_empty() && batch.num_rows() > 0 {
             // Before the first part: the first batch decides which columns
             // get a dictionary.
@@ -467,7 +467,7 @@ impl PartWriter {
                 })
                 .collect(),
         )
-        .map_err(super::invalid)?;
+        .map_err(crate::error::invalid)?;
         if self.encoders.is_none() {
             let threads = self
                 .opts
@@ -500,7 +500,7 @@ impl PartWriter {
     }
 
     /// Closes the last part; returns every part written.
-    pub fn finish(mut self) -> Result<Vec<Part>, IngestError> {
+    pub fn finish(mut self) -> Result<Vec<Part>, ConvertError> {
         if self.open.is_some() || self.parts.is_empty() {
             // An empty input still makes one (empty) part with the schema.
             self.part()?;
@@ -524,7 +524,7 @@ impl PartWriter {
         }
     }
 
-    fn part(&mut self) -> Result<&mut OpenPart, IngestError> {
+    fn part(&mut self) -> Result<&mut OpenPart, ConvertError> {
         if self.open.is_none() {
             let path = self.prefix.clone().join(part_name(self.parts.len()));
             let sink = SyncIoBridge::new(BufWriter::new(self.store.clone(), path));
@@ -543,7 +543,7 @@ impl PartWriter {
         Ok(self.open.as_mut().expect("opened above"))
     }
 
-    fn end_group(&mut self) -> Result<(), IngestError> {
+    fn end_group(&mut self) -> Result<(), ConvertError> {
         let Some(part) = self.open.as_mut() else {
             return Ok(());
         };
@@ -562,7 +562,7 @@ impl PartWriter {
         Ok(())
     }
 
-    fn end_part(&mut self) -> Result<(), IngestError> {
+    fn end_part(&mut self) -> Result<(), ConvertError> {
         self.end_group()?;
         let Some(part) = self.open.take() else {
             return Ok(());

@@ -15,7 +15,7 @@ use arrow::array::{
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 
-use airlock_ingest::convert::{ConvertOptions, Source, to_parquet};
+use airlock_convert::{ConvertOptions, Source, to_parquet};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -3,21 +3,34 @@
 //!
 //! The key decision is a pipeline of bounded stages over a stream, so
 //! memory stays flat as files grow and both cores work: delimited text is
-//! framed into chunks of whole records and parsed on worker threads
-//! ([`csv`]); JSON and Parquet are parsed as one stream; and the Parquet
-//! writer ([`write`]) encodes each row group's columns on lane threads and
-//! cuts the output into parts. A gzip stream is inflated on the way in.
-//! CSV types come from a bounded sample and are widened, never coerced,
-//! when a later value does not fit. JSON types come from a pass over every
-//! record (a JSON reader given a narrower schema would drop data silently),
-//! and nested objects become Arrow structs and arrays lists.
+//! framed into chunks of whole records ([`frame`]) and parsed on worker
+//! threads ([`csv`], [`direct`]); JSON, Avro and Parquet are read as one
+//! stream of batches; and the Parquet writer ([`write`]) encodes each row
+//! group's columns on a pool of threads and cuts the output into parts. A
+//! gzip stream is inflated on the way in. CSV types come from a bounded
+//! sample and are widened, never coerced, when a later value does not fit
+//! ([`kind`]). JSON types come from a pass over every record (a JSON
+//! reader given a narrower schema would drop data silently), and nested
+//! objects become Arrow structs and arrays lists.
+//!
+//! This crate knows files, lakes and the catalog's model of a schema, and
+//! nothing of HTTP, workers or leases: the daemon calls [`to_parquet`] on
+//! a quarantined file and records what it returns.
 
 mod avro;
 mod contract;
 pub mod csv;
+mod direct;
+mod error;
 mod find;
+pub mod frame;
+mod json;
+mod kind;
 mod mapped;
+pub mod names;
+mod parquet_input;
 mod profile;
+mod source;
 mod values;
 pub mod write;
 mod xlsx;
@@ -30,11 +43,13 @@ use arrow::datatypes::{DataType, SchemaRef};
 use arrow::error::ArrowError;
 use object_store::ObjectStore;
 use object_store::path::Path;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use airlock_catalog::{ColumnInfo, Contract, Flag, Position, SchemaCheck};
 
-use crate::IngestError;
+pub use error::ConvertError;
+use error::invalid;
+use source::text;
+pub use source::{Layout, Source};
 use write::{Part, PartWriter, WriteOptions};
 
 #[derive(Debug, Clone)]
@@ -62,6 +77,27 @@ pub struct ConvertOptions {
     pub zstd_level: i32,
 }
 
+/// The daemon's defaults: what `airlock serve` converts with when its
+/// configuration says nothing.
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        Self {
+            batch_rows: 8192,
+            row_group_rows: 1_000_000,
+            row_group_bytes: 16 << 20,
+            part_bytes: 512 << 20,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            chunk_bytes: frame::CHUNK_BYTES,
+            sample_bytes: csv::SAMPLE_BYTES,
+            sheet: None,
+            max_record_bytes: 16 << 20,
+            max_columns: 16_384,
+            contract: None,
+            zstd_level: 3,
+        }
+    }
+}
+
 /// What a conversion produced.
 #[derive(Debug, Clone)]
 pub struct Converted {
@@ -79,416 +115,25 @@ fn named(name: &str) -> std::thread::Builder {
     std::thread::Builder::new().name(name.into())
 }
 
-/// Arrow's errors are about the input, except a genuine failure to read the
-/// quarantined file, which is worth retrying.
-fn invalid(e: ArrowError) -> IngestError {
-    let msg = match e {
-        ArrowError::IoError(_, io) if io.kind() != std::io::ErrorKind::InvalidData => {
-            return IngestError::Io(io);
-        }
-        ArrowError::IoError(_, io) => io.to_string(),
-        ArrowError::CsvError(m) | ArrowError::ParseError(m) | ArrowError::JsonError(m) => m,
-        other => other.to_string(),
-    };
-    IngestError::InvalidInput(msg)
-}
-
-/// How a delivery is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    /// Delimited text: CSV, TSV (a `;` or `|` CSV is recognised).
-    Delimited { delimiter: u8, header: bool },
-    /// JSON objects, one per line (NDJSON), or a JSON array of them.
-    Json,
-    /// Parquet: read, every value decoded, and written anew.
-    Parquet,
-    /// An Excel workbook (.xlsx): one sheet, its first row the header.
-    Xlsx,
-    /// An Avro object container file (any codec: null, deflate, snappy,
-    /// zstd), its logical types mapped to Arrow's.
-    Avro,
-}
-
-/// What the converter reads: a layout, maybe inside gzip, in a text
-/// encoding (`None`: UTF-8, or what a byte-order mark says).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Source {
-    pub layout: Layout,
-    pub gzip: bool,
-    pub encoding: Option<&'static encoding_rs::Encoding>,
-}
-
-impl Source {
-    /// From the file name (`x.csv`, `x.tsv`, `x.ndjson`, `x.jsonl`,
-    /// `x.json`, `x.avro`, each maybe `.gz`, and `x.parquet`) and the format its supplier declared, if
-    /// any; `None` for what this converter does not read.
-    pub fn of(filename: &str, declared: Option<&str>) -> Option<Self> {
-        let lower = filename.to_ascii_lowercase();
-        let (inner, gzip) = match lower.strip_suffix(".gz") {
-            Some(inner) => (inner, true),
-            None => (lower.as_str(), declared == Some("gz")),
-        };
-        let kind = match declared {
-            Some(d @ ("csv" | "tsv" | "json" | "ndjson" | "parquet" | "avro" | "xlsx")) => d,
-            _ => inner.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
-        };
-        let layout = match kind {
-            "csv" => Layout::Delimited {
-                delimiter: b',',
-                header: true,
-            },
-            "tsv" => Layout::Delimited {
-                delimiter: b'\t',
-                header: true,
-            },
-            "json" | "ndjson" | "jsonl" => Layout::Json,
-            // Parquet is read from its footer: it cannot be read inflating.
-            "parquet" if !gzip => Layout::Parquet,
-            "avro" => Layout::Avro,
-            // A workbook is a zip, read by its central directory.
-            "xlsx" if !gzip => Layout::Xlsx,
-            _ => return None,
-        };
-        Some(Self {
-            layout,
-            gzip,
-            encoding: None,
-        })
-    }
-
-    /// Refines the source from its first 64 KiB: the text encoding (a
-    /// byte-order mark; else UTF-8 when the bytes show any, else
-    /// Windows-1252), and for delimited text the delimiter and whether the
-    /// first row is a header (not when every field in it is a number).
-    fn sniff(mut self, src: &std::path::Path) -> Result<Self, IngestError> {
-        use std::io::Read;
-        let mut head = Vec::new();
-        open_raw(src, self.gzip)?
-            .take(64 << 10)
-            .read_to_end(&mut head)
-            .map_err(|e| invalid(e.into()))?;
-        if head.is_empty() {
-            return Err(IngestError::InvalidInput("the file is empty".into()));
-        }
-        if matches!(self.layout, Layout::Parquet | Layout::Avro | Layout::Xlsx) {
-            return Ok(self);
-        }
-        let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
-            .iter()
-            .any(|b| head.starts_with(b));
-        self.encoding = (!bom && !looks_utf8(&head)).then_some(encoding_rs::WINDOWS_1252);
-        if let Layout::Delimited { delimiter, .. } = self.layout {
-            let (text, _, _) = self.encoding.unwrap_or(encoding_rs::UTF_8).decode(&head);
-            let first = text.lines().next().unwrap_or_default();
-            let count = |d: char| {
-                first
-                    .split('"')
-                    .step_by(2)
-                    .map(|s| s.matches(d).count())
-                    .sum::<usize>()
-            };
-            let delimiter = if count(delimiter as char) > 0 {
-                delimiter
-            } else {
-                [b',', b';', b'\t', b'|']
-                    .into_iter()
-                    .max_by_key(|d| count(*d as char))
-                    .filter(|d| count(*d as char) > 0)
-                    .unwrap_or(delimiter)
-            };
-            let numeric = |f: &str| f.trim().trim_matches('"').parse::<f64>().is_ok();
-            let header = !first.split(delimiter as char).all(numeric);
-            self.layout = Layout::Delimited { delimiter, header };
-        }
-        Ok(self)
-    }
-}
-
-/// Whether `head` reads as UTF-8: it is valid (but for a sequence cut at
-/// its end), or it holds valid non-ASCII UTF-8, so that invalid bytes
-/// elsewhere are errors to report, not a sign of another encoding.
-fn looks_utf8(head: &[u8]) -> bool {
-    match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) if e.error_len().is_none() => true,
-        Err(_) => head.utf8_chunks().any(|c| !c.valid().is_ascii()),
-    }
-}
-
-/// Errors of the gzip layer are about the input (corrupt or cut short),
-/// not about reading the quarantined file.
-struct GzipInput<R>(R);
-
-impl<R: std::io::Read> std::io::Read for GzipInput<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::io::ErrorKind::*;
-        self.0.read(buf).map_err(|e| match e.kind() {
-            InvalidInput | InvalidData | UnexpectedEof => {
-                std::io::Error::new(InvalidData, format!("gzip: {e}"))
-            }
-            _ => e,
-        })
-    }
-}
-
-/// Delimited text for the framer: UTF-8 that needs neither inflating nor
-/// transcoding is mapped (past a UTF-8 byte-order mark, which [`open`]
-/// would drop), anything else is read through [`open`].
-fn text(
-    path: &std::path::Path,
-    source: Source,
-) -> std::io::Result<csv::Input<Box<dyn std::io::Read + Send>>> {
-    if !source.gzip && source.encoding.is_none() {
-        match mapped::map(&std::fs::File::open(path)?) {
-            Ok(map) if !(map.starts_with(b"\xff\xfe") || map.starts_with(b"\xfe\xff")) => {
-                let bom = if map.starts_with(b"\xef\xbb\xbf") {
-                    3
-                } else {
-                    0
-                };
-                return Ok(csv::Input::Mapped(map, bom));
-            }
-            Ok(_) => {} // UTF-16, to be transcoded
-            // A file system that cannot map files: the file is read.
-            Err(e) => tracing::debug!(error = %e, "the file cannot be mapped; reading it"),
-        }
-    }
-    Ok(csv::Input::Read(open(path, source)?))
-}
-
-/// The quarantined file as UTF-8: inflated if need be, a byte-order mark
-/// dropped, UTF-16 and Windows-1252 transcoded. UTF-8 passes through
-/// untouched, so invalid bytes still fail naming their line.
-fn open(path: &std::path::Path, source: Source) -> std::io::Result<Box<dyn std::io::Read + Send>> {
-    use std::io::Read;
-    let mut raw = open_raw(path, source.gzip)?;
-    let mut head = Vec::with_capacity(3);
-    (&mut raw).take(3).read_to_end(&mut head)?;
-    let bom = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
-        .iter()
-        .any(|b| head.starts_with(b));
-    let raw = std::io::Cursor::new(head).chain(raw);
-    if source.encoding.is_none() && !bom {
-        // UTF-8 as it is: read straight through, in the reader's own
-        // sizes (the decoder would copy it in 8 KiB pieces).
-        return Ok(Box::new(raw));
-    }
-    Ok(Box::new(
-        encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(source.encoding)
-            .bom_override(true)
-            .utf8_passthru(true)
-            .strip_bom(true)
-            .build(raw),
-    ))
-}
-
-/// The quarantined file, inflated if need be, buffered.
-fn open_raw(path: &std::path::Path, gzip: bool) -> std::io::Result<Box<dyn std::io::Read + Send>> {
-    let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-    Ok(if gzip {
-        Box::new(std::io::BufReader::with_capacity(
-            1 << 16,
-            GzipInput(flate2::read::MultiGzDecoder::new(file)),
-        ))
-    } else {
-        Box::new(file)
-    })
-}
-
-/// Reads JSON as one record per line, whatever its layout: a top-level
-/// array's brackets and separating commas become line breaks, and line
-/// breaks inside a record become spaces (outside strings they are only
-/// whitespace). It bounds each record's length like [`RecordGuard`], and
-/// notes the input line each record starts on, for error messages.
-struct JsonFramer<R> {
-    inner: R,
-    limit: usize,
-    line: u64,
-    /// Bytes of the current record so far; 0 between records.
-    record_bytes: usize,
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-    /// `None` until the first value: then whether it is an array.
-    array: Option<bool>,
-    /// The top-level array has closed: only whitespace may follow.
-    closed: bool,
-    /// Input lines on which the records framed so far start.
-    starts: std::collections::VecDeque<u64>,
-}
-
-impl<R> JsonFramer<R> {
-    fn new(inner: R, limit: usize) -> Self {
-        Self {
-            inner,
-            limit,
-            line: 1,
-            record_bytes: 0,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            array: None,
-            closed: false,
-            starts: Default::default(),
-        }
-    }
-
-    fn frame(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
-        let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
-        for b in buf.iter_mut() {
-            let byte = *b;
-            if byte == b'\n' {
-                self.line += 1;
-            }
-            if self.in_string {
-                self.record_bytes += 1;
-                match (self.escaped, byte) {
-                    (true, _) => self.escaped = false,
-                    (false, b'\\') => self.escaped = true,
-                    (false, b'"') => self.in_string = false,
-                    _ => {}
-                }
-            } else if byte.is_ascii_whitespace() {
-                if self.record_bytes > 0 {
-                    self.record_bytes += 1;
-                    *b = b' ';
-                } else if byte == b'\r' {
-                    *b = b' ';
-                }
-            } else if self.closed {
-                return Err(bad(format!(
-                    "line {}: text after the top-level JSON array",
-                    self.line
-                )));
-            } else if self.array.is_none() && byte == b'[' {
-                self.array = Some(true);
-                *b = b' ';
-            } else if self.array == Some(true)
-                && self.depth == 0
-                && self.record_bytes == 0
-                && byte == b']'
-            {
-                self.closed = true;
-                *b = b'\n';
-            } else if self.array == Some(true)
-                && self.depth == 0
-                && self.record_bytes > 0
-                && matches!(byte, b',' | b']')
-            {
-                self.record_bytes = 0;
-                self.closed = byte == b']';
-                *b = b'\n';
-            } else if self.array == Some(true)
-                && self.depth == 0
-                && self.record_bytes == 0
-                && byte == b','
-            {
-                return Err(bad(format!(
-                    "line {}: an empty element in the JSON array",
-                    self.line
-                )));
-            } else {
-                self.array.get_or_insert(false);
-                if self.record_bytes == 0 {
-                    self.starts.push_back(self.line);
-                }
-                self.record_bytes += 1;
-                match byte {
-                    b'"' => self.in_string = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => self.depth = self.depth.saturating_sub(1),
-                    _ => {}
-                }
-            }
-            // In NDJSON a record ends with its line.
-            if self.array == Some(false) && self.depth == 0 && !self.in_string && byte == b'\n' {
-                self.record_bytes = 0;
-                *b = b'\n';
-            }
-            if self.record_bytes > self.limit {
-                return Err(bad(format!(
-                    "the JSON record starting at line {} is longer than {} bytes",
-                    self.starts.back().copied().unwrap_or(self.line),
-                    self.limit
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for JsonFramer<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 && self.array == Some(true) && !self.closed {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "the JSON array is not closed: is the file cut short?",
-            ));
-        }
-        self.frame(&mut buf[..n])?;
-        Ok(n)
-    }
-}
-
-/// Infers a JSON delivery's schema from every record, parsed one at a time,
-/// naming the line of the first that does not parse.
-fn infer_json(
-    src: &std::path::Path,
-    source: Source,
-    opts: &ConvertOptions,
-) -> Result<arrow::datatypes::Schema, IngestError> {
-    use std::io::BufRead;
-    let mut reader =
-        std::io::BufReader::new(JsonFramer::new(open(src, source)?, opts.max_record_bytes));
-    let mut line = String::new();
-    let records = std::iter::from_fn(|| {
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) => return None,
-                Ok(_) if line.trim().is_empty() => continue,
-                Ok(_) => {}
-                Err(e) => return Some(Err(ArrowError::from(e))),
-            }
-            let at = reader.get_mut().starts.pop_front().unwrap_or_default();
-            // Errors name the line, never the value: it may be personal data.
-            return Some(
-                match serde_json::from_str::<serde_json::Value>(line.trim()) {
-                    Ok(v) if v.is_object() => Ok(v),
-                    Ok(_) => Err(ArrowError::JsonError(format!(
-                        "the JSON value starting at line {at} is not an object; each record must be one"
-                    ))),
-                    Err(e) => Err(ArrowError::JsonError(format!(
-                        "the JSON record starting at line {at} does not parse: {e}"
-                    ))),
-                },
-            );
-        }
-    });
-    arrow::json::reader::infer_json_schema_from_iterator(records).map_err(invalid)
-}
-
-/// A JSON or Parquet source's schema, from every record; checks it is
-/// usable.
+/// A JSON, Parquet or Avro source's schema, from every record; checks it
+/// is usable.
 fn infer(
     src: &std::path::Path,
     source: Source,
     opts: &ConvertOptions,
-) -> Result<SchemaRef, IngestError> {
+) -> Result<SchemaRef, ConvertError> {
     let schema = match source.layout {
-        Layout::Json => infer_json(src, source, opts)?,
-        Layout::Parquet => parquet_input(src)?.schema().as_ref().clone(),
+        Layout::Json => json::schema(src, source, opts)?,
+        Layout::Parquet => parquet_input::schema(src)?,
         Layout::Avro => avro::schema(&avro::input(src, source.gzip, opts.batch_rows)?.schema()),
         Layout::Delimited { .. } | Layout::Xlsx => unreachable!("read by their own modules"),
     };
     let columns = schema.fields().len();
     if columns == 0 {
-        return Err(IngestError::InvalidInput("the data has no columns".into()));
+        return Err(ConvertError::Invalid("the data has no columns".into()));
     }
     if columns > opts.max_columns {
-        return Err(IngestError::InvalidInput(format!(
+        return Err(ConvertError::Invalid(format!(
             "the data has {columns} columns; at most {} are accepted",
             opts.max_columns
         )));
@@ -498,61 +143,23 @@ fn infer(
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
-/// A Parquet delivery's reader, its footer checked.
-fn parquet_input(
-    src: &std::path::Path,
-) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, IngestError> {
-    ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src)?)
-        .map_err(|e| IngestError::InvalidInput(format!("not a readable Parquet file: {e}")))
-}
-
-/// A JSON or Parquet source's record batches under `schema`.
+/// A JSON, Parquet or Avro source's record batches under `schema`.
 fn batches(
     src: &std::path::Path,
     source: Source,
     schema: SchemaRef,
     opts: &ConvertOptions,
-) -> Result<Batches, IngestError> {
-    Ok(match source.layout {
-        Layout::Parquet => Box::new(
-            parquet_input(src)?
-                .with_batch_size(opts.batch_rows)
-                .build()
-                .map_err(|e| IngestError::InvalidInput(format!("Parquet: {e}")))?,
-        ),
-        Layout::Json => Box::new(
-            // A column inferred as text from mixed values keeps its numbers
-            // and booleans as the text they were written as.
-            arrow::json::ReaderBuilder::new(schema)
-                .with_coerce_primitive(true)
-                .with_batch_size(opts.batch_rows)
-                .build(std::io::BufReader::new(JsonFramer::new(
-                    open(src, source)?,
-                    opts.max_record_bytes,
-                )))
-                .map_err(invalid)?,
-        ),
+) -> Result<Batches, ConvertError> {
+    match source.layout {
+        Layout::Parquet => parquet_input::batches(src, opts.batch_rows),
+        Layout::Json => json::batches(src, source, schema, opts),
         Layout::Avro => {
             let input = avro::input(src, source.gzip, opts.batch_rows)?;
-            Box::new(input.map(move |b| b.and_then(|b| avro::batch(&schema, b))))
+            Ok(Box::new(
+                input.map(move |b| b.and_then(|b| avro::batch(&schema, b))),
+            ))
         }
         Layout::Delimited { .. } | Layout::Xlsx => unreachable!("read by their own modules"),
-    })
-}
-
-/// The name analysts see for an Arrow type.
-fn type_name(t: &DataType) -> String {
-    match t {
-        DataType::Int64 => "int64".into(),
-        DataType::Float64 => "float64".into(),
-        DataType::Boolean => "bool".into(),
-        DataType::Date32 => "date".into(),
-        DataType::Timestamp(_, None) => "timestamp".into(),
-        DataType::Timestamp(_, Some(_)) => "timestamp_tz".into(),
-        DataType::Utf8 | DataType::LargeUtf8 => "string".into(),
-        DataType::Null => "null".into(),
-        DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
-        other => other.to_string().to_lowercase(),
     }
 }
 
@@ -582,7 +189,7 @@ impl Typed {
                     .iter()
                     .map(|f| f.data_type().clone())
                     .collect();
-                let conformer = contract::Conformer::new(c, names, &types, csv::normalise);
+                let conformer = contract::Conformer::new(c, names, &types, names::normalise);
                 let tally = conformer.tally();
                 Self {
                     out: writer(conformer.schema()),
@@ -602,7 +209,7 @@ impl Typed {
         }
     }
 
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), ConvertError> {
         let before = self.rows as u64;
         self.rows += batch.num_rows() as i64;
         match &mut self.conform {
@@ -619,8 +226,8 @@ impl Typed {
     /// The conversion's result once reading ended with `read`.
     fn end(
         self,
-        read: Result<(), IngestError>,
-    ) -> Result<(SchemaRef, Vec<String>, PartWriter, SchemaCheck), IngestError> {
+        read: Result<(), ConvertError>,
+    ) -> Result<(SchemaRef, Vec<String>, PartWriter, SchemaCheck), ConvertError> {
         if let Err(e) = read {
             self.out.abort();
             return Err(e);
@@ -640,7 +247,7 @@ pub async fn tables(
     src: PathBuf,
     source: Source,
     named: Option<String>,
-) -> Result<Vec<Option<String>>, IngestError> {
+) -> Result<Vec<Option<String>>, ConvertError> {
     if source.layout != Layout::Xlsx {
         return Ok(vec![None]);
     }
@@ -661,7 +268,7 @@ pub async fn to_parquet(
     store: Arc<dyn ObjectStore>,
     prefix: Path,
     opts: &ConvertOptions,
-) -> Result<Converted, IngestError> {
+) -> Result<Converted, ConvertError> {
     let opts = opts.clone();
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
@@ -702,7 +309,7 @@ pub async fn to_parquet(
                         typed.write(&batch.map_err(invalid)?)?;
                     }
                     match declared {
-                        Some(d) if d != typed.rows => Err(IngestError::InvalidInput(format!(
+                        Some(d) if d != typed.rows => Err(ConvertError::Invalid(format!(
                             "the Avro file's blocks hold {d} records but {} could be read",
                             typed.rows
                         ))),
@@ -723,7 +330,7 @@ pub async fn to_parquet(
             .enumerate()
             .map(|(i, ((f, n), (pii_sampled, pii)))| ColumnInfo {
                 name: f.name().clone(),
-                data_type: type_name(f.data_type()),
+                data_type: names::type_name(f.data_type()),
                 nullable: Flag(n > 0),
                 source_name: Some(source_names[i].clone()).filter(|s| s != f.name()),
                 pii_sampled,
@@ -764,14 +371,14 @@ mod tests {
         zstd_level: 3,
     };
 
-    async fn convert(csv: &[u8]) -> (Result<Converted, IngestError>, Arc<InMemory>) {
+    async fn convert(csv: &[u8]) -> (Result<Converted, ConvertError>, Arc<InMemory>) {
         convert_with(csv, &OPTS).await
     }
 
     async fn convert_with(
         csv: &[u8],
         opts: &ConvertOptions,
-    ) -> (Result<Converted, IngestError>, Arc<InMemory>) {
+    ) -> (Result<Converted, ConvertError>, Arc<InMemory>) {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in.csv");
         std::fs::write(&src, csv).unwrap();
@@ -788,7 +395,7 @@ mod tests {
         (r, store)
     }
 
-    async fn convert_as(data: &[u8], name: &str) -> Result<Converted, IngestError> {
+    async fn convert_as(data: &[u8], name: &str) -> Result<Converted, ConvertError> {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("in");
         std::fs::write(&src, data).unwrap();
@@ -931,7 +538,7 @@ mod tests {
         ];
         for (data, name, want) in cases {
             let err = convert_as(data, name).await.unwrap_err();
-            assert!(matches!(err, IngestError::InvalidInput(_)), "{name}: {err}");
+            assert!(matches!(err, ConvertError::Invalid(_)), "{name}: {err}");
             let msg = err.to_string();
             assert!(msg.contains(want), "{name}: {msg}");
             assert!(!msg.contains("secret-value"), "{msg}");
@@ -1023,7 +630,7 @@ mod tests {
         broken[mid..mid + 16].fill(0xff);
         broken.truncate(broken.len() - 10);
         let err = convert_as(&broken, "x.parquet").await.unwrap_err();
-        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(matches!(err, ConvertError::Invalid(_)), "{err}");
     }
 
     #[tokio::test]
@@ -1033,12 +640,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, IngestError::InvalidInput(m) if m.contains("gzip")),
+            matches!(&err, ConvertError::Invalid(m) if m.contains("gzip")),
             "{err}"
         );
         let err = convert_as(&gzip(b""), "e.csv.gz").await.unwrap_err();
         assert!(
-            matches!(&err, IngestError::InvalidInput(m) if m.contains("empty")),
+            matches!(&err, ConvertError::Invalid(m) if m.contains("empty")),
             "{err}"
         );
     }
@@ -1099,7 +706,7 @@ mod tests {
         csv.extend_from_slice(b"\xff\xfe\n");
         let (r, _) = convert(&csv).await;
         let err = r.unwrap_err();
-        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(matches!(err, ConvertError::Invalid(_)), "{err}");
         assert!(err.to_string().contains("line 3"), "{err}");
     }
 
@@ -1110,7 +717,7 @@ mod tests {
         csv.extend(std::iter::repeat_n(b'x', 100));
         let (r, _) = convert(&csv).await;
         let err = r.unwrap_err();
-        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(matches!(err, ConvertError::Invalid(_)), "{err}");
         assert!(
             err.to_string()
                 .contains("record starting at line 4 is longer than 64 bytes"),
@@ -1150,7 +757,7 @@ mod tests {
     #[tokio::test]
     async fn empty_files_are_invalid() {
         let (r, _) = convert(b"").await;
-        assert!(matches!(r, Err(IngestError::InvalidInput(m)) if m.contains("empty")));
+        assert!(matches!(r, Err(ConvertError::Invalid(m)) if m.contains("empty")));
     }
 
     #[tokio::test]
@@ -1460,12 +1067,12 @@ mod tests {
         let err = convert_as(&whole[..whole.len() - 8], "cut.avro")
             .await
             .unwrap_err();
-        assert!(matches!(err, IngestError::InvalidInput(_)), "{err}");
+        assert!(matches!(err, ConvertError::Invalid(_)), "{err}");
         let err = convert_as(b"not avro at all", "fake.avro")
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, IngestError::InvalidInput(m) if m.contains("Avro")),
+            matches!(&err, ConvertError::Invalid(m) if m.contains("Avro")),
             "{err}"
         );
         let zipped = rows_of(&gzip(&whole), "people.avro.gz").await.1;

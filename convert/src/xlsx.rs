@@ -20,22 +20,23 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use calamine::{DataRef, Reader, Xlsx};
 
-use super::csv::{Kind, normalise};
-use crate::IngestError;
+use crate::ConvertError;
+use crate::kind::Kind;
+use crate::names::normalise;
 
 type Book = Xlsx<BufReader<std::fs::File>>;
 
-fn bad(msg: String) -> IngestError {
-    IngestError::InvalidInput(msg)
+fn bad(msg: String) -> ConvertError {
+    ConvertError::Invalid(msg)
 }
 
-fn book(src: &std::path::Path) -> Result<Book, IngestError> {
+fn book(src: &std::path::Path) -> Result<Book, ConvertError> {
     let file = BufReader::new(std::fs::File::open(src)?);
     Xlsx::new(file).map_err(|e| bad(format!("not a readable .xlsx workbook: {e}")))
 }
 
 /// The sheet to read: the one named, else the only one.
-pub fn sheet(src: &std::path::Path, named: Option<&str>) -> Result<String, IngestError> {
+pub fn sheet(src: &std::path::Path, named: Option<&str>) -> Result<String, ConvertError> {
     let names = book(src)?.sheet_names();
     match named {
         Some(n) if names.iter().any(|s| s == n) => Ok(n.to_owned()),
@@ -52,7 +53,7 @@ pub fn sheet(src: &std::path::Path, named: Option<&str>) -> Result<String, Inges
 
 /// The sheets to publish, each as its own table: the one the acquisition
 /// names, else every sheet with a value in it, in the workbook's order.
-pub fn tables(src: &std::path::Path, named: Option<&str>) -> Result<Vec<String>, IngestError> {
+pub fn tables(src: &std::path::Path, named: Option<&str>) -> Result<Vec<String>, ConvertError> {
     if named.is_some() {
         return Ok(vec![sheet(src, named)?]);
     }
@@ -79,8 +80,8 @@ pub fn tables(src: &std::path::Path, named: Option<&str>) -> Result<Vec<String>,
 fn cells(
     book: &mut Book,
     sheet: &str,
-    mut each: impl FnMut(u32, u32, &DataRef<'_>) -> Result<bool, IngestError>,
-) -> Result<(), IngestError> {
+    mut each: impl FnMut(u32, u32, &DataRef<'_>) -> Result<bool, ConvertError>,
+) -> Result<(), ConvertError> {
     let mut reader = book
         .worksheet_cells_reader(sheet)
         .map_err(|e| bad(format!("sheet {sheet:?}: {e}")))?;
@@ -156,7 +157,7 @@ pub struct Sheet {
 }
 
 /// Reads the sheet once for its shape.
-pub fn shape(src: &std::path::Path, name: &str, max_columns: usize) -> Result<Sheet, IngestError> {
+pub fn shape(src: &std::path::Path, name: &str, max_columns: usize) -> Result<Sheet, ConvertError> {
     let mut book = book(src)?;
     let (mut first_row, mut first_col, mut last_col) = (None::<u32>, u32::MAX, 0u32);
     let mut header: Vec<(u32, String)> = Vec::new();
@@ -297,8 +298,8 @@ pub fn rows(
     src: &std::path::Path,
     sheet: &Sheet,
     batch_rows: usize,
-    mut sink: impl FnMut(RecordBatch) -> Result<(), IngestError>,
-) -> Result<(), IngestError> {
+    mut sink: impl FnMut(RecordBatch) -> Result<(), ConvertError>,
+) -> Result<(), ConvertError> {
     let mut book = book(src)?;
     let width = sheet.schema.fields().len();
     let mut columns: Vec<Column> = sheet
@@ -314,14 +315,14 @@ pub fn rows(
     let mut flush_row = |row: &mut Vec<Option<DataRef<'static>>>,
                          columns: &mut Vec<Column>,
                          pending: &mut usize|
-     -> Result<(), IngestError> {
+     -> Result<(), ConvertError> {
         for (c, v) in columns.iter_mut().zip(row.iter_mut()) {
             c.push(v.take().as_ref());
         }
         *pending += 1;
         if *pending == batch_rows {
             let arrays = columns.iter_mut().map(Column::finish).collect();
-            sink(RecordBatch::try_new(schema.clone(), arrays).map_err(super::invalid)?)?;
+            sink(RecordBatch::try_new(schema.clone(), arrays).map_err(crate::error::invalid)?)?;
             *pending = 0;
         }
         Ok(())
@@ -358,7 +359,7 @@ pub fn rows(
     }
     if pending > 0 {
         let arrays = columns.iter_mut().map(Column::finish).collect();
-        sink(RecordBatch::try_new(schema, arrays).map_err(super::invalid)?)?;
+        sink(RecordBatch::try_new(schema, arrays).map_err(crate::error::invalid)?)?;
     }
     Ok(())
 }

@@ -22,8 +22,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use airlock_catalog::{ColumnBreach, ColumnType, Contract, Position, SchemaCheck};
 
-use super::csv::Kind;
-use crate::IngestError;
+use crate::ConvertError;
+use crate::kind::Kind;
 
 /// The Arrow type a declared type is stored as.
 pub fn data_type(t: ColumnType) -> DataType {
@@ -71,7 +71,7 @@ fn decimal_text_fits(s: &str, scale: u8) -> bool {
 fn conform_column(
     values: &ArrayRef,
     declared: ColumnType,
-) -> Result<(ArrayRef, Vec<bool>), IngestError> {
+) -> Result<(ArrayRef, Vec<bool>), ConvertError> {
     let to = data_type(declared);
     let len = values.len();
     if values.data_type() == &to {
@@ -85,7 +85,7 @@ fn conform_column(
         safe: true,
         ..Default::default()
     };
-    let cast = cast_with_options(values, &to, &safe).map_err(super::invalid)?;
+    let cast = cast_with_options(values, &to, &safe).map_err(crate::error::invalid)?;
     let mut misfit: Vec<bool> = (0..len)
         .map(|i| values.is_valid(i) && cast.is_null(i))
         .collect();
@@ -110,7 +110,7 @@ fn conform_column(
         }
     }
     let mask = BooleanArray::from(misfit.clone());
-    let kept = nullif(&cast, &mask).map_err(super::invalid)?;
+    let kept = nullif(&cast, &mask).map_err(crate::error::invalid)?;
     Ok((kept, misfit))
 }
 
@@ -227,7 +227,7 @@ impl Conformer {
         &self,
         batch: &RecordBatch,
         locate: impl Fn(usize) -> Position,
-    ) -> Result<(RecordBatch, Vec<Found>), IngestError> {
+    ) -> Result<(RecordBatch, Vec<Found>), ConvertError> {
         let rows = batch.num_rows();
         let mut columns = Vec::with_capacity(self.slots.len());
         let mut found = Vec::with_capacity(self.declared.len());
@@ -260,7 +260,8 @@ impl Conformer {
                 Slot::Extra(i) => columns.push(batch.column(i).clone()),
             }
         }
-        let out = RecordBatch::try_new(self.schema.clone(), columns).map_err(super::invalid)?;
+        let out =
+            RecordBatch::try_new(self.schema.clone(), columns).map_err(crate::error::invalid)?;
         Ok((out, found))
     }
 
@@ -395,7 +396,7 @@ mod tests {
         );
         let names: Vec<String> = ["amount", "id", "note"].map(String::from).to_vec();
         let types = vec![DataType::Utf8; 3];
-        let conformer = Conformer::new(&c, &names, &types, super::super::csv::normalise);
+        let conformer = Conformer::new(&c, &names, &types, crate::names::normalise);
         let batch = RecordBatch::try_new(
             Arc::new(Schema::new(
                 names

@@ -6,9 +6,9 @@
 //! run, so judge small changes by instruction counts, which repeat:
 //!
 //! ```sh
-//! cargo bench -p airlock-ingest --bench convert      # a generated 256 MiB CSV
-//! BENCH_CSV=big.csv BENCH_ROUNDS=1 cargo bench -p airlock-ingest --bench convert
-//! BENCH_LAKE=out cargo bench -p airlock-ingest --bench convert   # keeps the last round's parts in out/v
+//! cargo bench -p airlock-convert --bench convert      # a generated 256 MiB CSV
+//! BENCH_CSV=big.csv BENCH_ROUNDS=1 cargo bench -p airlock-convert --bench convert
+//! BENCH_LAKE=out cargo bench -p airlock-convert --bench convert   # keeps the last round's parts in out/v
 //! # instructions, the same from run to run (build with `cargo bench --no-run`):
 //! BENCH_SIZE_MIB=32 BENCH_ROUNDS=1 valgrind --tool=callgrind target/release/deps/convert-HASH --bench
 //! ```
@@ -21,9 +21,7 @@ use anyhow::Context;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 
-use airlock_ingest::config::Config;
-use airlock_ingest::convert::{Source, to_parquet};
-use airlock_ingest::pipeline::convert_options;
+use airlock_convert::{ConvertOptions, Source, to_parquet};
 
 fn var(name: &str, default: usize) -> anyhow::Result<usize> {
     std::env::var(name).map_or(Ok(default), |v| v.parse().context(name.to_owned()))
@@ -51,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         }
     };
     let bytes = std::fs::metadata(&csv)?.len() as f64;
-    let opts = convert_options(&Config::default());
+    let opts = ConvertOptions::default();
     let source = Source::of("data.csv", None).context("a CSV source")?;
     let runtime = tokio::runtime::Runtime::new()?;
     let lake =

@@ -15,16 +15,16 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow_avro::reader::{Reader, ReaderBuilder};
 
-use crate::IngestError;
+use crate::ConvertError;
 
 pub type Input = Reader<BufReader<Box<dyn std::io::Read + Send>>>;
 
 /// A reader over the file, its header read and checked.
-pub fn input(src: &std::path::Path, gzip: bool, batch_rows: usize) -> Result<Input, IngestError> {
+pub fn input(src: &std::path::Path, gzip: bool, batch_rows: usize) -> Result<Input, ConvertError> {
     ReaderBuilder::new()
         .with_batch_size(batch_rows)
-        .build(BufReader::new(super::open_raw(src, gzip)?))
-        .map_err(|e| IngestError::InvalidInput(format!("not a readable Avro file: {e}")))
+        .build(BufReader::new(crate::source::open_raw(src, gzip)?))
+        .map_err(|e| ConvertError::Invalid(format!("not a readable Avro file: {e}")))
 }
 
 /// Walks the container's framing without decoding a value: the header,
@@ -32,10 +32,10 @@ pub fn input(src: &std::path::Path, gzip: bool, batch_rows: usize) -> Result<Inp
 /// the header's. Returns the records the blocks hold. A file cut short or
 /// with bytes after its last block is refused here, so that a reader
 /// stopping early can never pass for a short file.
-pub fn count(src: &std::path::Path, gzip: bool) -> Result<i64, IngestError> {
+pub fn count(src: &std::path::Path, gzip: bool) -> Result<i64, ConvertError> {
     use std::io::Read;
-    let bad = |what: &str| IngestError::InvalidInput(format!("not a readable Avro file: {what}"));
-    let mut r = BufReader::new(super::open_raw(src, gzip)?);
+    let bad = |what: &str| ConvertError::Invalid(format!("not a readable Avro file: {what}"));
+    let mut r = BufReader::new(crate::source::open_raw(src, gzip)?);
     let mut magic = [0u8; 4];
     r.read_exact(&mut magic).map_err(|_| bad("no header"))?;
     if &magic != b"Obj\x01" {
@@ -80,21 +80,21 @@ pub fn count(src: &std::path::Path, gzip: bool) -> Result<i64, IngestError> {
 }
 
 /// A zigzag varint long; `None` at a clean end of input.
-fn long(r: &mut impl std::io::Read) -> Result<Option<i64>, IngestError> {
+fn long(r: &mut impl std::io::Read) -> Result<Option<i64>, ConvertError> {
     let (mut value, mut shift) = (0u64, 0);
     loop {
         let mut byte = [0u8];
         match r.read(&mut byte)? {
             0 if shift == 0 => return Ok(None),
             0 => {
-                return Err(IngestError::InvalidInput(
+                return Err(ConvertError::Invalid(
                     "not a readable Avro file: cut inside a number".into(),
                 ));
             }
             _ => {}
         }
         if shift > 63 {
-            return Err(IngestError::InvalidInput(
+            return Err(ConvertError::Invalid(
                 "not a readable Avro file: a number is too long".into(),
             ));
         }
