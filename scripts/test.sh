@@ -190,12 +190,15 @@ if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
   python3 -m venv "$WORK/venv"
 fi
 log "installing pyarrow, fastavro, openpyxl and tuspy into a throwaway venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow fastavro cramjam openpyxl tuspy
+# Pinned. cramjam and backports.zstd are fastavro's snappy and zstandard
+# codecs; bzip2 and xz come with Python.
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow==26.0.1 fastavro==1.13.1 \
+  cramjam==2.14.0 backports.zstd==1.8.0 openpyxl==3.1.5 tuspy==1.1.0
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
 
 # --- moto's S3 server: object tagging, which s3s-fs does not implement --------
 log "installing moto's S3 server into the venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check 'moto[server]'
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.6'
 MOTO_PORT=$(free_port)
 "$WORK/venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
 MOTO_PID=$!
@@ -205,7 +208,7 @@ export AIRLOCK_TEST_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 # --- tus-js-client under Node, a second real tus client -------------------------
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 log "installing tus-js-client into a throwaway node_modules"
-npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client >/dev/null
+npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client@4.3.1 >/dev/null
 export AIRLOCK_TEST_NODE_PATH="$WORK/node/node_modules"
 
 # --- the tests -------------------------------------------------------------------

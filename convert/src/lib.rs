@@ -634,6 +634,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn parquet_in_every_codec_writers_use_is_read() {
+        use arrow::array::{ArrayRef, Int64Array, StringArray};
+        use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+        use parquet::file::properties::WriterProperties;
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..500));
+        let names: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..500).map(|i| format!("name {i}")),
+        ));
+        let batch = RecordBatch::try_from_iter([("id", ids), ("name", names)]).unwrap();
+        for codec in [
+            Compression::UNCOMPRESSED,
+            Compression::SNAPPY,
+            Compression::GZIP(GzipLevel::default()),
+            Compression::LZ4,
+            Compression::LZ4_RAW,
+            Compression::BROTLI(BrotliLevel::default()),
+            Compression::ZSTD(ZstdLevel::default()),
+        ] {
+            let props = WriterProperties::builder()
+                .set_compression(codec)
+                .set_data_page_row_count_limit(64)
+                .build();
+            let mut buf = Vec::new();
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))
+                .unwrap();
+            w.write(&batch).unwrap();
+            w.close().unwrap();
+            let (out, rows) = rows_of(&buf, "in.parquet").await;
+            assert_eq!(out.rows, 500, "{codec}");
+            assert_eq!(rows[499]["name"], "name 499", "{codec}");
+        }
+    }
+
+    #[tokio::test]
     async fn bad_gzip_is_invalid_input_not_a_retry() {
         let gz = gzip(b"a,b\n1,2\n3,4\n");
         let err = convert_as(&gz[..gz.len() - 6], "t.csv.gz")

@@ -10,10 +10,15 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Date32Array, Decimal128Array, RecordBatch, TimestampMicrosecondArray,
+    ArrayRef, Date32Array, Decimal128Array, RecordBatch, RecordBatchReader,
+    TimestampMicrosecondArray,
 };
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use airlock_convert::{ConvertOptions, Source, to_parquet};
 
@@ -41,6 +46,30 @@ fn typed_parquet() -> Vec<u8> {
     w.write(&batch).unwrap();
     w.close().unwrap();
     buf
+}
+
+/// `from` rewritten by parquet-rs with Hadoop-framed LZ4 pages.
+fn lz4_hadoop(from: &std::path::Path, to: &std::path::Path) {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(from).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::LZ4)
+        .build();
+    let file = std::fs::File::create(to).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, reader.schema(), Some(props)).unwrap();
+    for batch in reader {
+        w.write(&batch.unwrap()).unwrap();
+    }
+    w.close().unwrap();
+    assert_eq!(codec_of(to), Compression::LZ4);
+}
+
+/// The codec of a Parquet file's first column chunk, from its footer.
+fn codec_of(path: &std::path::Path) -> Compression {
+    let file = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    file.metadata().row_group(0).column(0).compression()
 }
 
 #[tokio::test]
@@ -94,7 +123,7 @@ async fn pyarrow_reads_back_every_format_exactly() {
     // Avro from fastavro and workbooks from openpyxl, writers independent
     // of Airlock's readers.
     let python_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop");
-    for writer in ["avro.py", "xlsx.py"] {
+    for writer in ["avro.py", "xlsx.py", "parquet.py"] {
         let wrote = std::process::Command::new(&python)
             .arg(format!("{python_dir}/{writer}"))
             .arg(inputs.path())
@@ -106,10 +135,33 @@ async fn pyarrow_reads_back_every_format_exactly() {
             String::from_utf8_lossy(&wrote.stderr)
         );
     }
+    // pyarrow's lz4 is LZ4_RAW.
+    assert_eq!(
+        codec_of(&inputs.path().join("codec-lz4.parquet")),
+        Compression::LZ4_RAW
+    );
+    // The older LZ4 codec, Hadoop's framing, which pyarrow no longer
+    // writes: the same table, written again by parquet-rs.
+    lz4_hadoop(
+        &inputs.path().join("codec-none.parquet"),
+        &inputs.path().join("codec-lz4-hadoop.parquet"),
+    );
+    let avro = ["deflate", "snappy", "bzip2", "xz", "zstandard"].map(|c| format!("{c}.avro"));
+    let parquet = [
+        "none",
+        "snappy",
+        "gzip",
+        "lz4",
+        "brotli",
+        "zstd",
+        "lz4-hadoop",
+    ]
+    .map(|c| format!("codec-{c}.parquet"));
     let names: Vec<&str> = cases
         .iter()
         .map(|(n, _)| *n)
-        .chain(["deflate.avro", "snappy.avro", "single.xlsx", "multi.xlsx"])
+        .chain(avro.iter().chain(&parquet).map(String::as_str))
+        .chain(["single.xlsx", "multi.xlsx"])
         .collect();
     for name in &names {
         let src = inputs.path().join(name);

@@ -1,14 +1,14 @@
 """Writes Avro object container files with fastavro, an implementation
 independent of Airlock's reader: logical types, a union with null, an array,
-and the deflate and snappy codecs. Their expected rows are AVRO_ROWS in
-check.py."""
+and every codec of the specification (deflate, snappy, bzip2, xz,
+zstandard). Their expected rows are AVRO_ROWS in check.py."""
 
 import sys
 from pathlib import Path
 
 import fastavro
 
-from check import AVRO_ROWS
+from check import AVRO_CODECS, AVRO_ROWS
 
 SCHEMA = {
     "type": "record",
@@ -29,7 +29,7 @@ SCHEMA = {
 
 def main(out: Path) -> None:
     schema = fastavro.parse_schema(SCHEMA)
-    for codec in ("deflate", "snappy"):
+    for codec in AVRO_CODECS:
         with open(out / f"{codec}.avro", "wb") as f:
             fastavro.writer(f, schema, AVRO_ROWS, codec=codec)
 

@@ -1,5 +1,5 @@
 """Reads Airlock's Parquet output with pyarrow and compares every value with
-what the inputs (built by ingest/tests/interop.rs) hold. Exits non-zero at the
+what the inputs (built by convert/tests/interop.rs) hold. Exits non-zero at the
 first difference. Prints one line per file checked."""
 
 import datetime as dt
@@ -32,11 +32,28 @@ XLSX_ROWS = [
      "at": dt.datetime(1999, 12, 31, 23, 59, 59), "ok": False, "code": "x"},
 ]
 
+# One table, written by pyarrow in every Parquet codec writers use (and by
+# parquet-rs as Hadoop-framed LZ4, the older LZ4 codec): parquet.py.
+PARQUET_CODECS = ("none", "snappy", "gzip", "lz4", "brotli", "zstd")
+PARQUET_ROWS = [
+    {"id": i, "name": None if i % 7 == 0 else f"name {i} ✓",
+     "score": None if i % 5 == 0 else i / 4,
+     "day": dt.date(2026, 1, 1) + dt.timedelta(days=i),
+     "at": dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=i * 3601, microseconds=i),
+     "amount": decimal.Decimal(i * 101) / 100,
+     "tags": [f"t{j}" for j in range(i % 3)]}
+    for i in range(200)
+]
+
+# Avro as fastavro writes it, in every codec of the specification.
+AVRO_CODECS = ("deflate", "snappy", "bzip2", "xz", "zstandard")
+
 EXPECTED = {
     "single.xlsx": XLSX_ROWS,
     "multi.xlsx": XLSX_ROWS,
-    "deflate.avro": AVRO_ROWS,
-    "snappy.avro": AVRO_ROWS,
+    **{f"{codec}.avro": AVRO_ROWS for codec in AVRO_CODECS},
+    **{f"codec-{codec}.parquet": PARQUET_ROWS for codec in PARQUET_CODECS},
+    "codec-lz4-hadoop.parquet": PARQUET_ROWS,
     "types.csv": [
         {"id": 1, "score": 1.5, "day": dt.date(2026, 1, 31),
          "at": dt.datetime(2026, 1, 31, 10, 0, 0), "note": "café ✓"},
