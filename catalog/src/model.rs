@@ -179,6 +179,27 @@ pub struct User {
     pub zones: String,
 }
 
+impl User {
+    /// The principal this user acts as in policy decisions.
+    pub fn principal(self) -> Result<airlock_policies::Principal, CatalogError> {
+        let role = self
+            .role
+            .parse()
+            .map_err(|_| CatalogError::Corrupt(format!("user {} has an unknown role", self.id)))?;
+        Ok(airlock_policies::Principal {
+            user_id: self.id,
+            name: self.name,
+            role,
+            zones: self
+                .zones
+                .split(',')
+                .filter(|z| !z.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Acquisition {
     pub id: String,

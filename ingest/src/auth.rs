@@ -91,24 +91,5 @@ pub async fn authenticate(
         .user_by_token_hash(&hash_token(token))
         .await?
         .ok_or(IngestError::Unauthorized)?;
-    principal(user)
-}
-
-/// The principal a catalog user acts as.
-pub fn principal(user: User) -> Result<Principal, IngestError> {
-    let role = user
-        .role
-        .parse()
-        .map_err(|_| IngestError::Config(format!("user {} has an unknown role", user.id)))?;
-    Ok(Principal {
-        user_id: user.id,
-        name: user.name,
-        role,
-        zones: user
-            .zones
-            .split(',')
-            .filter(|z| !z.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
+    Ok(user.principal()?)
 }

@@ -31,7 +31,7 @@ use airlock_catalog::{Acquisition, Channel};
 use airlock_policies::Principal;
 
 use crate::names::FileName;
-use crate::{App, IngestError, auth, governance};
+use crate::{App, IngestError, governance};
 
 /// One `[[drop_folders]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -190,7 +190,7 @@ pub(crate) async fn delivering(
         .user(&acq.owner_id)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("user {}", acq.owner_id)))?;
-    let owner = auth::principal(owner)?;
+    let owner = owner.principal()?;
     match governance::deliverable(app, &owner, &acq.id, None).await {
         Ok((acq, decided_by)) => Ok(Some((acq, owner, decided_by))),
         Err(IngestError::Conflict(why)) => {

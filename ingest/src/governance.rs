@@ -10,12 +10,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use airlock_catalog::{
-    Acquisition, AcquisitionState, FileRecord, Review, ReviewDecision, ReviewSubject,
+    Acquisition, AcquisitionState, Contract, FileRecord, Review, ReviewDecision, ReviewSubject,
 };
-use airlock_policies::{Action, Findings, Principal};
-
-use crate::{App, IngestError, now_ms};
 use airlock_convert::Converted;
+use airlock_policies::{Action, Findings, Principal};
+use airlock_scanner::Allowances;
+use airlock_zones::Classification;
+
+use crate::names::slug;
+use crate::{App, IngestError, now_ms};
 
 /// What the checks found in one delivered file.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -271,4 +274,133 @@ pub async fn review_file(
     let file = app.catalog.review_file(&r).await?;
     app.wake.notify_one();
     Ok(file)
+}
+
+/// An acquisition as its owner registers it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAcquisition {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Who supplies the data.
+    pub supplier: String,
+    /// The legal basis for acquiring it, e.g. a statute and section.
+    pub legal_basis: String,
+    /// What the data is acquired for.
+    pub purpose: String,
+    /// Whether deliveries are expected to carry personal data. Personal
+    /// data found in a delivery that did not declare it holds the file for
+    /// review.
+    pub personal_data: bool,
+    /// How long its datasets are kept after publication, in days (1-36500).
+    pub retention_days: i64,
+    /// The ethics review's reference, where one was needed.
+    #[serde(default)]
+    pub ethics_ref: String,
+    /// Keep it a draft (submit it later with `POST …/submit`); otherwise it
+    /// goes straight to review.
+    #[serde(default)]
+    pub draft: bool,
+    /// A lake zone, e.g. `sandbox` or `corporate`.
+    pub target_zone: String,
+    /// PUBLIC, OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP-SECRET.
+    pub classification: String,
+    /// Content that scanning refuses unless the acquisition explicitly
+    /// allows it: `executables`, `scripts`, `macros`, `encrypted`.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// For Excel workbooks: the sheet to publish. Without it a workbook
+    /// must hold exactly one sheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// The declared schema (the contract) every delivery must keep:
+    /// `{"columns": [{"name": "id", "type": "int64", "nullable": false}, …]}`.
+    /// Types: bool, int64, float64, decimal(P,S), date, timestamp,
+    /// timestamp_tz, string. Without it, types are inferred.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub schema: Option<Contract>,
+}
+
+/// Registers an acquisition, pending review or as a draft, once its
+/// record is complete and its zone and classification fit the zones'
+/// rules. Files are accepted once a reviewer other than its owner
+/// approves it.
+pub async fn register_acquisition(
+    app: &App,
+    who: &Principal,
+    req: NewAcquisition,
+) -> Result<Acquisition, IngestError> {
+    let decided_by = app.policies.authorize(who, Action::CreateAcquisition)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(IngestError::bad_request(
+            "invalid_name",
+            "name must be 1-200 characters",
+        ));
+    }
+    for (field, value, max) in [
+        ("description", &req.description, 10_000),
+        ("supplier", &req.supplier, 200),
+        ("legal_basis", &req.legal_basis, 2_000),
+        ("purpose", &req.purpose, 2_000),
+        ("ethics_ref", &req.ethics_ref, 200),
+    ] {
+        let required = matches!(field, "supplier" | "legal_basis" | "purpose");
+        if value.len() > max || (required && value.trim().is_empty()) {
+            return Err(IngestError::bad_request(
+                "invalid_acquisition",
+                format!(
+                    "{field} must be {}at most {max} bytes",
+                    if required { "given, and " } else { "" }
+                ),
+            ));
+        }
+    }
+    if !(1..=36_500).contains(&req.retention_days) {
+        return Err(IngestError::bad_request(
+            "invalid_acquisition",
+            "retention_days must be 1-36500",
+        ));
+    }
+    let classification: Classification = req.classification.parse()?;
+    let zone = app.zones.check_ingest(&req.target_zone, classification)?;
+    let allow = Allowances::parse(req.allow.iter().map(String::as_str))
+        .map_err(|e| IngestError::bad_request("invalid_allow", e))?;
+    if let Some(contract) = &req.schema {
+        contract
+            .validate()
+            .map_err(|e| IngestError::bad_request("invalid_schema", e))?;
+    }
+    let acq = app
+        .catalog
+        .create_acquisition(
+            &Acquisition {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: name.to_owned(),
+                slug: slug(name, "acquisition"),
+                description: req.description,
+                target_zone: zone.name.to_string(),
+                classification: classification.to_string(),
+                state: match req.draft {
+                    true => AcquisitionState::Draft,
+                    false => AcquisitionState::PendingReview,
+                },
+                owner_id: who.user_id.clone(),
+                created_at: now_ms(),
+                supplier: req.supplier.trim().to_owned(),
+                legal_basis: req.legal_basis.trim().to_owned(),
+                purpose: req.purpose.trim().to_owned(),
+                personal_data: req.personal_data,
+                retention_days: Some(req.retention_days),
+                ethics_ref: req.ethics_ref.trim().to_owned(),
+                allow: allow.names().join(","),
+                sheet: req.sheet.filter(|s| !s.is_empty()),
+                declared_schema: req.schema.as_ref().map(Contract::to_json),
+            },
+            &decided_by,
+        )
+        .await?;
+    Ok(acq)
 }

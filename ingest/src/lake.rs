@@ -24,12 +24,11 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use airlock_zones::ZoneSet;
+use airlock_zones::{Zone, ZoneSet};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::IngestError;
-use crate::config::Config;
 use airlock_convert::write::{Part, part_name};
 
 /// Written last into a version's directory, after every part: the Hadoop
@@ -228,7 +227,6 @@ fn prefixed(
     })
 }
 
-/// One lake per zone that has one.
 /// One object in a lake, as deletion proofs record it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LakeObject {
@@ -237,17 +235,23 @@ pub struct LakeObject {
     pub sha256: String,
 }
 
+/// One lake per zone that has one.
 #[derive(Clone)]
 pub struct Lakes(BTreeMap<String, Lake>);
 
 impl Lakes {
-    pub fn open(config: &Config, zones: &ZoneSet) -> Result<Self, IngestError> {
+    /// Opens the lake of every zone but the ingest zone, at the URL
+    /// `url_of` gives it.
+    pub fn open(
+        zones: &ZoneSet,
+        url_of: impl Fn(&Zone) -> Result<String, IngestError>,
+    ) -> Result<Self, IngestError> {
         let mut lakes = BTreeMap::new();
         for zone in zones.iter() {
             if zone.kind == airlock_zones::ZoneKind::Ingest {
                 continue;
             }
-            let url = config.lake_url(zone)?;
+            let url = url_of(zone)?;
             lakes.insert(zone.name.to_string(), Lake::open(&url)?);
         }
         Ok(Self(lakes))

@@ -24,11 +24,11 @@ pub mod names;
 pub mod oidc;
 pub mod pipeline;
 pub mod quarantine;
+pub mod query;
 pub mod rescan;
 pub mod retention;
 pub mod sftp;
 pub mod transfer;
-pub mod tus;
 
 use std::sync::Arc;
 
@@ -85,7 +85,7 @@ impl App {
         std::fs::create_dir_all(&config.data_dir)?;
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
-        let lakes = lake::Lakes::open(&config, &zones)?;
+        let lakes = lake::Lakes::open(&zones, |zone| config.lake_url(zone))?;
         let scanner = engines::build(&config.scanner, clamd_env).await?;
         let node_id = node_id(&config)?;
         let released = catalog.release_leases(&node_id).await?;
@@ -172,6 +172,15 @@ impl App {
         Ok(inserted)
     }
 
+    /// The query layer over this daemon's catalog, policies and zones.
+    pub fn reader(&self) -> query::Reader<'_> {
+        query::Reader {
+            catalog: self.catalog.as_ref(),
+            policies: &self.policies,
+            zones: &self.zones,
+        }
+    }
+
     /// An acquisition that must exist.
     pub async fn acquisition(&self, id: &str) -> Result<Acquisition, IngestError> {
         self.catalog
@@ -256,7 +265,7 @@ pub async fn serve(
         let every_minute = jobs::schedule("uploads", "0 * * * * *")?;
         tokio::spawn(async move {
             jobs::every("upload expiry", every_minute, None, stop, || {
-                tus::expire_once(&app)
+                api::tus::expire_once(&app)
             })
             .await
         })

@@ -302,5 +302,5 @@ pub async fn authenticate(
         zones: zones.join(","),
     };
     let user = catalog.sync_user(&user).await?;
-    crate::auth::principal(user)
+    Ok(user.principal()?)
 }

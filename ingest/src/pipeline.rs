@@ -401,7 +401,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("user {}", file.submitted_by)))?;
     let outcome = app.policies.decide_file(
-        &crate::auth::principal(submitter)?,
+        &submitter.principal()?,
         CheckedFile {
             submitter_id: &file.submitted_by,
             zone: &acq.target_zone,

@@ -44,7 +44,7 @@ use airlock_policies::Principal;
 
 use crate::admission::Ticket;
 use crate::names::FileName;
-use crate::{App, IngestError, auth, governance};
+use crate::{App, IngestError, governance};
 
 /// `[sftp]`: the SFTP drop endpoint, off unless configured.
 #[derive(Debug, Clone, Deserialize)]
@@ -251,7 +251,7 @@ impl russh::server::Handler for Connection {
                 return Ok(Auth::reject());
             }
         };
-        let Ok(who) = auth::principal(user) else {
+        let Ok(who) = user.principal() else {
             return Ok(Auth::reject());
         };
         tracing::info!(peer = ?self.peer, login, user_id = %who.user_id, %fingerprint, "sftp login");

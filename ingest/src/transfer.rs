@@ -29,14 +29,18 @@ use airlock_catalog::{
 };
 use airlock_policies::{Action, CheckedFile, FileOutcome, Principal, TransferFacts};
 use airlock_scanner::{Allowances, Decision, ScanContext};
-use airlock_zones::{Classification, ZoneKind};
+use airlock_zones::Classification;
 
 use crate::lake::Lake;
 use crate::pipeline::{backoff_ms, convert_options, first_of};
 use crate::{App, IngestError, governance, now_ms};
 use airlock_convert::{Converted, Source, to_parquet};
 
-fn facts<'a>(t: &'a Transfer, classification: &'a str, export: bool) -> TransferFacts<'a> {
+pub(crate) fn facts<'a>(
+    t: &'a Transfer,
+    classification: &'a str,
+    export: bool,
+) -> TransferFacts<'a> {
     TransferFacts {
         requester_id: &t.requested_by,
         from_zone: &t.from_zone,
@@ -44,13 +48,6 @@ fn facts<'a>(t: &'a Transfer, classification: &'a str, export: bool) -> Transfer
         classification,
         export,
     }
-}
-
-/// Whether moving from `from` to `to` is an export (sensitive into
-/// non-sensitive).
-fn is_export(app: &App, from: &str, to: &str) -> Result<bool, IngestError> {
-    Ok(app.zones.get(from)?.kind == ZoneKind::Sensitive
-        && app.zones.get(to)?.kind == ZoneKind::NonSensitive)
 }
 
 /// Requests a transfer of a published version the caller may see.
@@ -90,7 +87,7 @@ pub async fn request(
     let classification: Classification = d.dataset.classification.parse()?;
     // The one-way rules first, whatever the policies say.
     app.zones.check_transfer(from, to_zone, classification)?;
-    let export = is_export(app, from, to_zone)?;
+    let export = app.zones.is_export(from, to_zone)?;
     let mut t = Transfer {
         id: uuid::Uuid::now_v7().to_string(),
         dataset_id: dataset_id.to_owned(),
@@ -136,7 +133,7 @@ pub async fn release(
     let t = get(app, id).await?;
     let d = app.catalog.dataset(&t.dataset_id).await?;
     let classification = d.map(|d| d.dataset.classification).unwrap_or_default();
-    let export = is_export(app, &t.from_zone, &t.to_zone)?;
+    let export = app.zones.is_export(&t.from_zone, &t.to_zone)?;
     let policies = app.policies.authorize(
         who,
         Action::ReleaseTransfer(facts(&t, &classification, export)),
@@ -152,15 +149,6 @@ async fn get(app: &App, id: &str) -> Result<Transfer, IngestError> {
         .transfer(id)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("transfer {id}")))
-}
-
-/// A transfer, for its requester, reviewers and admins.
-pub async fn view(app: &App, who: &Principal, id: &str) -> Result<Transfer, IngestError> {
-    let t = get(app, id).await?;
-    let export = is_export(app, &t.from_zone, &t.to_zone)?;
-    app.policies
-        .authorize(who, Action::ViewTransfer(facts(&t, "", export)))?;
-    Ok(t)
 }
 
 /// Works queued transfers until `stop`.
@@ -332,7 +320,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("user {}", t.requested_by)))?;
     let outcome = app.policies.decide_file(
-        &crate::auth::principal(requester)?,
+        &requester.principal()?,
         CheckedFile {
             submitter_id: &t.requested_by,
             zone: &t.to_zone,

@@ -346,7 +346,10 @@ async fn uploads_are_refused_unless_well_formed_and_can_be_ended_or_expire() {
     // Expired (this fixture's uploads expire at once): swept away.
     let uri = f.create(100, "idle.csv").await;
     let id = uri.rsplit('/').next().unwrap().to_owned();
-    assert_eq!(airlock_ingest::tus::expire_once(&f.app).await.unwrap(), 1);
+    assert_eq!(
+        airlock_ingest::api::tus::expire_once(&f.app).await.unwrap(),
+        1
+    );
     assert_eq!(f.head(&uri, &f.eve).await.0, StatusCode::NOT_FOUND);
     assert!(!f.config.quarantine_dir().join("uploads").join(&id).exists());
     let (_, audit) = {

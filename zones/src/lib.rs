@@ -287,6 +287,13 @@ impl ZoneSet {
             .ok_or_else(|| ZoneError::UnknownZone(name.to_owned()))
     }
 
+    /// Whether moving data from `from` to `to` is an export: out of a
+    /// sensitive zone into a non-sensitive one.
+    pub fn is_export(&self, from: &str, to: &str) -> Result<bool, ZoneError> {
+        Ok(self.get(from)?.kind == ZoneKind::Sensitive
+            && self.get(to)?.kind == ZoneKind::NonSensitive)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Zone> {
         self.zones.iter()
     }

@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 
 use airlock_catalog::{Channel, NewFile, Upload};
 
-use crate::api::Caller;
+use super::extract::Caller;
 use crate::names::FileName;
 use crate::{App, IngestError, governance, now_ms};
 

@@ -1,0 +1,60 @@
+//! The query layer: every read of the catalog that a person's interface
+//! makes (the HTTP API's views now; the web pages, the CLI and the Iceberg
+//! catalog next) goes through here, so each read is authorised and, where
+//! it reaches data, audited in one place.
+//!
+//! The key decision is that a view is assembled here, not in a handler:
+//! a [`Reader`] holds the catalog, the policies and the zones (nothing
+//! else of the daemon), and each function takes the caller's
+//! [`Principal`](airlock_policies::Principal), asks the policies, reads
+//! and returns a serialisable view. A dataset outside the caller's zones
+//! is `NotFound`, never `Forbidden`, so its name does not leak.
+
+mod acquisitions;
+mod audit;
+mod datasets;
+mod files;
+mod reviews;
+mod transfers;
+
+pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
+pub use audit::AuditView;
+pub use datasets::{ColumnView, DatasetSummary, DatasetView, LineageView, PiiView, VersionView};
+pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
+pub use reviews::{HeldFileView, ReviewQueue, UserRef};
+pub use transfers::TransferView;
+
+use airlock_catalog::{Acquisition, CatalogStore};
+use airlock_policies::Policies;
+use airlock_zones::ZoneSet;
+
+use crate::IngestError;
+
+/// What the query layer reads with.
+#[derive(Clone, Copy)]
+pub struct Reader<'a> {
+    pub catalog: &'a dyn CatalogStore,
+    pub policies: &'a Policies,
+    pub zones: &'a ZoneSet,
+}
+
+impl Reader<'_> {
+    /// An acquisition that must exist.
+    pub async fn acquisition_record(self, id: &str) -> Result<Acquisition, IngestError> {
+        self.catalog
+            .acquisition(id)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("acquisition {id}")))
+    }
+}
+
+/// RFC 3339 time from Unix milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// A page size a caller asked for, within 1 to 1000 (100 if not given).
+pub fn page_limit(asked: Option<i64>) -> i64 {
+    asked.unwrap_or(100).clamp(1, 1000)
+}
