@@ -1,0 +1,135 @@
+//! The SQL of [`AcquisitionStore`](crate::AcquisitionStore), for both backends.
+
+macro_rules! acquisitions_sql {
+    ($store:ident) => {
+        #[async_trait::async_trait]
+        impl AcquisitionStore for $store {
+            async fn create_acquisition(&self, a: &Acquisition, decided_by: &[String]) -> Result<Acquisition> {
+                let mut tx = self.pool.begin().await?;
+                let acq: Acquisition = sqlx::query_as(concat!(
+                    "INSERT INTO acquisitions (",
+                    acquisition_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                     RETURNING ",
+                    acquisition_cols!()
+                ))
+                .bind(&a.id)
+                .bind(&a.name)
+                .bind(&a.slug)
+                .bind(&a.description)
+                .bind(&a.target_zone)
+                .bind(&a.classification)
+                .bind(a.state.as_str())
+                .bind(&a.owner_id)
+                .bind(a.created_at)
+                .bind(&a.allow)
+                .bind(&a.sheet)
+                .bind(&a.declared_schema)
+                .bind(&a.supplier)
+                .bind(&a.legal_basis)
+                .bind(&a.purpose)
+                .bind(a.personal_data)
+                .bind(a.retention_days)
+                .bind(&a.ethics_ref)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match CatalogError::from(e) {
+                    CatalogError::Conflict(_) => {
+                        CatalogError::Conflict(format!("an acquisition named {:?}", a.slug))
+                    }
+                    other => other,
+                })?;
+                let detail = json!({
+                    "name": a.name, "target_zone": a.target_zone, "classification": a.classification,
+                    "state": a.state.as_str(), "supplier": a.supplier, "legal_basis": a.legal_basis,
+                    "purpose": a.purpose, "personal_data": a.personal_data,
+                    "retention_days": a.retention_days, "ethics_ref": a.ethics_ref,
+                    "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema,
+                    "decided_by": decided_by
+                });
+                Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)
+                    .await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn acquisition(&self, id: &str) -> Result<Option<Acquisition>> {
+                Ok(sqlx::query_as(concat!("SELECT ", acquisition_cols!(), " FROM acquisitions WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn move_acquisition(
+                &self,
+                id: &str,
+                actor: &str,
+                from: AcquisitionState,
+                to: AcquisitionState,
+            ) -> Result<Acquisition> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE acquisitions SET state = $3 WHERE id = $1 AND state = $2")
+                    .bind(id)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let acq = Self::acquisition_in(&mut *tx, id).await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "acquisition {id} is {}, not {}", acq.state, from
+                    )));
+                }
+                let detail = json!({"from": from.as_str(), "to": to.as_str()});
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "acquisition.state", id, detail).await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn acquisitions_in(&self, state: AcquisitionState) -> Result<Vec<Acquisition>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", acquisition_cols!(), " FROM acquisitions WHERE state = $1 ORDER BY created_at, id"
+                ))
+                .bind(state.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn review_acquisition(&self, r: &Review) -> Result<Acquisition> {
+                let to = match r.decision {
+                    ReviewDecision::Approve => AcquisitionState::Approved,
+                    ReviewDecision::Reject => AcquisitionState::Rejected,
+                };
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE acquisitions SET state = $2 WHERE id = $1 AND state = 'pending_review'",
+                )
+                .bind(&r.subject_id)
+                .bind(to.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let acq = Self::acquisition_in(&mut *tx, &r.subject_id).await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "acquisition {} is {}: only one pending review can be decided", acq.id, acq.state
+                    )));
+                }
+                Self::insert_review(&mut *tx, r).await?;
+                tx.commit().await?;
+                Ok(acq)
+            }
+
+            async fn reviews(&self, kind: ReviewSubject, id: &str) -> Result<Vec<Review>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, subject_kind, subject_id, reviewer_id, decision, reason, created_at \
+                     FROM reviews WHERE subject_kind = $1 AND subject_id = $2 ORDER BY created_at, id",
+                )
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+pub(crate) use acquisitions_sql;

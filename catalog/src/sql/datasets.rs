@@ -1,0 +1,146 @@
+//! The SQL of [`DatasetStore`](crate::DatasetStore), for both backends.
+
+macro_rules! datasets_sql {
+    ($store:ident) => {
+        #[async_trait::async_trait]
+        impl DatasetStore for $store {
+            async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>> {
+                let pattern = match query {
+                    Some(q) => format!("%{}%", crate::sql::like_escape(&q.to_lowercase())),
+                    None => "%".to_owned(),
+                };
+                Ok(sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
+                     WHERE EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = 'published') \
+                     AND (LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\') \
+                     ORDER BY name",
+                )
+                .bind(pattern)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>> {
+                let Some(dataset): Option<Dataset> = sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at \
+                     FROM datasets WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let versions: Vec<VersionInfo> = sqlx::query_as(
+                    "SELECT v.version, v.location, v.rows, v.size_bytes, v.created_at, v.source_file_id, \
+                     v.tainted_at, v.taint_reason, v.transfer_id, t.dataset_id AS transferred_from_dataset, \
+                     t.version AS transferred_from_version \
+                     FROM dataset_versions v LEFT JOIN transfers t ON t.id = v.transfer_id \
+                     WHERE v.dataset_id = $1 AND v.state = 'published' ORDER BY v.version",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(latest) = versions.last() else {
+                    return Ok(None);
+                };
+                let mut columns: Vec<ColumnInfo> = sqlx::query_as(
+                    "SELECT name, data_type, nullable, source_name, pii_sampled FROM dataset_columns \
+                     WHERE dataset_id = $1 AND version = $2 ORDER BY ordinal",
+                )
+                .bind(id)
+                .bind(latest.version)
+                .fetch_all(&self.pool)
+                .await?;
+                let found: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT ordinal, kind, count FROM column_pii WHERE dataset_id = $1 AND version = $2 \
+                     ORDER BY ordinal, kind",
+                )
+                .bind(id)
+                .bind(latest.version)
+                .fetch_all(&self.pool)
+                .await?;
+                for (ordinal, kind, count) in found {
+                    if let Some(c) = usize::try_from(ordinal).ok().and_then(|i| columns.get_mut(i)) {
+                        c.pii.push(PiiCount { kind, count });
+                    }
+                }
+                Ok(Some(DatasetDetail { dataset, versions, columns }))
+            }
+
+            async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>> {
+                Ok(sqlx::query_as(
+                    "SELECT v.dataset_id, d.name AS dataset_name, d.zone, v.version, v.location, v.state, \
+                     v.created_at AS published_at, a.retention_days \
+                     FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     JOIN acquisitions a ON a.id = d.acquisition_id \
+                     WHERE a.retention_days IS NOT NULL AND (v.state = 'deleting' OR \
+                     (v.state = 'published' AND v.created_at + a.retention_days * 86400000 <= $1)) \
+                     ORDER BY v.created_at, v.dataset_id, v.version LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn begin_deletion(
+                &self,
+                dataset_id: &str,
+                version: i64,
+                actor: &str,
+                proof: serde_json::Value,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'deleting' \
+                     WHERE dataset_id = $1 AND version = $2 AND state = 'published'",
+                )
+                .bind(dataset_id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "dataset {dataset_id} version {version} is not published"
+                    )));
+                }
+                let subject = format!("{dataset_id}/v{version}");
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "dataset.delete.begin", &subject, proof)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn finish_deletion(
+                &self,
+                dataset_id: &str,
+                version: i64,
+                actor: &str,
+                detail: serde_json::Value,
+            ) -> Result<()> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'deleted', deleted_at = $3 \
+                     WHERE dataset_id = $1 AND version = $2 AND state = 'deleting'",
+                )
+                .bind(dataset_id)
+                .bind(version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "dataset {dataset_id} version {version} is not being deleted"
+                    )));
+                }
+                let subject = format!("{dataset_id}/v{version}");
+                Self::audit(&mut *tx, now, actor, "dataset.delete", &subject, detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use datasets_sql;

@@ -1,0 +1,488 @@
+//! The SQL behind [`CatalogStore`], written once for both backends.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$n` placeholders,
+//! `ON CONFLICT`, `RETURNING`), so one macro body implements the trait for
+//! both pools. The two dialect differences are macro parameters:
+//! - `skip_locked`: PostgreSQL claims work with `FOR UPDATE SKIP LOCKED`;
+//!   SQLite has one writer at a time and needs nothing.
+//! - `audit_lock`: PostgreSQL serialises audit appends with a transaction
+//!   advisory lock; SQLite already holds its write lock.
+//!
+//! SQLite transactions here always begin with a write, so the write lock is
+//! taken up front and a transaction never fails upgrading from read to write.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use serde_json::json;
+
+use crate::audit::{GENESIS_HASH, event_hash};
+use crate::*;
+
+mod acquisitions;
+mod audit_log;
+mod datasets;
+mod deliveries;
+mod files;
+mod transfers;
+mod users;
+
+/// The embedded catalog: one SQLite file, WAL, `synchronous = FULL` so that a
+/// committed row survives power loss before an upload is acknowledged.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// The shared catalog for several daemons.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// What the audit log keeps of a scan: the file's own verdicts, the member
+/// count and every member verdict that was not clean (bounded).
+fn scan_summary(scan: &ScanRecord) -> serde_json::Value {
+    let file: Vec<String> = scan
+        .verdicts
+        .iter()
+        .filter(|v| v.member.is_empty())
+        .map(|v| format!("{}={}", v.engine, v.verdict))
+        .collect();
+    let findings: Vec<String> = scan
+        .verdicts
+        .iter()
+        .filter(|v| !v.member.is_empty() && v.verdict != "clean")
+        .take(20)
+        .map(|v| format!("{}: {}={}", v.member, v.engine, v.verdict))
+        .collect();
+    json!({"verdicts": file, "members": scan.members.len(), "member_findings": findings})
+}
+
+macro_rules! file_cols {
+    () => {
+        "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
+         error, dataset_id, version, attempts, next_attempt_at, created_at, updated_at, \
+         declared_format, evidence, released_by"
+    };
+}
+
+macro_rules! upload_cols {
+    () => {
+        "id, acquisition_id, filename, declared_format, length_bytes, offset_bytes, created_by, \
+         created_at, expires_at, file_id"
+    };
+}
+
+macro_rules! transfer_cols {
+    () => {
+        "id, dataset_id, version, from_zone, to_zone, requested_by, reason, state, released_by, error, \
+         target_dataset_id, target_version, attempts, created_at, updated_at"
+    };
+}
+
+macro_rules! acquisition_cols {
+    () => {
+        "id, name, slug, description, target_zone, classification, state, owner_id, created_at, \
+         allow, sheet, declared_schema, supplier, legal_basis, purpose, personal_data, \
+         retention_days, ethics_ref"
+    };
+}
+
+macro_rules! sql_store {
+    ($store:ident, $conn:ty, backend = $backend:literal, audit_lock = $lock:literal) => {
+        impl $store {
+            async fn audit(
+                conn: &mut $conn,
+                now: i64,
+                actor: &str,
+                action: &str,
+                subject: &str,
+                detail: serde_json::Value,
+            ) -> Result<()> {
+                let detail = detail.to_string();
+                sqlx::query($lock).execute(&mut *conn).await?;
+                let last: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let (seq, prev) = last
+                    .map(|(s, h)| (s + 1, h))
+                    .unwrap_or((1, GENESIS_HASH.to_owned()));
+                let hash = event_hash(&prev, seq, now, actor, action, subject, &detail);
+                sqlx::query(
+                    "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(seq)
+                .bind(now)
+                .bind(actor)
+                .bind(action)
+                .bind(subject)
+                .bind(detail)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            /// Replaces the file's verdicts and members with `scan`'s.
+            async fn store_scan(conn: &mut $conn, file_id: &str, scan: &ScanRecord) -> Result<()> {
+                for delete in [
+                    "DELETE FROM verdicts WHERE file_id = $1",
+                    "DELETE FROM file_members WHERE file_id = $1",
+                ] {
+                    sqlx::query(delete)
+                        .bind(file_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for v in &scan.verdicts {
+                    sqlx::query(
+                        "INSERT INTO verdicts (file_id, member, engine, verdict, detail, engine_version, \
+                         db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(file_id)
+                    .bind(&v.member)
+                    .bind(&v.engine)
+                    .bind(&v.verdict)
+                    .bind(&v.detail)
+                    .bind(&v.engine_version)
+                    .bind(&v.db_version)
+                    .bind(v.scanned_at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (ordinal, m) in scan.members.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO file_members (file_id, ordinal, path, size_bytes, sha256) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(file_id)
+                    .bind(ordinal as i64)
+                    .bind(&m.path)
+                    .bind(m.size_bytes)
+                    .bind(&m.sha256)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn acquisition_in(conn: &mut $conn, id: &str) -> Result<Acquisition> {
+                sqlx::query_as(concat!("SELECT ", acquisition_cols!(), " FROM acquisitions WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("acquisition {id}")))
+            }
+
+            async fn insert_review(conn: &mut $conn, r: &Review) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO reviews (id, subject_kind, subject_id, reviewer_id, decision, reason, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&r.id)
+                .bind(r.subject_kind.as_str())
+                .bind(&r.subject_id)
+                .bind(&r.reviewer_id)
+                .bind(r.decision.as_str())
+                .bind(&r.reason)
+                .bind(r.created_at)
+                .execute(&mut *conn)
+                .await?;
+                let detail = json!({
+                    "decision": r.decision.as_str(), "reason": r.reason, "review_id": r.id,
+                    "policies": r.policies
+                });
+                let action = format!("{}.review", r.subject_kind.as_str());
+                Self::audit(&mut *conn, r.created_at, &r.reviewer_id, &action, &r.subject_id, detail).await
+            }
+
+            /// Reserves the next version of dataset `d` (created if needed)
+            /// for a file, or for a transfer of one; a reservation the same
+            /// file or transfer already holds is kept. `true` when new.
+            async fn reserve(
+                conn: &mut $conn,
+                d: &Dataset,
+                source_file_id: &str,
+                transfer_id: Option<&str>,
+            ) -> Result<(Reservation, bool)> {
+                let held: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT d.id, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     WHERE v.source_file_id = $1 AND v.state = 'pending' AND d.zone = $2 AND d.name = $3 \
+                     AND COALESCE(v.transfer_id, '') = COALESCE($4, '')",
+                )
+                .bind(source_file_id)
+                .bind(&d.zone)
+                .bind(&d.name)
+                .bind(transfer_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some((dataset_id, version)) = held {
+                    return Ok((Reservation { dataset_id, dataset_name: d.name.clone(), version }, false));
+                }
+                sqlx::query(
+                    "INSERT INTO datasets (id, name, zone, classification, description, acquisition_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (zone, name) DO NOTHING",
+                )
+                .bind(&d.id)
+                .bind(&d.name)
+                .bind(&d.zone)
+                .bind(&d.classification)
+                .bind(&d.description)
+                .bind(&d.acquisition_id)
+                .bind(d.created_at)
+                .execute(&mut *conn)
+                .await?;
+                let (dataset_id, acquisition_id): (String, String) =
+                    sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
+                        .bind(&d.zone)
+                        .bind(&d.name)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if acquisition_id != d.acquisition_id {
+                    return Err(CatalogError::Conflict(format!(
+                        "dataset {:?} in zone {:?} (owned by another acquisition)",
+                        d.name, d.zone
+                    )));
+                }
+                let version: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = $1",
+                )
+                .bind(&dataset_id)
+                .fetch_one(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at, transfer_id) \
+                     VALUES ($1, $2, 'pending', $3, $4, $5)",
+                )
+                .bind(&dataset_id)
+                .bind(version)
+                .bind(source_file_id)
+                .bind(d.created_at)
+                .bind(transfer_id)
+                .execute(&mut *conn)
+                .await?;
+                Ok((Reservation { dataset_id, dataset_name: d.name.clone(), version }, true))
+            }
+
+            /// Makes a reserved version visible with its location,
+            /// statistics and columns.
+            async fn publish_version(conn: &mut $conn, v: &PublishedVersion, source: &str) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET state = 'published', location = $3, rows = $4, size_bytes = $5, \
+                     created_at = $6 WHERE dataset_id = $1 AND version = $2 AND state = 'pending'",
+                )
+                .bind(&v.dataset_id)
+                .bind(v.version)
+                .bind(&v.location)
+                .bind(v.rows)
+                .bind(v.size_bytes)
+                .bind(v.now)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::NotFound(format!(
+                        "version {} of dataset {} reserved for {source}",
+                        v.version, v.dataset_id
+                    )));
+                }
+                for (i, c) in v.columns.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
+                         source_name, pii_sampled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&v.dataset_id)
+                    .bind(v.version)
+                    .bind(i as i64)
+                    .bind(&c.name)
+                    .bind(&c.data_type)
+                    .bind(i64::from(c.nullable.0))
+                    .bind(&c.source_name)
+                    .bind(c.pii_sampled)
+                    .execute(&mut *conn)
+                    .await?;
+                    for p in &c.pii {
+                        sqlx::query(
+                            "INSERT INTO column_pii (dataset_id, version, ordinal, kind, count) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&v.dataset_id)
+                        .bind(v.version)
+                        .bind(i as i64)
+                        .bind(&p.kind)
+                        .bind(p.count)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Records a delivered file, or finds the same bytes' record.
+            async fn insert_file_in(conn: &mut $conn, f: &NewFile, decided_by: &[String]) -> Result<Inserted> {
+                let done = sqlx::query(
+                    "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
+                     submitted_by, state, next_attempt_at, created_at, updated_at, declared_format) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8, $9) \
+                     ON CONFLICT (acquisition_id, sha256) DO NOTHING",
+                )
+                .bind(&f.id)
+                .bind(&f.acquisition_id)
+                .bind(&f.filename)
+                .bind(&f.sha256)
+                .bind(f.size_bytes)
+                .bind(f.channel.as_str())
+                .bind(&f.submitted_by)
+                .bind(f.created_at)
+                .bind(&f.declared_format)
+                .execute(&mut *conn)
+                .await?;
+                let created = done.rows_affected() == 1;
+                let file: FileRecord = sqlx::query_as(concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE acquisition_id = $1 AND sha256 = $2"
+                ))
+                .bind(&f.acquisition_id)
+                .bind(&f.sha256)
+                .fetch_one(&mut *conn)
+                .await?;
+                if created {
+                    let detail = json!({
+                        "acquisition_id": f.acquisition_id, "filename": f.filename, "sha256": f.sha256,
+                        "size_bytes": f.size_bytes, "channel": f.channel.as_str(), "decided_by": decided_by
+                    });
+                    Self::audit(&mut *conn, f.created_at, &f.submitted_by, "file.receive", &f.id, detail)
+                        .await?;
+                }
+                Ok(Inserted { file, created })
+            }
+
+            async fn file_in(conn: &mut $conn, id: &str) -> Result<FileRecord> {
+                sqlx::query_as(concat!("SELECT ", file_cols!(), " FROM files WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("file {id}")))
+            }
+        }
+
+        impl CatalogStore for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+        }
+    };
+}
+
+sql_store!(
+    SqliteStore,
+    sqlx::SqliteConnection,
+    backend = "sqlite",
+    audit_lock = "SELECT 1"
+);
+sql_store!(
+    PgStore,
+    sqlx::PgConnection,
+    backend = "postgres",
+    audit_lock = "SELECT pg_advisory_xact_lock(7408299)"
+);
+
+/// Every aggregate's operations, for both backends.
+macro_rules! aggregates {
+    ($store:ident, skip_locked = $skip:literal) => {
+        users::users_sql!($store);
+        acquisitions::acquisitions_sql!($store);
+        deliveries::deliveries_sql!($store);
+        files::files_sql!($store, skip_locked = $skip);
+        datasets::datasets_sql!($store);
+        transfers::transfers_sql!($store, skip_locked = $skip);
+        audit_log::audit_log_sql!($store);
+    };
+}
+aggregates!(SqliteStore, skip_locked = "");
+aggregates!(PgStore, skip_locked = "FOR UPDATE SKIP LOCKED");
+
+/// A user name already taken, named as such.
+fn name_taken(e: sqlx::Error, name: &str) -> CatalogError {
+    match CatalogError::from(e) {
+        CatalogError::Conflict(_) => CatalogError::Conflict(format!("user {name:?}")),
+        other => other,
+    }
+}
+
+/// A guarded update must touch exactly the one file; otherwise the caller's
+/// lease is gone or the file's state moved on.
+fn one_row(affected: u64, file_id: &str) -> Result<()> {
+    if affected == 1 {
+        Ok(())
+    } else {
+        Err(CatalogError::LeaseLost(file_id.to_owned()))
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(super::like_escape(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

@@ -1,0 +1,216 @@
+//! The SQL of [`TransferStore`](crate::TransferStore), for both backends.
+
+macro_rules! transfers_sql {
+    ($store:ident, skip_locked = $skip:literal) => {
+        #[async_trait::async_trait]
+        impl TransferStore for $store {
+            async fn create_transfer(&self, t: &Transfer, decided_by: &[String]) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let created: Transfer = sqlx::query_as(concat!(
+                    "INSERT INTO transfers (id, dataset_id, version, from_zone, to_zone, requested_by, reason, \
+                     state, next_attempt_at, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9 FROM dataset_versions \
+                     WHERE dataset_id = $2 AND version = $3 AND state = 'published' RETURNING ",
+                    transfer_cols!()
+                ))
+                .bind(&t.id)
+                .bind(&t.dataset_id)
+                .bind(t.version)
+                .bind(&t.from_zone)
+                .bind(&t.to_zone)
+                .bind(&t.requested_by)
+                .bind(&t.reason)
+                .bind(t.state.as_str())
+                .bind(t.created_at)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    CatalogError::NotFound(format!("published version {} of dataset {}", t.version, t.dataset_id))
+                })?;
+                let detail = json!({
+                    "dataset_id": t.dataset_id, "version": t.version, "from_zone": t.from_zone,
+                    "to_zone": t.to_zone, "reason": t.reason, "state": t.state.as_str(),
+                    "decided_by": decided_by
+                });
+                Self::audit(&mut *tx, t.created_at, &t.requested_by, "transfer.request", &t.id, detail).await?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn transfer(&self, id: &str) -> Result<Option<Transfer>> {
+                Ok(sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn transfers_in(&self, state: TransferState) -> Result<Vec<Transfer>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", transfer_cols!(), " FROM transfers WHERE state = $1 ORDER BY created_at, id"
+                ))
+                .bind(state.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn release_transfer(&self, r: &Review) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let done = match r.decision {
+                    ReviewDecision::Approve => sqlx::query(
+                        "UPDATE transfers SET state = 'queued', released_by = $2, next_attempt_at = $3, updated_at = $3 \
+                         WHERE id = $1 AND state = 'pending_release'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(&r.reviewer_id),
+                    ReviewDecision::Reject => sqlx::query(
+                        "UPDATE transfers SET state = 'rejected', error = $2, updated_at = $3 \
+                         WHERE id = $1 AND state = 'pending_release'",
+                    )
+                    .bind(&r.subject_id)
+                    .bind(format!("rejected by a reviewer: {}", r.reason)),
+                }
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await?;
+                let t: Transfer = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(&r.subject_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("transfer {}", r.subject_id)))?;
+                if done.rows_affected() != 1 {
+                    return Err(CatalogError::WrongState(format!(
+                        "transfer {} is {}, not pending release", t.id, t.state
+                    )));
+                }
+                Self::insert_review(&mut *tx, r).await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+
+            async fn claim_transfer(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Transfer>> {
+                Ok(sqlx::query_as(concat!(
+                    "UPDATE transfers SET lease_owner = $1, lease_until = $2 WHERE id = (\
+                     SELECT id FROM transfers WHERE state IN ('queued','publishing') \
+                     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                     ORDER BY next_attempt_at, created_at LIMIT 1 ",
+                    $skip,
+                    ") RETURNING ",
+                    transfer_cols!()
+                ))
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn transfer_retry_later(&self, id: &str, owner: &str, error: &str, retry_at: i64) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE transfers SET error = $3, attempts = attempts + 1, next_attempt_at = $4, \
+                     lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .bind(retry_at)
+                .execute(&self.pool)
+                .await?;
+                one_row(done.rows_affected(), id)
+            }
+
+            async fn start_transfer(&self, id: &str, owner: &str, target: &Dataset) -> Result<Reservation> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'publishing', error = NULL, updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(target.created_at)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                let source: String = sqlx::query_scalar(
+                    "SELECT v.source_file_id FROM transfers t JOIN dataset_versions v \
+                     ON v.dataset_id = t.dataset_id AND v.version = t.version WHERE t.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let (r, created) = Self::reserve(&mut *tx, target, &source, Some(id)).await?;
+                sqlx::query("UPDATE transfers SET target_dataset_id = $2, target_version = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(&r.dataset_id)
+                    .bind(r.version)
+                    .execute(&mut *tx)
+                    .await?;
+                if created {
+                    let detail = json!({"dataset_id": r.dataset_id, "version": r.version});
+                    Self::audit(&mut *tx, target.created_at, &format!("system:{owner}"), "transfer.start", id, detail)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(r)
+            }
+
+            async fn publish_transfer(&self, id: &str, owner: &str, v: &PublishedVersion) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'published', lease_owner = NULL, lease_until = NULL, updated_at = $3 \
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'publishing' \
+                     AND target_dataset_id = $4 AND target_version = $5",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(v.now)
+                .bind(&v.dataset_id)
+                .bind(v.version)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                Self::publish_version(&mut *tx, v, &format!("transfer {id}")).await?;
+                let detail = json!({
+                    "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
+                    "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
+                });
+                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "transfer.publish", id, detail).await?;
+                let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+
+            async fn reject_transfer(&self, id: &str, owner: &str, message: &str) -> Result<Transfer> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE transfers SET state = 'rejected', error = $3, target_dataset_id = NULL, \
+                     target_version = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $4 \
+                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                one_row(done.rows_affected(), id)?;
+                sqlx::query("DELETE FROM dataset_versions WHERE transfer_id = $1 AND state = 'pending'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = json!({"message": message});
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "transfer.reject", id, detail).await?;
+                let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+        }
+    };
+}
+pub(crate) use transfers_sql;
