@@ -66,6 +66,24 @@ impl FileState {
     pub fn is_final(self) -> bool {
         matches!(self, FileState::Published | FileState::Rejected)
     }
+
+    /// States a worker still has a step to take in.
+    pub const WORKABLE: &[FileState] = &[
+        FileState::Received,
+        FileState::Scanning,
+        FileState::Checking,
+        FileState::Converting,
+        FileState::Held,
+    ];
+    /// Everything but the final states: what a file in quarantine may be.
+    pub const UNFINISHED: &[FileState] = &[
+        FileState::Received,
+        FileState::Scanning,
+        FileState::Checking,
+        FileState::Converting,
+        FileState::AwaitingReview,
+        FileState::Held,
+    ];
 }
 
 text_enum!(
@@ -105,6 +123,18 @@ text_enum!(
         Acquisition = "acquisition",
         File = "file",
         Transfer = "transfer",
+    }
+);
+
+text_enum!(
+    /// Where a dataset version is: reserved for its source while it is
+    /// converted, visible once published, then (past retention) being
+    /// deleted and deleted.
+    VersionState {
+        Pending = "pending",
+        Published = "published",
+        Deleting = "deleting",
+        Deleted = "deleted",
     }
 );
 
@@ -298,6 +328,28 @@ pub struct Upload {
     pub file_id: Option<String>,
 }
 
+/// Where a resumable upload is. It is not a column: an upload is receiving
+/// until its last byte records the delivery (`file_id`), and expires when
+/// left idle past `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadState {
+    Receiving,
+    Complete,
+    Expired,
+}
+
+impl Upload {
+    /// Its state at `now`.
+    pub fn state(&self, now: i64) -> UploadState {
+        match &self.file_id {
+            Some(_) => UploadState::Complete,
+            None if self.expires_at <= now => UploadState::Expired,
+            None => UploadState::Receiving,
+        }
+    }
+}
+
 /// The result of [`crate::CatalogStore::insert_file`].
 #[derive(Debug, Clone)]
 pub struct Inserted {
@@ -462,7 +514,8 @@ pub struct ExpiredVersion {
     pub version: i64,
     pub location: Option<String>,
     /// `published`, or `deleting` for a deletion to finish.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: VersionState,
     pub published_at: i64,
     pub retention_days: i64,
 }

@@ -999,7 +999,7 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
     assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
     assert!(store.list_datasets(None).await.unwrap().is_empty());
     let due = store.expired_versions(published_at, 10).await.unwrap();
-    assert_eq!(due[0].state, "deleting");
+    assert_eq!(due[0].state, VersionState::Deleting);
     let again = store
         .begin_deletion(
             &r.dataset_id,

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use airlock_catalog::VersionState;
+
 use crate::{App, IngestError, now_ms};
 
 /// The actor retention is audited as.
@@ -66,7 +68,7 @@ pub async fn retention_once(app: &App, now: i64) -> Result<Summary, IngestError>
 
 async fn delete(app: &App, v: &airlock_catalog::ExpiredVersion) -> Result<(), IngestError> {
     let lake = app.lakes.get(&v.zone)?;
-    if v.state == "published" {
+    if v.state == VersionState::Published {
         let objects = lake.inventory(&v.dataset_name, v.version).await?;
         let proof = json!({
             "dataset": v.dataset_name, "version": v.version, "zone": v.zone,

@@ -68,20 +68,22 @@ macro_rules! acquisitions_sql {
                 to: AcquisitionState,
             ) -> Result<Acquisition> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("UPDATE acquisitions SET state = $3 WHERE id = $1 AND state = $2")
-                    .bind(id)
-                    .bind(from.as_str())
-                    .bind(to.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                let change = Change {
+                    id,
+                    from: &[from],
+                    to,
+                    lease: None,
+                    set: vec![],
+                    check: vec![],
+                    event: Some(Event {
+                        at: crate::sql::now_ms(),
+                        actor,
+                        action: "acquisition.state",
+                        detail: json!({"from": from.as_str(), "to": to.as_str()}),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
                 let acq = Self::acquisition_in(&mut *tx, id).await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::WrongState(format!(
-                        "acquisition {id} is {}, not {}", acq.state, from
-                    )));
-                }
-                let detail = json!({"from": from.as_str(), "to": to.as_str()});
-                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "acquisition.state", id, detail).await?;
                 tx.commit().await?;
                 Ok(acq)
             }
@@ -101,20 +103,19 @@ macro_rules! acquisitions_sql {
                     ReviewDecision::Reject => AcquisitionState::Rejected,
                 };
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE acquisitions SET state = $2 WHERE id = $1 AND state = 'pending_review'",
-                )
-                .bind(&r.subject_id)
-                .bind(to.as_str())
-                .execute(&mut *tx)
-                .await?;
-                let acq = Self::acquisition_in(&mut *tx, &r.subject_id).await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::WrongState(format!(
-                        "acquisition {} is {}: only one pending review can be decided", acq.id, acq.state
-                    )));
-                }
+                // Audited by the review, in the same transaction.
+                let change = Change {
+                    id: &r.subject_id,
+                    from: &[AcquisitionState::PendingReview],
+                    to,
+                    lease: None,
+                    set: vec![],
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 Self::insert_review(&mut *tx, r).await?;
+                let acq = Self::acquisition_in(&mut *tx, &r.subject_id).await?;
                 tx.commit().await?;
                 Ok(acq)
             }

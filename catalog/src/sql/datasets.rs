@@ -11,11 +11,12 @@ macro_rules! datasets_sql {
                 };
                 Ok(sqlx::query_as(
                     "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
-                     WHERE EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = 'published') \
+                     WHERE EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = $2) \
                      AND (LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\') \
                      ORDER BY name",
                 )
                 .bind(pattern)
+                .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -36,9 +37,10 @@ macro_rules! datasets_sql {
                      v.tainted_at, v.taint_reason, v.transfer_id, t.dataset_id AS transferred_from_dataset, \
                      t.version AS transferred_from_version \
                      FROM dataset_versions v LEFT JOIN transfers t ON t.id = v.transfer_id \
-                     WHERE v.dataset_id = $1 AND v.state = 'published' ORDER BY v.version",
+                     WHERE v.dataset_id = $1 AND v.state = $2 ORDER BY v.version",
                 )
                 .bind(id)
+                .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 let Some(latest) = versions.last() else {
@@ -74,12 +76,14 @@ macro_rules! datasets_sql {
                      v.created_at AS published_at, a.retention_days \
                      FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
                      JOIN acquisitions a ON a.id = d.acquisition_id \
-                     WHERE a.retention_days IS NOT NULL AND (v.state = 'deleting' OR \
-                     (v.state = 'published' AND v.created_at + a.retention_days * 86400000 <= $1)) \
+                     WHERE a.retention_days IS NOT NULL AND (v.state = $3 OR \
+                     (v.state = $4 AND v.created_at + a.retention_days * 86400000 <= $1)) \
                      ORDER BY v.created_at, v.dataset_id, v.version LIMIT $2",
                 )
                 .bind(now)
                 .bind(limit)
+                .bind(VersionState::Deleting.as_str())
+                .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -93,11 +97,13 @@ macro_rules! datasets_sql {
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
-                    "UPDATE dataset_versions SET state = 'deleting' \
-                     WHERE dataset_id = $1 AND version = $2 AND state = 'published'",
+                    "UPDATE dataset_versions SET state = $3 \
+                     WHERE dataset_id = $1 AND version = $2 AND state = $4",
                 )
                 .bind(dataset_id)
                 .bind(version)
+                .bind(VersionState::Deleting.as_str())
+                .bind(VersionState::Published.as_str())
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -122,12 +128,14 @@ macro_rules! datasets_sql {
                 let now = crate::sql::now_ms();
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
-                    "UPDATE dataset_versions SET state = 'deleted', deleted_at = $3 \
-                     WHERE dataset_id = $1 AND version = $2 AND state = 'deleting'",
+                    "UPDATE dataset_versions SET state = $4, deleted_at = $3 \
+                     WHERE dataset_id = $1 AND version = $2 AND state = $5",
                 )
                 .bind(dataset_id)
                 .bind(version)
                 .bind(now)
+                .bind(VersionState::Deleted.as_str())
+                .bind(VersionState::Deleting.as_str())
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {

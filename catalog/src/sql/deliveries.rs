@@ -173,10 +173,12 @@ macro_rules! deliveries_sql {
                 let (acq, all): (Option<i64>, Option<i64>) = sqlx::query_as(
                     "SELECT CAST(SUM(CASE WHEN acquisition_id = $1 THEN n ELSE 0 END) AS BIGINT), \
                      CAST(SUM(n) AS BIGINT) FROM (\
-                     SELECT acquisition_id, size_bytes AS n FROM files WHERE state NOT IN ('published','rejected') \
+                     SELECT acquisition_id, size_bytes AS n FROM files WHERE state NOT IN ($2, $3) \
                      UNION ALL SELECT acquisition_id, length_bytes AS n FROM uploads WHERE file_id IS NULL) inflight",
                 )
                 .bind(acquisition_id)
+                .bind(FileState::Published.as_str())
+                .bind(FileState::Rejected.as_str())
                 .fetch_one(&self.pool)
                 .await?;
                 Ok((acq.unwrap_or(0), all.unwrap_or(0)))

@@ -29,20 +29,27 @@ macro_rules! files_sql {
                 now: i64,
                 lease_until: i64,
             ) -> Result<Option<FileRecord>> {
-                Ok(sqlx::query_as(concat!(
-                    "UPDATE files SET lease_owner = $1, lease_until = $2 WHERE id = (\
-                     SELECT id FROM files WHERE state IN ('received','scanning','checking','converting','held') \
-                     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
-                     ORDER BY next_attempt_at, created_at LIMIT 1 ",
-                    $skip,
-                    ") RETURNING ",
-                    file_cols!()
-                ))
-                .bind(owner)
-                .bind(lease_until)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?)
+                let workable = FileState::WORKABLE;
+                let sql = format!(
+                    concat!(
+                        "UPDATE files SET lease_owner = $1, lease_until = $2 WHERE id = (\
+                         SELECT id FROM files WHERE state IN ({}) \
+                         AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                         ORDER BY next_attempt_at, created_at LIMIT 1 ",
+                        $skip,
+                        ") RETURNING ",
+                        file_cols!()
+                    ),
+                    placeholders(4, workable.len())
+                );
+                let mut claim = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(now);
+                for state in workable {
+                    claim = claim.bind(state.as_str());
+                }
+                Ok(claim.fetch_optional(&self.pool).await?)
             }
 
             async fn renew_lease(&self, file_id: &str, owner: &str, lease_until: i64) -> Result<()> {
@@ -90,16 +97,17 @@ macro_rules! files_sql {
             async fn start_scan(&self, file_id: &str, owner: &str) -> Result<FileRecord> {
                 let mut tx = self.pool.begin().await?;
                 let now = crate::sql::now_ms();
-                let done = sqlx::query(
-                    "UPDATE files SET state = 'scanning', updated_at = $3 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','held','scanning')",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
+                use FileState::*;
+                let change = Change {
+                    id: file_id,
+                    from: &[Received, Held, Scanning],
+                    to: Scanning,
+                    lease: Some(owner),
+                    set: vec![("updated_at = ?", Cell::Int(Some(now)))],
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -130,26 +138,30 @@ macro_rules! files_sql {
                     }
                 };
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE files SET state = $3, reason = $4, error = $5, attempts = attempts + $6, \
-                     next_attempt_at = $7, lease_owner = $8, lease_until = CASE WHEN $8 IS NULL THEN NULL ELSE lease_until END, \
-                     updated_at = $9 WHERE id = $1 AND lease_owner = $2 AND state = 'scanning'",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(state.as_str())
-                .bind(reason)
-                .bind(error)
-                .bind(bump)
-                .bind(next)
-                .bind(keep.then_some(owner))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
+                let change = Change {
+                    id: file_id,
+                    from: &[FileState::Scanning],
+                    to: state,
+                    lease: Some(owner),
+                    set: vec![
+                        ("reason = ?", Cell::Text(reason)),
+                        ("error = ?", Cell::Text(error)),
+                        ("attempts = attempts + ?", Cell::Int(Some(bump))),
+                        ("next_attempt_at = ?", Cell::Int(Some(next))),
+                        ("lease_until = CASE WHEN ? = 1 THEN lease_until ELSE NULL END", Cell::Int(Some(i64::from(keep)))),
+                        ("lease_owner = CASE WHEN ? = 1 THEN lease_owner ELSE NULL END", Cell::Int(Some(i64::from(keep)))),
+                        ("updated_at = ?", Cell::Int(Some(now))),
+                    ],
+                    check: vec![],
+                    event: Some(Event {
+                        at: now,
+                        actor: &actor,
+                        action: "file.scan",
+                        detail: json!({"state": state.as_str(), "scan": scan_summary(scan)}),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
                 Self::store_scan(&mut *tx, file_id, scan).await?;
-                let detail = json!({"state": state.as_str(), "scan": scan_summary(scan)});
-                Self::audit(&mut *tx, now, &actor, "file.scan", file_id, detail).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -165,16 +177,17 @@ macro_rules! files_sql {
                     return Err(CatalogError::Conflict(format!("file {file_id} converts to no dataset")));
                 };
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE files SET state = 'converting', error = NULL, updated_at = $3 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('checking','converting')",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(first.created_at)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
+                // Audited below, once for each version it reserves.
+                let change = Change {
+                    id: file_id,
+                    from: &[FileState::Checking, FileState::Converting],
+                    to: FileState::Converting,
+                    lease: Some(owner),
+                    set: vec![("error = ?", Cell::Text(None)), ("updated_at = ?", Cell::Int(Some(first.created_at)))],
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 let mut reserved = Vec::with_capacity(datasets.len());
                 for d in datasets {
                     let (r, created) = Self::reserve(&mut *tx, d, file_id, None).await?;
@@ -203,16 +216,22 @@ macro_rules! files_sql {
             ) -> Result<FileRecord> {
                 let now = versions.first().map_or_else(crate::sql::now_ms, |v| v.now);
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE files SET state = 'published', error = NULL, lease_owner = NULL, lease_until = NULL, \
-                     updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'converting'",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
+                // Audited below, once for each version it publishes.
+                let change = Change {
+                    id: file_id,
+                    from: &[FileState::Converting],
+                    to: FileState::Published,
+                    lease: Some(owner),
+                    set: vec![
+                        ("error = ?", Cell::Text(None)),
+                        ("lease_owner = ?", Cell::Text(None)),
+                        ("lease_until = ?", Cell::Int(None)),
+                        ("updated_at = ?", Cell::Int(Some(now))),
+                    ],
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 for v in versions {
                     let owned: Option<i64> = sqlx::query_scalar(
                         "SELECT version FROM dataset_versions WHERE dataset_id = $1 AND version = $2 \
@@ -238,10 +257,11 @@ macro_rules! files_sql {
                         .await?;
                 }
                 let left: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
+                    "SELECT COUNT(*) FROM dataset_versions WHERE source_file_id = $1 AND state = $2 \
                      AND transfer_id IS NULL",
                 )
                 .bind(file_id)
+                .bind(VersionState::Pending.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 if left > 0 || versions.is_empty() {
@@ -257,9 +277,10 @@ macro_rules! files_sql {
             async fn file_outputs(&self, file_id: &str) -> Result<Vec<Reservation>> {
                 let rows: Vec<(String, String, i64)> = sqlx::query_as(
                     "SELECT d.id, d.name, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
-                     WHERE v.source_file_id = $1 AND v.state = 'published' ORDER BY d.name",
+                     WHERE v.source_file_id = $1 AND v.state = $2 ORDER BY d.name",
                 )
                 .bind(file_id)
+                .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
@@ -276,28 +297,31 @@ macro_rules! files_sql {
             ) -> Result<FileRecord> {
                 let now = crate::sql::now_ms();
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE files SET state = 'awaiting_review', evidence = $3, error = NULL, \
-                     dataset_id = NULL, version = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $4 \
-                     WHERE id = $1 AND lease_owner = $2 AND state = 'converting'",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(evidence)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
-                sqlx::query(
-                    "DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
-                     AND transfer_id IS NULL",
-                )
-                    .bind(file_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let evidence: serde_json::Value = serde_json::from_str(evidence).unwrap_or_default();
-                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.hold", file_id, evidence)
-                    .await?;
+                let actor = format!("system:{owner}");
+                let change = Change {
+                    id: file_id,
+                    from: &[FileState::Converting],
+                    to: FileState::AwaitingReview,
+                    lease: Some(owner),
+                    set: vec![
+                        ("evidence = ?", Cell::Text(Some(evidence))),
+                        ("error = ?", Cell::Text(None)),
+                        ("dataset_id = ?", Cell::Text(None)),
+                        ("version = ?", Cell::Int(None)),
+                        ("lease_owner = ?", Cell::Text(None)),
+                        ("lease_until = ?", Cell::Int(None)),
+                        ("updated_at = ?", Cell::Int(Some(now))),
+                    ],
+                    check: vec![],
+                    event: Some(Event {
+                        at: now,
+                        actor: &actor,
+                        action: "file.hold",
+                        detail: serde_json::from_str(evidence).unwrap_or_default(),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
+                Self::release_reservations(&mut *tx, file_id).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -305,30 +329,34 @@ macro_rules! files_sql {
 
             async fn review_file(&self, r: &Review) -> Result<FileRecord> {
                 let mut tx = self.pool.begin().await?;
-                let done = match r.decision {
-                    ReviewDecision::Approve => sqlx::query(
-                        "UPDATE files SET state = 'checking', released_by = $2, next_attempt_at = $3, \
-                         attempts = 0, updated_at = $3 WHERE id = $1 AND state = 'awaiting_review'",
-                    )
-                    .bind(&r.subject_id)
-                    .bind(&r.reviewer_id),
-                    ReviewDecision::Reject => sqlx::query(
-                        "UPDATE files SET state = 'rejected', reason = 'reviewer', error = $2, updated_at = $3 \
-                         WHERE id = $1 AND state = 'awaiting_review'",
-                    )
-                    .bind(&r.subject_id)
-                    .bind(format!("rejected by a reviewer: {}", r.reason)),
-                }
-                .bind(r.created_at)
-                .execute(&mut *tx)
-                .await?;
-                let file = Self::file_in(&mut *tx, &r.subject_id).await?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::WrongState(format!(
-                        "file {} is {}, not awaiting review", file.id, file.state
-                    )));
-                }
+                let at = Cell::Int(Some(r.created_at));
+                let message = format!("rejected by a reviewer: {}", r.reason);
+                let (to, set) = match r.decision {
+                    ReviewDecision::Approve => (FileState::Checking, vec![
+                        ("released_by = ?", Cell::Text(Some(&r.reviewer_id))),
+                        ("next_attempt_at = ?", Cell::Int(Some(r.created_at))),
+                        ("attempts = ?", Cell::Int(Some(0))),
+                        ("updated_at = ?", at),
+                    ]),
+                    ReviewDecision::Reject => (FileState::Rejected, vec![
+                        ("reason = ?", Cell::Text(Some(RejectReason::Reviewer.as_str()))),
+                        ("error = ?", Cell::Text(Some(&message))),
+                        ("updated_at = ?", at),
+                    ]),
+                };
+                // Audited by the review, in the same transaction.
+                let change = Change {
+                    id: &r.subject_id,
+                    from: &[FileState::AwaitingReview],
+                    to,
+                    lease: None,
+                    set,
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 Self::insert_review(&mut *tx, r).await?;
+                let file = Self::file_in(&mut *tx, &r.subject_id).await?;
                 tx.commit().await?;
                 Ok(file)
             }
@@ -337,8 +365,9 @@ macro_rules! files_sql {
                 Ok(sqlx::query_as(concat!(
                     "SELECT ",
                     file_cols!(),
-                    " FROM files WHERE state = 'awaiting_review' ORDER BY updated_at, id"
+                    " FROM files WHERE state = $1 ORDER BY updated_at, id"
                 ))
+                .bind(FileState::AwaitingReview.as_str())
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -352,29 +381,31 @@ macro_rules! files_sql {
             ) -> Result<FileRecord> {
                 let now = crate::sql::now_ms();
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE files SET state = 'rejected', reason = $3, error = $4, dataset_id = NULL, version = NULL, \
-                     lease_owner = NULL, lease_until = NULL, updated_at = $5 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('received','scanning','checking','converting','held')",
-                )
-                .bind(file_id)
-                .bind(owner)
-                .bind(reason.as_str())
-                .bind(message)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), file_id)?;
-                sqlx::query(
-                    "DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = 'pending' \
-                     AND transfer_id IS NULL",
-                )
-                    .bind(file_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let detail = json!({"reason": reason.as_str(), "message": message});
-                Self::audit(&mut *tx, now, &format!("system:{owner}"), "file.reject", file_id, detail)
-                    .await?;
+                let actor = format!("system:{owner}");
+                let change = Change {
+                    id: file_id,
+                    from: FileState::WORKABLE,
+                    to: FileState::Rejected,
+                    lease: Some(owner),
+                    set: vec![
+                        ("reason = ?", Cell::Text(Some(reason.as_str()))),
+                        ("error = ?", Cell::Text(Some(message))),
+                        ("dataset_id = ?", Cell::Text(None)),
+                        ("version = ?", Cell::Int(None)),
+                        ("lease_owner = ?", Cell::Text(None)),
+                        ("lease_until = ?", Cell::Int(None)),
+                        ("updated_at = ?", Cell::Int(Some(now))),
+                    ],
+                    check: vec![],
+                    event: Some(Event {
+                        at: now,
+                        actor: &actor,
+                        action: "file.reject",
+                        detail: json!({"reason": reason.as_str(), "message": message}),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
+                Self::release_reservations(&mut *tx, file_id).await?;
                 let file = Self::file_in(&mut *tx, file_id).await?;
                 tx.commit().await?;
                 Ok(file)
@@ -389,12 +420,13 @@ macro_rules! files_sql {
                 Ok(sqlx::query_as(
                     "SELECT f.id AS file_id, v.dataset_id, v.version, f.filename, f.acquisition_id \
                      FROM dataset_versions v JOIN files f ON f.id = v.source_file_id \
-                     WHERE v.state = 'published' AND v.tainted_at IS NULL AND v.created_at >= $1 \
+                     WHERE v.state = $4 AND v.tainted_at IS NULL AND v.created_at >= $1 \
                      AND f.id > $2 ORDER BY f.id LIMIT $3",
                 )
                 .bind(since)
                 .bind(after_file_id)
                 .bind(limit)
+                .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -414,12 +446,13 @@ macro_rules! files_sql {
                 if let Some(reason) = taint {
                     let tainted: Vec<(String, i64)> = sqlx::query_as(
                         "UPDATE dataset_versions SET tainted_at = $2, taint_reason = $3 \
-                         WHERE source_file_id = $1 AND state = 'published' AND tainted_at IS NULL \
+                         WHERE source_file_id = $1 AND state = $4 AND tainted_at IS NULL \
                          RETURNING dataset_id, version",
                     )
                     .bind(file_id)
                     .bind(now)
                     .bind(reason)
+                    .bind(VersionState::Published.as_str())
                     .fetch_all(&mut *tx)
                     .await?;
                     for (dataset_id, version) in tainted {

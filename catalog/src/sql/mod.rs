@@ -94,6 +94,119 @@ fn scan_summary(scan: &ScanRecord) -> serde_json::Value {
     json!({"verdicts": file, "members": scan.members.len(), "member_findings": findings})
 }
 
+/// A lifecycle whose states a table's `state` column holds, and which
+/// changes only through [`Change`].
+pub(crate) trait Lifecycle: Copy + std::fmt::Debug {
+    const TABLE: &'static str;
+    /// What the table's rows are called in errors.
+    const NOUN: &'static str;
+    fn text(self) -> &'static str;
+}
+
+impl Lifecycle for FileState {
+    const TABLE: &'static str = "files";
+    const NOUN: &'static str = "file";
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Lifecycle for TransferState {
+    const TABLE: &'static str = "transfers";
+    const NOUN: &'static str = "transfer";
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Lifecycle for AcquisitionState {
+    const TABLE: &'static str = "acquisitions";
+    const NOUN: &'static str = "acquisition";
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A value a [`Change`] sets besides the state.
+pub(crate) enum Cell<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+}
+
+/// The audit event a [`Change`] appends.
+pub(crate) struct Event<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// One guarded state change, the only way a file, transfer or
+/// acquisition moves: row `id` goes from one of `from` to `to` only if it
+/// is in one of them and, for a worker's step, its lease is `lease`'s;
+/// `set` changes other columns (`"column = expression"`, `?` standing for
+/// the value) and `check` guards it further (`"column = ?"`); `event` is
+/// audited. `transition` runs it in the caller's
+/// transaction. A change without an event is audited by its caller in
+/// the same transaction (a review, each published version), or is a
+/// worker taking up its step (`scanning`, `publishing`), audited when the
+/// step ends.
+pub(crate) struct Change<'a, S> {
+    pub id: &'a str,
+    pub from: &'a [S],
+    pub to: S,
+    pub lease: Option<&'a str>,
+    pub set: Vec<(&'static str, Cell<'a>)>,
+    pub check: Vec<(&'static str, Cell<'a>)>,
+    pub event: Option<Event<'a>>,
+}
+
+impl<S: Lifecycle> Change<'_, S> {
+    /// `UPDATE … SET state = $2, <set> WHERE id = $1 <AND check> AND state
+    /// IN (…) [AND lease_owner = …]`, binding in that order.
+    fn sql(&self) -> String {
+        let mut n = 2;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let set: Vec<String> = self
+            .set
+            .iter()
+            .map(|(expr, _)| expr.replace('?', &next()))
+            .collect();
+        let check: Vec<String> = self
+            .check
+            .iter()
+            .map(|(expr, _)| expr.replace('?', &next()))
+            .collect();
+        let from: Vec<String> = self.from.iter().map(|_| next()).collect();
+        let mut sql = format!("UPDATE {} SET state = $2", S::TABLE);
+        for s in &set {
+            sql.push_str(", ");
+            sql.push_str(s);
+        }
+        sql.push_str(" WHERE id = $1");
+        for c in &check {
+            sql.push_str(" AND ");
+            sql.push_str(c);
+        }
+        sql.push_str(&format!(" AND state IN ({})", from.join(", ")));
+        if self.lease.is_some() {
+            sql.push_str(&format!(" AND lease_owner = {}", next()));
+        }
+        sql
+    }
+}
+
+/// `$first, $first + 1, …` for `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 macro_rules! file_cols {
     () => {
         "id, acquisition_id, filename, sha256, size_bytes, channel, submitted_by, state, reason, \
@@ -159,6 +272,53 @@ macro_rules! sql_store {
                 .bind(&hash)
                 .execute(&mut *conn)
                 .await?;
+                Ok(())
+            }
+
+            /// Runs a [`Change`]: the one guarded state change. Fails with
+            /// `LeaseLost` when a worker's lease is gone or the state moved
+            /// on under it, and with `WrongState` (naming the state the
+            /// row is in) for anyone else's change.
+            async fn transition<S: Lifecycle>(conn: &mut $conn, change: Change<'_, S>) -> Result<()> {
+                let sql = change.sql();
+                let mut update = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(change.id)
+                    .bind(change.to.text());
+                for (_, cell) in change.set.iter().chain(&change.check) {
+                    update = match cell {
+                        Cell::Text(v) => update.bind(*v),
+                        Cell::Int(v) => update.bind(*v),
+                    };
+                }
+                for state in change.from {
+                    update = update.bind(state.text());
+                }
+                if let Some(owner) = change.lease {
+                    update = update.bind(owner);
+                }
+                let done = update.execute(&mut *conn).await?;
+                if done.rows_affected() != 1 {
+                    if change.lease.is_some() {
+                        return Err(CatalogError::LeaseLost(change.id.to_owned()));
+                    }
+                    let select = format!("SELECT state FROM {} WHERE id = $1", S::TABLE);
+                    let now: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(select))
+                        .bind(change.id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    return Err(match now {
+                        None => CatalogError::NotFound(format!("{} {}", S::NOUN, change.id)),
+                        Some(now) => CatalogError::WrongState(format!(
+                            "{} {} is {now}, not {}",
+                            S::NOUN,
+                            change.id,
+                            change.from.iter().map(|s| s.text()).collect::<Vec<_>>().join(" or ")
+                        )),
+                    });
+                }
+                if let Some(e) = change.event {
+                    Self::audit(&mut *conn, e.at, e.actor, e.action, change.id, e.detail).await?;
+                }
                 Ok(())
             }
 
@@ -246,13 +406,14 @@ macro_rules! sql_store {
             ) -> Result<(Reservation, bool)> {
                 let held: Option<(String, i64)> = sqlx::query_as(
                     "SELECT d.id, v.version FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
-                     WHERE v.source_file_id = $1 AND v.state = 'pending' AND d.zone = $2 AND d.name = $3 \
+                     WHERE v.source_file_id = $1 AND v.state = $5 AND d.zone = $2 AND d.name = $3 \
                      AND COALESCE(v.transfer_id, '') = COALESCE($4, '')",
                 )
                 .bind(source_file_id)
                 .bind(&d.zone)
                 .bind(&d.name)
                 .bind(transfer_id)
+                .bind(VersionState::Pending.as_str())
                 .fetch_optional(&mut *conn)
                 .await?;
                 if let Some((dataset_id, version)) = held {
@@ -291,24 +452,39 @@ macro_rules! sql_store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO dataset_versions (dataset_id, version, state, source_file_id, created_at, transfer_id) \
-                     VALUES ($1, $2, 'pending', $3, $4, $5)",
+                     VALUES ($1, $2, $6, $3, $4, $5)",
                 )
                 .bind(&dataset_id)
                 .bind(version)
                 .bind(source_file_id)
                 .bind(d.created_at)
                 .bind(transfer_id)
+                .bind(VersionState::Pending.as_str())
                 .execute(&mut *conn)
                 .await?;
                 Ok((Reservation { dataset_id, dataset_name: d.name.clone(), version }, true))
+            }
+
+            /// Releases the versions reserved for a file that will not
+            /// publish them (held or rejected).
+            async fn release_reservations(conn: &mut $conn, file_id: &str) -> Result<()> {
+                sqlx::query(
+                    "DELETE FROM dataset_versions WHERE source_file_id = $1 AND state = $2 \
+                     AND transfer_id IS NULL",
+                )
+                .bind(file_id)
+                .bind(VersionState::Pending.as_str())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             }
 
             /// Makes a reserved version visible with its location,
             /// statistics and columns.
             async fn publish_version(conn: &mut $conn, v: &PublishedVersion, source: &str) -> Result<()> {
                 let done = sqlx::query(
-                    "UPDATE dataset_versions SET state = 'published', location = $3, rows = $4, size_bytes = $5, \
-                     created_at = $6 WHERE dataset_id = $1 AND version = $2 AND state = 'pending'",
+                    "UPDATE dataset_versions SET state = $7, location = $3, rows = $4, size_bytes = $5, \
+                     created_at = $6 WHERE dataset_id = $1 AND version = $2 AND state = $8",
                 )
                 .bind(&v.dataset_id)
                 .bind(v.version)
@@ -316,6 +492,8 @@ macro_rules! sql_store {
                 .bind(v.rows)
                 .bind(v.size_bytes)
                 .bind(v.now)
+                .bind(VersionState::Published.as_str())
+                .bind(VersionState::Pending.as_str())
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -361,7 +539,7 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "INSERT INTO files (id, acquisition_id, filename, sha256, size_bytes, channel, \
                      submitted_by, state, next_attempt_at, created_at, updated_at, declared_format) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8, $8, $9) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $8, $8, $9) \
                      ON CONFLICT (acquisition_id, sha256) DO NOTHING",
                 )
                 .bind(&f.id)
@@ -373,6 +551,7 @@ macro_rules! sql_store {
                 .bind(&f.submitted_by)
                 .bind(f.created_at)
                 .bind(&f.declared_format)
+                .bind(FileState::Received.as_str())
                 .execute(&mut *conn)
                 .await?;
                 let created = done.rows_affected() == 1;
@@ -481,8 +660,29 @@ pub(crate) fn like_escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_binds_every_state_and_value() {
+        let change = Change {
+            id: "f1",
+            from: &[FileState::Received, FileState::Held],
+            to: FileState::Scanning,
+            lease: Some("node"),
+            set: vec![("attempts = attempts + ?", Cell::Int(Some(1)))],
+            check: vec![("version = ?", Cell::Int(Some(2)))],
+            event: None,
+        };
+        assert_eq!(
+            change.sql(),
+            "UPDATE files SET state = $2, attempts = attempts + $3 WHERE id = $1 \
+             AND version = $4 AND state IN ($5, $6) AND lease_owner = $7"
+        );
+        assert_eq!(placeholders(4, 3), "$4, $5, $6");
+    }
+
     #[test]
     fn like_patterns_escape_wildcards() {
-        assert_eq!(super::like_escape(r"50%_a\b"), r"50\%\_a\\b");
+        assert_eq!(like_escape(r"50%_a\b"), r"50\%\_a\\b");
     }
 }

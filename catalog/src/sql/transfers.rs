@@ -10,7 +10,7 @@ macro_rules! transfers_sql {
                     "INSERT INTO transfers (id, dataset_id, version, from_zone, to_zone, requested_by, reason, \
                      state, next_attempt_at, created_at, updated_at) \
                      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9 FROM dataset_versions \
-                     WHERE dataset_id = $2 AND version = $3 AND state = 'published' RETURNING ",
+                     WHERE dataset_id = $2 AND version = $3 AND state = $10 RETURNING ",
                     transfer_cols!()
                 ))
                 .bind(&t.id)
@@ -22,6 +22,7 @@ macro_rules! transfers_sql {
                 .bind(&t.reason)
                 .bind(t.state.as_str())
                 .bind(t.created_at)
+                .bind(VersionState::Published.as_str())
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| {
@@ -55,34 +56,35 @@ macro_rules! transfers_sql {
 
             async fn release_transfer(&self, r: &Review) -> Result<Transfer> {
                 let mut tx = self.pool.begin().await?;
-                let done = match r.decision {
-                    ReviewDecision::Approve => sqlx::query(
-                        "UPDATE transfers SET state = 'queued', released_by = $2, next_attempt_at = $3, updated_at = $3 \
-                         WHERE id = $1 AND state = 'pending_release'",
-                    )
-                    .bind(&r.subject_id)
-                    .bind(&r.reviewer_id),
-                    ReviewDecision::Reject => sqlx::query(
-                        "UPDATE transfers SET state = 'rejected', error = $2, updated_at = $3 \
-                         WHERE id = $1 AND state = 'pending_release'",
-                    )
-                    .bind(&r.subject_id)
-                    .bind(format!("rejected by a reviewer: {}", r.reason)),
-                }
-                .bind(r.created_at)
-                .execute(&mut *tx)
-                .await?;
+                let at = Cell::Int(Some(r.created_at));
+                let message = format!("rejected by a reviewer: {}", r.reason);
+                let (to, set) = match r.decision {
+                    ReviewDecision::Approve => (TransferState::Queued, vec![
+                        ("released_by = ?", Cell::Text(Some(&r.reviewer_id))),
+                        ("next_attempt_at = ?", Cell::Int(Some(r.created_at))),
+                        ("updated_at = ?", at),
+                    ]),
+                    ReviewDecision::Reject => (TransferState::Rejected, vec![
+                        ("error = ?", Cell::Text(Some(&message))),
+                        ("updated_at = ?", at),
+                    ]),
+                };
+                // Audited by the review, in the same transaction.
+                let change = Change {
+                    id: &r.subject_id,
+                    from: &[TransferState::PendingRelease],
+                    to,
+                    lease: None,
+                    set,
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
+                Self::insert_review(&mut *tx, r).await?;
                 let t: Transfer = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
                     .bind(&r.subject_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| CatalogError::NotFound(format!("transfer {}", r.subject_id)))?;
-                if done.rows_affected() != 1 {
-                    return Err(CatalogError::WrongState(format!(
-                        "transfer {} is {}, not pending release", t.id, t.state
-                    )));
-                }
-                Self::insert_review(&mut *tx, r).await?;
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(t)
             }
@@ -90,7 +92,7 @@ macro_rules! transfers_sql {
             async fn claim_transfer(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Transfer>> {
                 Ok(sqlx::query_as(concat!(
                     "UPDATE transfers SET lease_owner = $1, lease_until = $2 WHERE id = (\
-                     SELECT id FROM transfers WHERE state IN ('queued','publishing') \
+                     SELECT id FROM transfers WHERE state IN ($4, $5) \
                      AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
                      ORDER BY next_attempt_at, created_at LIMIT 1 ",
                     $skip,
@@ -100,6 +102,8 @@ macro_rules! transfers_sql {
                 .bind(owner)
                 .bind(lease_until)
                 .bind(now)
+                .bind(TransferState::Queued.as_str())
+                .bind(TransferState::Publishing.as_str())
                 .fetch_optional(&self.pool)
                 .await?)
             }
@@ -120,16 +124,18 @@ macro_rules! transfers_sql {
 
             async fn start_transfer(&self, id: &str, owner: &str, target: &Dataset) -> Result<Reservation> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE transfers SET state = 'publishing', error = NULL, updated_at = $3 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
-                )
-                .bind(id)
-                .bind(owner)
-                .bind(target.created_at)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), id)?;
+                use TransferState::*;
+                // Audited below, when it reserves the target version.
+                let change = Change {
+                    id,
+                    from: &[Queued, Publishing],
+                    to: Publishing,
+                    lease: Some(owner),
+                    set: vec![("error = ?", Cell::Text(None)), ("updated_at = ?", Cell::Int(Some(target.created_at)))],
+                    check: vec![],
+                    event: None,
+                };
+                Self::transition(&mut *tx, change).await?;
                 let source: String = sqlx::query_scalar(
                     "SELECT v.source_file_id FROM transfers t JOIN dataset_versions v \
                      ON v.dataset_id = t.dataset_id AND v.version = t.version WHERE t.id = $1",
@@ -155,25 +161,33 @@ macro_rules! transfers_sql {
 
             async fn publish_transfer(&self, id: &str, owner: &str, v: &PublishedVersion) -> Result<Transfer> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE transfers SET state = 'published', lease_owner = NULL, lease_until = NULL, updated_at = $3 \
-                     WHERE id = $1 AND lease_owner = $2 AND state = 'publishing' \
-                     AND target_dataset_id = $4 AND target_version = $5",
-                )
-                .bind(id)
-                .bind(owner)
-                .bind(v.now)
-                .bind(&v.dataset_id)
-                .bind(v.version)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), id)?;
+                let actor = format!("system:{owner}");
+                let change = Change {
+                    id,
+                    from: &[TransferState::Publishing],
+                    to: TransferState::Published,
+                    lease: Some(owner),
+                    set: vec![
+                        ("lease_owner = ?", Cell::Text(None)),
+                        ("lease_until = ?", Cell::Int(None)),
+                        ("updated_at = ?", Cell::Int(Some(v.now))),
+                    ],
+                    check: vec![
+                        ("target_dataset_id = ?", Cell::Text(Some(&v.dataset_id))),
+                        ("target_version = ?", Cell::Int(Some(v.version))),
+                    ],
+                    event: Some(Event {
+                        at: v.now,
+                        actor: &actor,
+                        action: "transfer.publish",
+                        detail: json!({
+                            "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
+                            "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
+                        }),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
                 Self::publish_version(&mut *tx, v, &format!("transfer {id}")).await?;
-                let detail = json!({
-                    "dataset_id": v.dataset_id, "version": v.version, "location": v.location,
-                    "rows": v.rows, "size_bytes": v.size_bytes, "decided_by": v.decided_by
-                });
-                Self::audit(&mut *tx, v.now, &format!("system:{owner}"), "transfer.publish", id, detail).await?;
                 let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
                     .bind(id)
                     .fetch_one(&mut *tx)
@@ -185,24 +199,34 @@ macro_rules! transfers_sql {
             async fn reject_transfer(&self, id: &str, owner: &str, message: &str) -> Result<Transfer> {
                 let now = crate::sql::now_ms();
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE transfers SET state = 'rejected', error = $3, target_dataset_id = NULL, \
-                     target_version = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $4 \
-                     WHERE id = $1 AND lease_owner = $2 AND state IN ('queued','publishing')",
-                )
-                .bind(id)
-                .bind(owner)
-                .bind(message)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                one_row(done.rows_affected(), id)?;
-                sqlx::query("DELETE FROM dataset_versions WHERE transfer_id = $1 AND state = 'pending'")
+                let actor = format!("system:{owner}");
+                let change = Change {
+                    id,
+                    from: &[TransferState::Queued, TransferState::Publishing],
+                    to: TransferState::Rejected,
+                    lease: Some(owner),
+                    set: vec![
+                        ("error = ?", Cell::Text(Some(message))),
+                        ("target_dataset_id = ?", Cell::Text(None)),
+                        ("target_version = ?", Cell::Int(None)),
+                        ("lease_owner = ?", Cell::Text(None)),
+                        ("lease_until = ?", Cell::Int(None)),
+                        ("updated_at = ?", Cell::Int(Some(now))),
+                    ],
+                    check: vec![],
+                    event: Some(Event {
+                        at: now,
+                        actor: &actor,
+                        action: "transfer.reject",
+                        detail: json!({"message": message}),
+                    }),
+                };
+                Self::transition(&mut *tx, change).await?;
+                sqlx::query("DELETE FROM dataset_versions WHERE transfer_id = $1 AND state = $2")
                     .bind(id)
+                    .bind(VersionState::Pending.as_str())
                     .execute(&mut *tx)
                     .await?;
-                let detail = json!({"message": message});
-                Self::audit(&mut *tx, now, &format!("system:{owner}"), "transfer.reject", id, detail).await?;
                 let t = sqlx::query_as(concat!("SELECT ", transfer_cols!(), " FROM transfers WHERE id = $1"))
                     .bind(id)
                     .fetch_one(&mut *tx)

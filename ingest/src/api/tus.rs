@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use airlock_catalog::{Channel, NewFile, Upload};
+use airlock_catalog::{Channel, NewFile, Upload, UploadState};
 
 use super::extract::Caller;
 use crate::names::FileName;
@@ -261,7 +261,7 @@ async fn append(
     let at: i64 = header(&headers, "upload-offset")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| IngestError::bad_request("invalid_offset", "Upload-Offset is required"))?;
-    if u.file_id.is_some() || at != u.offset_bytes {
+    if u.state(now_ms()) == UploadState::Complete || at != u.offset_bytes {
         return Err(IngestError::Conflict(format!(
             "the upload is at offset {}, not {at}",
             u.offset_bytes
