@@ -373,6 +373,15 @@ pub struct VerdictRecord {
 
 pub type NewVerdict = VerdictRecord;
 
+/// One engine's verdict on one part of a transfer's copy, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TransferVerdict {
+    /// The source part the copy was scanned from (`part-00000.parquet`).
+    pub part: String,
+    #[sqlx(flatten)]
+    pub verdict: VerdictRecord,
+}
+
 /// One member of a delivered archive, at any depth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct MemberRecord {

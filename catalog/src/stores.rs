@@ -268,6 +268,18 @@ pub trait TransferStore: Send + Sync {
     /// `queued | publishing → publishing`, reserving the next version of
     /// `target` (created if needed) with lineage to the source version.
     async fn start_transfer(&self, id: &str, owner: &str, target: &Dataset) -> Result<Reservation>;
+    /// Records every engine's verdict on one part of the transfer's copy
+    /// (in place of an earlier attempt's), while `owner` holds the
+    /// transfer `publishing`; audited.
+    async fn record_transfer_scan(
+        &self,
+        id: &str,
+        owner: &str,
+        part: &str,
+        scan: &ScanRecord,
+    ) -> Result<()>;
+    /// Every verdict on every part of the transfer's copy, by part.
+    async fn transfer_verdicts(&self, id: &str) -> Result<Vec<TransferVerdict>>;
     /// `publishing → published`: the reserved version becomes visible.
     async fn publish_transfer(
         &self,

@@ -1141,6 +1141,58 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
         r.dataset_id, src.dataset_id,
         "a dataset of its own in the target zone"
     );
+    // Every engine's verdict on each part of the copy is kept; a retried
+    // part's replace the earlier ones.
+    let scan = |verdict: &str| ScanRecord {
+        verdicts: ["clamav", "yara"]
+            .map(|engine| NewVerdict {
+                member: String::new(),
+                engine: engine.into(),
+                verdict: verdict.into(),
+                detail: None,
+                engine_version: "1".into(),
+                db_version: None,
+                scanned_at: now_ms(),
+            })
+            .to_vec(),
+        members: vec![],
+    };
+    for (part, verdict) in [
+        ("part-00001.parquet", "error"),
+        ("part-00000.parquet", "clean"),
+    ] {
+        store
+            .record_transfer_scan(&t.id, "w", part, &scan(verdict))
+            .await
+            .unwrap();
+    }
+    store
+        .record_transfer_scan(&t.id, "w", "part-00001.parquet", &scan("clean"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .record_transfer_scan(&t.id, "intruder", "part-00000.parquet", &scan("clean"))
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    let kept: Vec<(String, String, String)> = store
+        .transfer_verdicts(&t.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.part, v.verdict.engine, v.verdict.verdict))
+        .collect();
+    let want = |part: &str, engine: &str| (part.to_owned(), engine.to_owned(), "clean".to_owned());
+    assert_eq!(
+        kept,
+        [
+            want("part-00000.parquet", "clamav"),
+            want("part-00000.parquet", "yara"),
+            want("part-00001.parquet", "clamav"),
+            want("part-00001.parquet", "yara"),
+        ]
+    );
     let published = store
         .publish_transfer(&t.id, "w", &version(&r, "file:///archive/exp.x/v1/", 3))
         .await

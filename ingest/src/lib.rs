@@ -28,6 +28,7 @@ pub mod query;
 pub mod rescan;
 pub mod retention;
 pub mod sftp;
+pub mod stages;
 pub mod transfer;
 
 use std::sync::Arc;

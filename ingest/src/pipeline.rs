@@ -5,9 +5,14 @@
 //! - `received | held → scanning → checking | rejected | held`: every engine
 //!   reads the quarantined bytes at once; the bytes are re-hashed on the way
 //!   and must match the acknowledged SHA-256.
-//! - `checking → converting → published | rejected`: the acquisition and zone
-//!   rules are checked, a dataset version is reserved, the Parquet is staged
-//!   in the lake, renamed into place and the catalog row committed.
+//! - `checking → converting | rejected`: the acquisition and zone rules are
+//!   checked and a version of each dataset is reserved.
+//! - `converting → published | awaiting_review | rejected`: the Parquet is
+//!   staged in the lake, the policies decide, the parts are renamed into
+//!   place and the catalog row committed.
+//!
+//! One function per state; the work of each is the [`stages`](crate::stages)
+//! transfers share.
 //!
 //! A step that fails for a transient reason (lake or catalog unavailable)
 //! keeps the file's state and retries it later with backoff. Bad input is
@@ -19,18 +24,18 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use airlock_catalog::{
-    AcquisitionState, CatalogError, Dataset, FileRecord, FileState, MemberRecord, NewVerdict,
-    PublishedVersion, RejectReason, ScanOutcome, ScanRecord,
+    Acquisition, AcquisitionState, CatalogError, Dataset, FileRecord, FileState, RejectReason,
+    ScanOutcome,
 };
-use airlock_policies::{CheckedFile, FileOutcome};
-use airlock_scanner::{Allowances, Decision, ScanContext, ScanReport};
+use airlock_convert::{Converted, Source};
+use airlock_policies::CheckedFile;
 use airlock_zones::Classification;
 
 use crate::governance;
 use crate::lake::Lake;
 use crate::names::{FileName, slug};
+use crate::stages::{self, Decided, Staged, Table, Verdict};
 use crate::{App, IngestError, now_ms};
-use airlock_convert::{ConvertError, ConvertOptions, Converted, Source, to_parquet};
 
 /// Runs the configured number of workers until `stop` is cancelled, then
 /// releases this daemon's leases so another daemon (or the next start) can
@@ -105,12 +110,16 @@ async fn process_leased(app: &App, file: FileRecord) {
     }
 }
 
-/// Moves one file on until it needs nothing more from this worker now.
+/// Moves one file on until it needs nothing more from this worker now:
+/// one function per state a worker has a step to take in.
 pub async fn process(app: &App, mut file: FileRecord) {
     loop {
         let step = match file.state {
-            FileState::Received | FileState::Held | FileState::Scanning => scan(app, &file).await,
-            FileState::Checking | FileState::Converting => check_and_publish(app, &file).await,
+            FileState::Received | FileState::Held | FileState::Scanning => {
+                scanning(app, &file).await
+            }
+            FileState::Checking => checking(app, &file).await,
+            FileState::Converting => converting(app, &file).await,
             FileState::Published | FileState::Rejected | FileState::AwaitingReview => return,
         };
         match step {
@@ -149,7 +158,7 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
             Ok(())
         }
         other => {
-            let retry_at = now_ms() + backoff_ms(app, file.attempts);
+            let retry_at = now_ms() + stages::backoff_ms(&app.config.pipeline, file.attempts);
             tracing::warn!(file = %file.id, state = %file.state, error = %other, "step failed; will retry");
             app.catalog
                 .retry_later(&file.id, &app.node_id, &other.to_string(), retry_at)
@@ -161,121 +170,32 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
     }
 }
 
-/// The converter's settings from the configuration (no contract, no
-/// sheet).
-pub fn convert_options(config: &crate::config::Config) -> ConvertOptions {
-    let p = &config.pipeline;
-    ConvertOptions {
-        batch_rows: p.batch_rows,
-        row_group_rows: p.row_group_rows,
-        row_group_bytes: p.row_group_bytes,
-        part_bytes: p.part_bytes,
-        threads: p.threads(),
-        chunk_bytes: airlock_convert::frame::CHUNK_BYTES,
-        sample_bytes: p.infer_sample_bytes,
-        sheet: None,
-        max_record_bytes: config.limits.max_record_bytes,
-        max_columns: config.limits.max_columns,
-        contract: None,
-        zstd_level: p.zstd_level,
-    }
-}
-
-/// Exponential backoff from `retry_initial_secs`, capped at `retry_max_secs`.
-pub(crate) fn backoff_ms(app: &App, attempts: i64) -> i64 {
-    let p = &app.config.pipeline;
-    let secs = p
-        .retry_initial_secs
-        .saturating_mul(1u64 << attempts.clamp(0, 20))
-        .min(p.retry_max_secs);
-    (secs * 1000) as i64
-}
-
-async fn scan(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+/// `received | held | scanning → checking | rejected | held`: every
+/// engine reads the quarantined bytes, which must still hash to what was
+/// acknowledged; every verdict is recorded with the outcome.
+async fn scanning(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
     let acq = app.acquisition(&file.acquisition_id).await?;
-    let report = scan_quarantined(app, &file, &acq.allow).await?;
-    if report.sha256 != file.sha256 {
+    let ctx = stages::delivery_context(&file, &acq.allow)?;
+    let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
+    if scanned.report.sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(
             "quarantine integrity check failed: the stored bytes hash to {}, not the acknowledged {}",
-            report.sha256, file.sha256
+            scanned.report.sha256, file.sha256
         )));
     }
-    let now = now_ms();
-    let outcome = match app.scanner.decision(&report) {
-        Decision::Clean => ScanOutcome::Clean,
-        Decision::Infected(found) => ScanOutcome::Infected {
-            message: format!("infected: {}", first_of(&found)),
-        },
-        Decision::Unavailable(why) => ScanOutcome::Held {
-            message: format!("held until every engine can scan: {}", first_of(&why)),
-            retry_at: now + backoff_ms(app, file.attempts),
+    let outcome = match scanned.verdict {
+        Verdict::Clean => ScanOutcome::Clean,
+        Verdict::Infected(message) => ScanOutcome::Infected { message },
+        Verdict::Unavailable(message) => ScanOutcome::Held {
+            message,
+            retry_at: now_ms() + stages::backoff_ms(&app.config.pipeline, file.attempts),
         },
     };
     Ok(app
         .catalog
-        .finish_scan(&file.id, &app.node_id, &scan_record(&report, now), &outcome)
+        .finish_scan(&file.id, &app.node_id, &scanned.record, &outcome)
         .await?)
-}
-
-/// The first few of `items`, joined, and how many more there are: a file
-/// of many members keeps a readable reason (every verdict is stored).
-pub(crate) fn first_of(items: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let mut text = items[..items.len().min(SHOWN)].join("; ");
-    if items.len() > SHOWN {
-        text.push_str(&format!("; and {} more", items.len() - SHOWN));
-    }
-    text
-}
-
-/// Scans a file's quarantined bytes with what its acquisition allows.
-pub(crate) async fn scan_quarantined(
-    app: &App,
-    file: &FileRecord,
-    allow: &str,
-) -> Result<ScanReport, IngestError> {
-    let bytes = tokio::fs::File::open(app.quarantine.path(&file.id)).await?;
-    let ctx = ScanContext {
-        filename: file.filename.clone(),
-        declared_format: file.declared_format.clone(),
-        allow: Allowances::parse(allow.split(',')).map_err(|e| {
-            IngestError::Catalog(CatalogError::Corrupt(format!(
-                "acquisition {}: {e}",
-                file.acquisition_id
-            )))
-        })?,
-    };
-    Ok(app.scanner.scan(&ctx, bytes).await)
-}
-
-/// Every verdict on every stream of a scan, and its members, as the catalog
-/// stores them.
-pub(crate) fn scan_record(report: &ScanReport, now: i64) -> ScanRecord {
-    let verdicts = report
-        .streams()
-        .flat_map(|(member, reports)| {
-            reports.iter().map(move |r| NewVerdict {
-                member: member.to_owned(),
-                engine: r.engine.clone(),
-                verdict: r.verdict.kind().to_owned(),
-                detail: r.verdict.detail().map(str::to_owned),
-                engine_version: r.engine_version.clone(),
-                db_version: r.db_version.clone(),
-                scanned_at: now,
-            })
-        })
-        .collect();
-    let members = report
-        .members
-        .iter()
-        .map(|m| MemberRecord {
-            path: m.path.clone(),
-            size_bytes: m.size_bytes as i64,
-            sha256: m.sha256.clone(),
-        })
-        .collect();
-    ScanRecord { verdicts, members }
 }
 
 async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
@@ -283,30 +203,16 @@ async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, Inge
     app.lakes.get(&acq.target_zone)
 }
 
-/// The governance checks, then conversion and publishing. Safe to run again
-/// from `converting`: the reserved version and the staging key are the
-/// file's own, and are overwritten.
-async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
-    let node = &app.node_id;
-    let acq = app.acquisition(&file.acquisition_id).await?;
-    let policy = |msg: String| async move {
-        Ok::<_, IngestError>(
-            app.catalog
-                .reject(&file.id, node, RejectReason::Policy, &msg)
-                .await?,
-        )
-    };
-    if acq.state != AcquisitionState::Approved {
-        return policy(format!(
-            "acquisition {} is {}, not approved",
-            acq.id, acq.state
-        ))
-        .await;
-    }
-    let classification: Classification = acq.classification.parse()?;
-    if let Err(e) = app.zones.check_ingest(&acq.target_zone, classification) {
-        return policy(e.to_string()).await;
-    }
+/// What a file becomes: how it is read, and one dataset per table (one,
+/// or one per sheet of a workbook: `survey.xlsx` with sheets North and
+/// South is the datasets `survey.north` and `survey.south`).
+struct Plan {
+    source: Source,
+    sheets: Vec<Option<String>>,
+    datasets: Vec<Dataset>,
+}
+
+async fn plan(app: &App, file: &FileRecord, acq: &Acquisition) -> Result<Plan, IngestError> {
     let name =
         FileName::parse(&file.filename).map_err(|e| IngestError::InvalidInput(e.to_string()))?;
     let Some(source) = Source::of(name.as_str(), file.declared_format.as_deref()) else {
@@ -321,13 +227,10 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         (true, Some((inner, _))) => inner,
         _ => name.stem(),
     };
-    let lake = app.lakes.get(&acq.target_zone)?;
     let path = app.quarantine.path(&file.id);
-    // One table, or one per sheet of a workbook: `survey.xlsx` with sheets
-    // North and South is the datasets `survey.north` and `survey.south`.
-    let tables = airlock_convert::tables(path.clone(), source, acq.sheet.clone()).await?;
+    let sheets = airlock_convert::tables(path, source, acq.sheet.clone()).await?;
     let base = format!("{}.{}", acq.slug, slug(stem, "data"));
-    let names = match tables.as_slice() {
+    let names = match sheets.as_slice() {
         [_] => vec![base],
         several => airlock_convert::names::normalise(
             several
@@ -339,7 +242,7 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
         .map(|t| format!("{base}.{t}"))
         .collect(),
     };
-    let datasets: Vec<Dataset> = names
+    let datasets = names
         .into_iter()
         .map(|name| Dataset {
             id: uuid::Uuid::now_v7().to_string(),
@@ -351,122 +254,126 @@ async fn check_and_publish(app: &App, file: &FileRecord) -> Result<FileRecord, I
             created_at: now_ms(),
         })
         .collect();
-    let reserved = app.catalog.start_convert(&file.id, node, &datasets).await?;
+    Ok(Plan {
+        source,
+        sheets,
+        datasets,
+    })
+}
 
-    lake.clear_staging(&file.id).await?;
-    let mut opts = convert_options(&app.config);
-    opts.contract = acq.contract()?;
-    let mut converted = Vec::with_capacity(tables.len());
-    for (i, table) in tables.iter().enumerate() {
-        opts.sheet = table.clone();
-        let staging = Lake::table_staging(&file.id, i);
-        let done = to_parquet(
-            path.clone(),
-            source,
-            lake.store.clone(),
-            staging.clone(),
-            &opts,
-        )
-        .await;
-        let done = match done {
-            Ok(c) => c,
-            Err(e) => {
-                // Whatever the step ends in, it leaves no staged parts behind.
-                if let Err(clear) = lake.clear_staging(&file.id).await {
-                    tracing::warn!(file = %file.id, error = %clear, "staging not cleared");
-                }
-                return Err(match (e, table, tables.len()) {
-                    (ConvertError::Invalid(msg), Some(sheet), 2..) => {
-                        IngestError::InvalidInput(format!("sheet {sheet:?}: {msg}"))
-                    }
-                    (other, ..) => other.into(),
-                });
-            }
-        };
-        converted.push((staging, done));
+/// `checking → converting | rejected`: the acquisition is still approved,
+/// its zone still takes its classification, the format is one Airlock
+/// reads; then a version of each dataset is reserved for the file.
+async fn checking(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+    let node = &app.node_id;
+    let acq = app.acquisition(&file.acquisition_id).await?;
+    let refusal = if acq.state != AcquisitionState::Approved {
+        Some(format!(
+            "acquisition {} is {}, not approved",
+            acq.id, acq.state
+        ))
+    } else {
+        let classification: Classification = acq.classification.parse()?;
+        app.zones
+            .check_ingest(&acq.target_zone, classification)
+            .err()
+            .map(|e| e.to_string())
+    };
+    if let Some(msg) = refusal {
+        return Ok(app
+            .catalog
+            .reject(&file.id, node, RejectReason::Policy, &msg)
+            .await?);
     }
+    let plan = plan(app, file, &acq).await?;
+    app.catalog
+        .start_convert(&file.id, node, &plan.datasets)
+        .await?;
+    app.catalog
+        .file(&file.id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("file {}", file.id)))
+}
+
+/// `converting → published | awaiting_review | rejected`: converted into
+/// the lake's staging, what the checks found put to the policies, then
+/// committed and published, held for a reviewer or rejected. Safe to run
+/// again: the reserved versions and the staging keys are the file's own.
+async fn converting(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+    let node = &app.node_id;
+    let acq = app.acquisition(&file.acquisition_id).await?;
+    let plan = plan(app, file, &acq).await?;
+    // Idempotent: the versions reserved when checking.
+    let reserved = app
+        .catalog
+        .start_convert(&file.id, node, &plan.datasets)
+        .await?;
+    let lake = app.lakes.get(&acq.target_zone)?;
+    lake.clear_staging(&file.id).await?;
+    let mut opts = stages::convert_options(&app.config);
+    opts.contract = acq.contract()?;
+    let tables: Vec<Table> = plan
+        .sheets
+        .iter()
+        .enumerate()
+        .map(|(i, sheet)| Table {
+            sheet: sheet.clone(),
+            staging: Lake::table_staging(&file.id, i),
+        })
+        .collect();
+    let path = app.quarantine.path(&file.id);
+    let converted = stages::convert(path, plan.source, lake, &file.id, &tables, &opts).await?;
 
     // What the checks found goes to the policies: reject, hold for a
     // reviewer, or publish. Findings name columns, kinds, counts and
     // lines, never values.
-    let checked: Vec<(Option<String>, &Converted)> = tables
-        .iter()
-        .cloned()
-        .zip(converted.iter().map(|(_, c)| c))
-        .collect();
+    let checked: Vec<(Option<String>, &Converted)> =
+        plan.sheets.iter().cloned().zip(&converted).collect();
     let findings = governance::findings(&acq, &checked);
     let submitter = app
         .catalog
         .user(&file.submitted_by)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("user {}", file.submitted_by)))?;
-    let outcome = app.policies.decide_file(
-        &submitter.principal()?,
-        CheckedFile {
-            submitter_id: &file.submitted_by,
-            zone: &acq.target_zone,
-            classification: &acq.classification,
-            findings: &findings,
-        },
-    )?;
-    let decided_by = match outcome {
-        FileOutcome::Publish { policies } => policies,
-        FileOutcome::Review { .. } if file.released_by.is_some() => {
-            vec![format!(
-                "reviewer:{}",
-                file.released_by.as_deref().unwrap_or_default()
-            )]
-        }
-        FileOutcome::Review { policies } => {
-            lake.clear_staging(&file.id).await?;
-            let reason = governance::review_reason(&findings);
-            let evidence = governance::evidence(reason, policies, findings, &checked);
-            let json = serde_json::to_string(&evidence).map_err(std::io::Error::other)?;
-            return Ok(app.catalog.hold_for_review(&file.id, node, &json).await?);
-        }
-        FileOutcome::Reject { reason, policies } => {
-            lake.clear_staging(&file.id).await?;
-            let check = governance::schema_check(&checked);
-            let (why, msg) = match check.is_empty() {
-                true => (RejectReason::Policy, reason),
-                false => (
-                    RejectReason::Contract,
-                    format!("{reason}: {}", first_of(&check)),
-                ),
-            };
-            let msg = format!("{msg} (decided by {})", policies.join(", "));
-            return Ok(app.catalog.reject(&file.id, node, why, &msg).await?);
-        }
+    let facts = CheckedFile {
+        submitter_id: &file.submitted_by,
+        zone: &acq.target_zone,
+        classification: &acq.classification,
+        findings: &findings,
     };
-    let mut published = Vec::with_capacity(converted.len());
-    for (r, (staging, c)) in reserved.iter().zip(converted) {
-        lake.commit(&[(staging, &c.parts)], &r.dataset_name, r.version)
-            .await?;
-        published.push(PublishedVersion {
-            dataset_id: r.dataset_id.clone(),
-            version: r.version,
-            location: lake.location(&r.dataset_name, r.version),
-            rows: c.rows,
-            size_bytes: c.size_bytes,
-            columns: c.columns,
-            now: now_ms(),
-            decided_by: decided_by.clone(),
-        });
-    }
+    let released_by = file.released_by.as_deref();
+    let decided_by =
+        match stages::decide(&app.policies, &submitter.principal()?, facts, released_by)? {
+            Decided::Publish(policies) => policies,
+            Decided::Review(policies) => {
+                lake.clear_staging(&file.id).await?;
+                let reason = governance::review_reason(&findings);
+                let evidence = governance::evidence(reason, policies, findings, &checked);
+                let json = serde_json::to_string(&evidence).map_err(std::io::Error::other)?;
+                return Ok(app.catalog.hold_for_review(&file.id, node, &json).await?);
+            }
+            Decided::Reject { reason, policies } => {
+                lake.clear_staging(&file.id).await?;
+                let check = governance::schema_check(&checked);
+                let (why, msg) = match check.is_empty() {
+                    true => (RejectReason::Policy, reason),
+                    false => (
+                        RejectReason::Contract,
+                        format!("{reason}: {}", stages::first_of(&check)),
+                    ),
+                };
+                let msg = format!("{msg} (decided by {})", policies.join(", "));
+                return Ok(app.catalog.reject(&file.id, node, why, &msg).await?);
+            }
+        };
+    let versions: Vec<Staged> = reserved
+        .iter()
+        .zip(tables.into_iter().zip(&converted))
+        .map(|(reserved, (table, c))| Staged {
+            reserved,
+            parts: vec![(table.staging, c)],
+        })
+        .collect();
+    let published = stages::commit(lake, &versions, &decided_by).await?;
     Ok(app.catalog.publish(&file.id, node, &published).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_reasons_show_the_first_ten_and_count_the_rest() {
-        let items: Vec<String> = (0..13).map(|i| format!("m{i}")).collect();
-        assert_eq!(
-            first_of(&items),
-            "m0; m1; m2; m3; m4; m5; m6; m7; m8; m9; and 3 more"
-        );
-        assert_eq!(first_of(&items[..2]), "m0; m1");
-    }
 }

@@ -12,10 +12,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use airlock_scanner::Decision;
 use tokio_util::sync::CancellationToken;
 
-use crate::pipeline::{first_of, scan_quarantined, scan_record};
+use crate::stages::{self, Verdict};
 use crate::{App, IngestError, now_ms};
 
 /// The actor rescans are audited as.
@@ -84,30 +83,26 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                 continue;
             };
             let acq = app.acquisition(&file.acquisition_id).await?;
-            let report = scan_quarantined(app, &file, &acq.allow).await?;
-            let taint = if report.sha256 != file.sha256 {
+            let ctx = stages::delivery_context(&file, &acq.allow)?;
+            let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
+            let taint = if scanned.report.sha256 != file.sha256 {
                 Some(format!(
                     "quarantine integrity: the source now hashes to {}, not {}",
-                    report.sha256, file.sha256
+                    scanned.report.sha256, file.sha256
                 ))
             } else {
-                match app.scanner.decision(&report) {
-                    Decision::Clean => None,
-                    Decision::Infected(found) => Some(format!("infected: {}", first_of(&found))),
-                    Decision::Unavailable(why) => {
-                        tracing::info!(file = %file.id, ?why, "rescan got no verdict; next run retries");
+                match scanned.verdict {
+                    Verdict::Clean => None,
+                    Verdict::Infected(found) => Some(found),
+                    Verdict::Unavailable(why) => {
+                        tracing::info!(file = %file.id, why, "rescan got no verdict; next run retries");
                         summary.unavailable += 1;
                         continue;
                     }
                 }
             };
             app.catalog
-                .record_rescan(
-                    &file.id,
-                    ACTOR,
-                    &scan_record(&report, now_ms()),
-                    taint.as_deref(),
-                )
+                .record_rescan(&file.id, ACTOR, &scanned.record, taint.as_deref())
                 .await?;
             summary.rescanned += 1;
             if let Some(reason) = taint {

@@ -7,9 +7,10 @@
 //! a sensitive zone into a non-sensitive one, always waits for a reviewer's
 //! release, and nobody releases their own request.
 //!
-//! A queued transfer goes through the pipeline's controls again: each
-//! source part is copied into quarantine, scanned by every engine (failing
-//! closed: an engine down retries later), re-encoded into the target lake's
+//! A queued transfer goes through the pipeline's controls again, the same
+//! [`stages`](crate::stages): each source part is copied into quarantine,
+//! scanned by every engine with every verdict recorded on the transfer
+//! (failing closed: an engine down retries later), re-encoded into the target lake's
 //! staging by the converter, its PII profiled and put to the policies, and
 //! the parts are committed as one version; the catalog row turning
 //! `published` is the commit point. Every step can be redone: the target
@@ -24,17 +25,15 @@ use object_store::path::Path;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-use airlock_catalog::{
-    Dataset, PublishedVersion, ReviewDecision, ReviewSubject, Transfer, TransferState,
-};
-use airlock_policies::{Action, CheckedFile, FileOutcome, Principal, TransferFacts};
-use airlock_scanner::{Allowances, Decision, ScanContext};
+use airlock_catalog::{Dataset, ReviewDecision, ReviewSubject, Transfer, TransferState};
+use airlock_convert::{Converted, Source};
+use airlock_policies::{Action, CheckedFile, Principal, TransferFacts};
+use airlock_scanner::{Allowances, ScanContext};
 use airlock_zones::Classification;
 
 use crate::lake::Lake;
-use crate::pipeline::{backoff_ms, convert_options, first_of};
+use crate::stages::{self, Decided, Staged, Table, Verdict};
 use crate::{App, IngestError, governance, now_ms};
-use airlock_convert::{Converted, Source, to_parquet};
 
 pub(crate) fn facts<'a>(
     t: &'a Transfer,
@@ -203,7 +202,7 @@ pub async fn process_due(app: &App) -> Result<bool, IngestError> {
         }
         Err(e) => {
             tracing::warn!(transfer = %t.id, error = %e, "transfer step failed; will retry");
-            let at = now_ms() + backoff_ms(app, t.attempts);
+            let at = now_ms() + stages::backoff_ms(&app.config.pipeline, t.attempts);
             app.catalog
                 .transfer_retry_later(&t.id, node, &e.to_string(), at)
                 .await?;
@@ -272,104 +271,87 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
         .await?;
     let source = app.lakes.get(&t.from_zone)?;
     target.clear_staging(&t.id).await?;
-    let opts = convert_options(&app.config);
-    let mut converted: Vec<(Path, Converted)> = Vec::new();
+    let opts = stages::convert_options(&app.config);
+    let parquet = Source::of("part.parquet", Some("parquet"))
+        .ok_or_else(|| IngestError::Config("no Parquet reader".into()))?;
+    let mut tables = Vec::new();
+    let mut converted = Vec::new();
     for (i, part) in source_parts(source, &d.dataset.name, t.version)
         .await?
         .iter()
         .enumerate()
     {
         let local = app.quarantine.path(&format!("transfer-{}-{i}", t.id));
-        let copied = copy_and_scan(app, source, part, &local).await;
-        let done = match copied {
-            Ok(()) => {
-                let staging = Lake::table_staging(&t.id, i);
-                let parquet = Source::of("part.parquet", Some("parquet"))
-                    .ok_or_else(|| IngestError::Config("no Parquet reader".into()))?;
-                to_parquet(
-                    local.clone(),
-                    parquet,
-                    target.store.clone(),
-                    staging.clone(),
-                    &opts,
-                )
-                .await
-                .map(|c| (staging, c))
-                .map_err(IngestError::from)
-            }
+        let table = Table {
+            sheet: None,
+            staging: Lake::table_staging(&t.id, i),
+        };
+        let done = match copy_and_scan(app, t, source, part, &local).await {
+            Ok(()) => stages::convert(local.clone(), parquet, target, &t.id, &[table], &opts).await,
             Err(e) => Err(e),
         };
         let _ = tokio::fs::remove_file(&local).await;
-        converted.push(done?);
+        converted.extend(done?);
+        tables.push(Lake::table_staging(&t.id, i));
     }
-    let Some((_, first)) = converted.first() else {
+    if converted.is_empty() {
         return Err(IngestError::InvalidInput(
             "the source version holds no parts".into(),
         ));
-    };
+    }
 
     // The policies decide on what the re-check found; a release stands for
     // the review an export needs.
     let acq = app.acquisition(&d.dataset.acquisition_id).await?;
-    let checked: Vec<(Option<String>, &Converted)> =
-        converted.iter().map(|(_, c)| (None, c)).collect();
+    let checked: Vec<(Option<String>, &Converted)> = converted.iter().map(|c| (None, c)).collect();
     let findings = governance::findings(&acq, &checked);
     let requester = app
         .catalog
         .user(&t.requested_by)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("user {}", t.requested_by)))?;
-    let outcome = app.policies.decide_file(
-        &requester.principal()?,
-        CheckedFile {
-            submitter_id: &t.requested_by,
-            zone: &t.to_zone,
-            classification: &d.dataset.classification,
-            findings: &findings,
-        },
-    )?;
-    let decided_by = match (outcome, &t.released_by) {
-        (FileOutcome::Publish { policies }, _) => policies,
-        (FileOutcome::Review { .. }, Some(reviewer)) => vec![format!("reviewer:{reviewer}")],
-        (FileOutcome::Review { .. }, None) => {
-            return Err(IngestError::InvalidInput(format!(
-                "{}; request it again once a reviewer has seen it",
-                governance::review_reason(&findings)
-            )));
-        }
-        (FileOutcome::Reject { reason, policies }, _) => {
-            return Err(IngestError::InvalidInput(format!(
-                "{reason} (decided by {})",
-                policies.join(", ")
-            )));
-        }
+    let facts = CheckedFile {
+        submitter_id: &t.requested_by,
+        zone: &t.to_zone,
+        classification: &d.dataset.classification,
+        findings: &findings,
     };
-    let staged: Vec<(Path, &[airlock_convert::write::Part])> = converted
-        .iter()
-        .map(|(staging, c)| (staging.clone(), c.parts.as_slice()))
-        .collect();
-    target
-        .commit(&staged, &reserved.dataset_name, reserved.version)
-        .await?;
-    let version = PublishedVersion {
-        dataset_id: reserved.dataset_id.clone(),
-        version: reserved.version,
-        location: target.location(&reserved.dataset_name, reserved.version),
-        rows: converted.iter().map(|(_, c)| c.rows).sum(),
-        size_bytes: converted.iter().map(|(_, c)| c.size_bytes).sum(),
-        columns: first.columns.clone(),
-        now: now_ms(),
-        decided_by,
+    let released_by = t.released_by.as_deref();
+    let decided_by =
+        match stages::decide(&app.policies, &requester.principal()?, facts, released_by)? {
+            Decided::Publish(policies) => policies,
+            Decided::Review(_) => {
+                return Err(IngestError::InvalidInput(format!(
+                    "{}; request it again once a reviewer has seen it",
+                    governance::review_reason(&findings)
+                )));
+            }
+            Decided::Reject { reason, policies } => {
+                return Err(IngestError::InvalidInput(format!(
+                    "{reason} (decided by {})",
+                    policies.join(", ")
+                )));
+            }
+        };
+    // Every part of the copy is one version.
+    let version = Staged {
+        reserved: &reserved,
+        parts: tables.into_iter().zip(&converted).collect(),
     };
-    app.catalog.publish_transfer(&t.id, node, &version).await?;
+    let published = stages::commit(target, &[version], &decided_by).await?;
+    for v in &published {
+        app.catalog.publish_transfer(&t.id, node, v).await?;
+    }
     Ok(())
 }
 
-/// Streams one source part into quarantine and scans it with every
-/// engine. A finding rejects the transfer; an engine that cannot answer
-/// retries it later.
+/// Streams one source part into quarantine and scans it with every engine,
+/// recording every verdict with the transfer before it decides anything.
+/// A finding rejects the transfer; an engine that cannot answer retries
+/// it later.
 async fn copy_and_scan(
     app: &App,
+    t: &Transfer,
     lake: &Lake,
     part: &Path,
     local: &std::path::Path,
@@ -381,24 +363,21 @@ async fn copy_and_scan(
     }
     out.sync_all().await?;
     drop(out);
+    let name = part.filename().unwrap_or("part.parquet");
     let ctx = ScanContext {
-        filename: part.filename().unwrap_or("part.parquet").to_owned(),
+        filename: name.to_owned(),
         declared_format: Some("parquet".into()),
         allow: Allowances::default(),
     };
-    let report = app
-        .scanner
-        .scan(&ctx, tokio::fs::File::open(local).await?)
-        .await;
-    match app.scanner.decision(&report) {
-        Decision::Clean => Ok(()),
-        Decision::Infected(found) => Err(IngestError::InvalidInput(format!(
-            "source part {part}: infected: {}",
-            first_of(&found)
+    let scanned = stages::scan(&app.scanner, &ctx, local).await?;
+    app.catalog
+        .record_transfer_scan(&t.id, &app.node_id, name, &scanned.record)
+        .await?;
+    match scanned.verdict {
+        Verdict::Clean => Ok(()),
+        Verdict::Infected(found) => Err(IngestError::InvalidInput(format!(
+            "source part {part}: {found}"
         ))),
-        Decision::Unavailable(why) => Err(IngestError::Unavailable(format!(
-            "held until every engine can scan: {}",
-            first_of(&why)
-        ))),
+        Verdict::Unavailable(why) => Err(IngestError::Unavailable(why)),
     }
 }

@@ -1502,6 +1502,27 @@ async fn an_export_waits_for_a_second_reviewer_then_is_rescanned_and_republished
     assert!(airlock_ingest::transfer::process_due(&f.app).await.unwrap());
     let (_, done) = f.call("GET", &uri, Some(&f.engineer), Body::empty()).await;
     assert_eq!(done["state"], "published", "{done}");
+    // The copy's verdicts are in the catalog, as every delivery's are:
+    // every engine's, on its one part, all clean.
+    let mut engines: Vec<&str> = f.app.scanner.engine_names();
+    engines.sort();
+    let verdicts: Vec<(&str, &str, &str)> = done["verdicts"]
+        .as_array()
+        .expect("the transfer shows its verdicts")
+        .iter()
+        .map(|v| {
+            (
+                v["part"].as_str().unwrap(),
+                v["engine"].as_str().unwrap(),
+                v["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str, &str)> = engines
+        .iter()
+        .map(|e| ("part-00000.parquet", *e, "clean"))
+        .collect();
+    assert_eq!(verdicts, want, "{done}");
     let copy = format!(
         "/v1/datasets/{}",
         done["target_dataset_id"].as_str().unwrap()

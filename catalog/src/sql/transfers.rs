@@ -159,6 +159,63 @@ macro_rules! transfers_sql {
                 Ok(r)
             }
 
+            async fn record_transfer_scan(
+                &self,
+                id: &str,
+                owner: &str,
+                part: &str,
+                scan: &ScanRecord,
+            ) -> Result<()> {
+                let now = crate::sql::now_ms();
+                let mut tx = self.pool.begin().await?;
+                let held = sqlx::query(
+                    "UPDATE transfers SET updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND state = $4",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(now)
+                .bind(TransferState::Publishing.as_str())
+                .execute(&mut *tx)
+                .await?;
+                one_row(held.rows_affected(), id)?;
+                sqlx::query("DELETE FROM transfer_verdicts WHERE transfer_id = $1 AND part = $2")
+                    .bind(id)
+                    .bind(part)
+                    .execute(&mut *tx)
+                    .await?;
+                for v in &scan.verdicts {
+                    sqlx::query(
+                        "INSERT INTO transfer_verdicts (transfer_id, part, member, engine, verdict, detail, \
+                         engine_version, db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(id)
+                    .bind(part)
+                    .bind(&v.member)
+                    .bind(&v.engine)
+                    .bind(&v.verdict)
+                    .bind(&v.detail)
+                    .bind(&v.engine_version)
+                    .bind(&v.db_version)
+                    .bind(v.scanned_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = json!({"part": part, "scan": scan_summary(scan)});
+                Self::audit(&mut *tx, now, &format!("system:{owner}"), "transfer.scan", id, detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn transfer_verdicts(&self, id: &str) -> Result<Vec<TransferVerdict>> {
+                Ok(sqlx::query_as(
+                    "SELECT part, member, engine, verdict, detail, engine_version, db_version, scanned_at \
+                     FROM transfer_verdicts WHERE transfer_id = $1 ORDER BY part, member, engine",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn publish_transfer(&self, id: &str, owner: &str, v: &PublishedVersion) -> Result<Transfer> {
                 let mut tx = self.pool.begin().await?;
                 let actor = format!("system:{owner}");

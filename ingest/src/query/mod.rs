@@ -22,7 +22,7 @@ pub use audit::AuditView;
 pub use datasets::{ColumnView, DatasetSummary, DatasetView, LineageView, PiiView, VersionView};
 pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
 pub use reviews::{HeldFileView, ReviewQueue, UserRef};
-pub use transfers::TransferView;
+pub use transfers::{PartVerdictView, TransferView};
 
 use airlock_catalog::{Acquisition, CatalogStore};
 use airlock_policies::Policies;

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use airlock_policies::{Action, Principal};
 
-use super::{Reader, rfc3339};
+use super::{Reader, VerdictView, rfc3339};
 use crate::IngestError;
 
 impl Reader<'_> {
@@ -21,8 +21,28 @@ impl Reader<'_> {
             who,
             Action::ViewTransfer(crate::transfer::facts(&t, "", export)),
         )?;
-        Ok(t.into())
+        let mut view = TransferView::from(t);
+        view.verdicts = self
+            .catalog
+            .transfer_verdicts(id)
+            .await?
+            .into_iter()
+            .map(|v| PartVerdictView {
+                part: v.part,
+                verdict: v.verdict.into(),
+            })
+            .collect();
+        Ok(view)
     }
+}
+
+/// One engine's verdict on one part of a transfer's copy.
+#[derive(Serialize, ToSchema)]
+pub struct PartVerdictView {
+    /// The source part the copy was scanned from.
+    pub part: String,
+    #[serde(flatten)]
+    pub verdict: VerdictView,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,6 +63,9 @@ pub struct TransferView {
     pub target_version: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// Every engine's verdict on every part of the copy, once it was
+    /// scanned.
+    pub verdicts: Vec<PartVerdictView>,
 }
 
 impl From<airlock_catalog::Transfer> for TransferView {
@@ -62,6 +85,7 @@ impl From<airlock_catalog::Transfer> for TransferView {
             target_version: t.target_version,
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
+            verdicts: vec![],
         }
     }
 }
