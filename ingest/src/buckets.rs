@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use airlock_catalog::Channel;
 
-use crate::folders::delivering;
+use crate::intake::{self, Arrival};
 use crate::lake::{Lake, s3_builder};
 use crate::names::FileName;
 use crate::{App, IngestError};
@@ -177,12 +177,7 @@ pub struct Summary {
 /// Sweeps one bucket once.
 pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
-    let Some((acq, owner, decided_by)) =
-        delivering(app, &bucket.acquisition_id, &bucket.url).await?
-    else {
-        summary.paused = true;
-        return Ok(summary);
-    };
+    let owner = intake::owner(app, &bucket.acquisition_id).await?;
     let store = Lake::open_with(&bucket.url, &bucket.options.0)?.store;
     let tagger = match bucket.after {
         After::Tag => Some(Tagger::new(bucket)?),
@@ -213,18 +208,16 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
         if filename.as_str() != name {
             tracing::warn!(key, delivered_as = %filename, "drop bucket: the name is not valid; delivered under a valid one");
         }
-        let mut ticket = match app
-            .admission
-            .admit(app, &owner.user_id, &acq.id, Some(meta.size))
-            .await
-        {
-            Ok(t) => t,
-            Err(IngestError::Busy { message, .. }) => {
-                tracing::info!(url = %bucket.url, %message, "drop bucket paused");
-                summary.paused = true;
-                return Ok(summary);
-            }
-            Err(e) => return Err(e),
+        let arrival = Arrival {
+            who: &owner,
+            acquisition_id: &bucket.acquisition_id,
+            channel: Channel::Bucket,
+            declared_format: None,
+            length: Some(meta.size),
+        };
+        let Some(mut gate) = intake::open_or_wait(app, arrival, &bucket.url).await? else {
+            summary.paused = true;
+            return Ok(summary);
         };
         // Pinned to the listed version: an overwrite mid-read fails the
         // read instead of mixing two versions.
@@ -237,24 +230,9 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             .await?
             .into_stream()
             .map(|r| r.map_err(|e| e.to_string()));
-        let received = app
-            .quarantine
-            .receive(stream, |n| ticket.reserve(n))
-            .await?;
+        let received = gate.receive(app, stream).await?;
         let (sha256, size) = (received.sha256.clone(), received.size_bytes as i64);
-        let inserted = app
-            .record_delivery(
-                received,
-                crate::Delivery {
-                    acquisition_id: &acq.id,
-                    filename: filename.as_str(),
-                    channel: Channel::Bucket,
-                    submitted_by: &owner.user_id,
-                    declared_format: None,
-                },
-                &decided_by,
-            )
-            .await?;
+        let inserted = gate.record(app, received, &filename).await?;
         app.catalog
             .take_bucket_object(&bucket.url, &key, &etag, size, &sha256, &inserted.file.id)
             .await?;

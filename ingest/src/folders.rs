@@ -27,11 +27,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use airlock_catalog::{Acquisition, Channel};
-use airlock_policies::Principal;
+use airlock_catalog::Channel;
 
+use crate::intake::{self, Arrival};
 use crate::names::FileName;
-use crate::{App, IngestError, governance};
+use crate::{App, IngestError};
 
 /// One `[[drop_folders]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -176,31 +176,6 @@ pub fn watcher(
     Ok(w)
 }
 
-/// Who a drop endpoint delivers as (the acquisition's owner), with the
-/// policies that allow it; `None` (logged) while the acquisition takes no
-/// deliveries, which pauses the endpoint.
-pub(crate) async fn delivering(
-    app: &App,
-    acquisition_id: &str,
-    endpoint: &str,
-) -> Result<Option<(Acquisition, Principal, Vec<String>)>, IngestError> {
-    let acq = app.acquisition(acquisition_id).await?;
-    let owner = app
-        .catalog
-        .user(&acq.owner_id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("user {}", acq.owner_id)))?;
-    let owner = owner.principal()?;
-    match governance::deliverable(app, &owner, &acq.id, None).await {
-        Ok((acq, decided_by)) => Ok(Some((acq, owner, decided_by))),
-        Err(IngestError::Conflict(why)) => {
-            tracing::info!(endpoint, %why, "drop endpoint paused");
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Sweeps one folder once, at `now`.
 pub async fn sweep(
     app: &App,
@@ -209,16 +184,8 @@ pub async fn sweep(
     now: SystemTime,
 ) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
-    let Some((acq, owner, decided_by)) = delivering(
-        app,
-        &folder.acquisition_id,
-        &folder.path.display().to_string(),
-    )
-    .await?
-    else {
-        summary.paused = true;
-        return Ok(summary);
-    };
+    let owner = intake::owner(app, &folder.acquisition_id).await?;
+    let endpoint = folder.path.display().to_string();
     let accepted = folder.path.join(".airlock").join("accepted");
     tokio::fs::create_dir_all(&accepted).await?;
     let mut names = Vec::new();
@@ -264,25 +231,20 @@ pub async fn sweep(
         if filename.as_str() != name {
             tracing::warn!(file = %path.display(), delivered_as = %filename, "drop folder: the name is not valid; delivered under a valid one");
         }
-        let mut ticket = match app
-            .admission
-            .admit(app, &owner.user_id, &acq.id, Some(meta.len()))
-            .await
-        {
-            Ok(t) => t,
-            Err(IngestError::Busy { message, .. }) => {
-                tracing::info!(folder = %folder.path.display(), %message, "drop folder paused");
-                summary.paused = true;
-                return Ok(summary);
-            }
-            Err(e) => return Err(e),
+        let arrival = Arrival {
+            who: &owner,
+            acquisition_id: &folder.acquisition_id,
+            channel: Channel::Folder,
+            declared_format: None,
+            length: Some(meta.len()),
+        };
+        let Some(mut gate) = intake::open_or_wait(app, arrival, &endpoint).await? else {
+            summary.paused = true;
+            return Ok(summary);
         };
         let source = tokio::fs::File::open(&path).await?;
-        let received = app
-            .quarantine
-            .receive(tokio_util::io::ReaderStream::new(source), |n| {
-                ticket.reserve(n)
-            })
+        let received = gate
+            .receive(app, tokio_util::io::ReaderStream::new(source))
             .await?;
         // Changed while it was copied: not whole after all.
         let after = tokio::fs::metadata(&path).await?;
@@ -292,19 +254,7 @@ pub async fn sweep(
             summary.waiting += 1;
             continue;
         }
-        let inserted = app
-            .record_delivery(
-                received,
-                crate::Delivery {
-                    acquisition_id: &acq.id,
-                    filename: filename.as_str(),
-                    channel: Channel::Folder,
-                    submitted_by: &owner.user_id,
-                    declared_format: None,
-                },
-                &decided_by,
-            )
-            .await?;
+        let inserted = gate.record(app, received, &filename).await?;
         // Recorded: out of the folder, named by its delivery, or marked.
         match folder.after {
             Taken::Move => {

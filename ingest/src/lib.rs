@@ -18,6 +18,7 @@ pub mod engines;
 pub mod error;
 pub mod folders;
 pub mod governance;
+pub mod intake;
 pub mod jobs;
 pub mod lake;
 pub mod names;
@@ -121,56 +122,6 @@ impl App {
             rescan_schedule,
             retention_schedule,
         }))
-    }
-}
-
-/// A delivery's facts, for [`App::record_delivery`].
-pub struct Delivery<'a> {
-    pub acquisition_id: &'a str,
-    pub filename: &'a str,
-    pub channel: airlock_catalog::Channel,
-    pub submitted_by: &'a str,
-    pub declared_format: Option<String>,
-}
-
-impl App {
-    /// Makes received bytes a delivery: durable in quarantine, then
-    /// recorded (audited with `decided_by`), then the pipeline woken. The
-    /// same bytes delivered before keep their first record and this copy
-    /// goes.
-    pub async fn record_delivery(
-        &self,
-        received: quarantine::Received,
-        d: Delivery<'_>,
-        decided_by: &[String],
-    ) -> Result<airlock_catalog::Inserted, IngestError> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let (sha256, size_bytes) = (received.sha256.clone(), received.size_bytes as i64);
-        self.quarantine.commit(received, &id).await?;
-        let file = airlock_catalog::NewFile {
-            id: id.clone(),
-            acquisition_id: d.acquisition_id.to_owned(),
-            filename: d.filename.to_owned(),
-            sha256,
-            size_bytes,
-            channel: d.channel,
-            submitted_by: d.submitted_by.to_owned(),
-            created_at: now_ms(),
-            declared_format: d.declared_format,
-        };
-        let inserted = match self.catalog.insert_file(&file, decided_by).await {
-            Ok(i) => i,
-            Err(e) => {
-                let _ = self.quarantine.remove(&id).await;
-                return Err(e.into());
-            }
-        };
-        if inserted.created {
-            self.wake.notify_one();
-        } else {
-            self.quarantine.remove(&id).await?;
-        }
-        Ok(inserted)
     }
 
     /// The query layer over this daemon's catalog, policies and zones.

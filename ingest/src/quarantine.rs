@@ -38,6 +38,22 @@ impl Quarantine {
         })
     }
 
+    /// The SHA-256 of the file at `path`, read in 1 MiB blocks.
+    pub async fn hash(&self, path: &Path) -> Result<String, IngestError> {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut hash = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+        }
+        Ok(hex::encode(hash.finalize()))
+    }
+
     /// Where the bytes of file `id` live. File ids are UUIDs the daemon
     /// generated, never client input.
     pub fn path(&self, id: &str) -> PathBuf {

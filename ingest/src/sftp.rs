@@ -39,12 +39,12 @@ use serde::Deserialize;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use airlock_catalog::{Acquisition, Channel as Via};
+use airlock_catalog::Channel as Via;
 use airlock_policies::Principal;
 
-use crate::admission::Ticket;
+use crate::intake::{self, Arrival, Gate};
 use crate::names::FileName;
-use crate::{App, IngestError, governance};
+use crate::{App, IngestError};
 
 /// `[sftp]`: the SFTP drop endpoint, off unless configured.
 #[derive(Debug, Clone, Deserialize)]
@@ -401,10 +401,8 @@ fn file_attrs(size: u64, mtime_ms: i64) -> FileAttributes {
 
 /// An upload where its acquisition and name are settled.
 struct Upload {
-    acquisition: Acquisition,
-    decided_by: Vec<String>,
+    gate: Gate,
     part: PathBuf,
-    ticket: Ticket,
 }
 
 /// An open upload.
@@ -524,56 +522,33 @@ impl Drops {
     }
 
     /// Begins an upload to `acquisition`: the user may deliver to it now,
-    /// and there is room.
+    /// and there is room (taken as the bytes arrive).
     async fn begin(&self, acquisition: &str) -> Result<Upload, IngestError> {
-        let (acq, decided_by) =
-            governance::deliverable(&self.app, &self.login.who, acquisition, None).await?;
-        let ticket = self
-            .app
-            .admission
-            .admit(&self.app, &self.login.who.user_id, &acq.id, None)
-            .await?;
+        let arrival = Arrival {
+            who: &self.login.who,
+            acquisition_id: acquisition,
+            channel: Via::Sftp,
+            declared_format: None,
+            length: None,
+        };
+        let gate = intake::open(&self.app, arrival).await?;
         let (part, _) = self.app.quarantine.part().await?;
-        Ok(Upload {
-            acquisition: acq,
-            decided_by,
-            part,
-            ticket,
-        })
+        Ok(Upload { gate, part })
     }
 
     /// Makes a finished upload a delivery named `name`.
     async fn deliver(&self, upload: Upload, name: &str) -> Result<(), IngestError> {
-        let part = upload.part.clone();
-        let received = match self.app.quarantine.finish(part.clone()).await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&part).await;
-                return Err(e);
-            }
-        };
-        let inserted = self
-            .app
-            .record_delivery(
-                received,
-                crate::Delivery {
-                    acquisition_id: &upload.acquisition.id,
-                    filename: name,
-                    channel: Via::Sftp,
-                    submitted_by: &self.login.who.user_id,
-                    declared_format: None,
-                },
-                &upload.decided_by,
-            )
-            .await?;
+        let received = upload.gate.received(&self.app, upload.part).await?;
+        let acquisition_id = upload.gate.acquisition.id.clone();
+        let filename = FileName::parse(name)?;
+        let inserted = upload.gate.record(&self.app, received, &filename).await?;
         tracing::info!(
             file_id = %inserted.file.id,
-            acquisition_id = %upload.acquisition.id,
+            acquisition_id = %acquisition_id,
             user_id = %self.login.who.user_id,
             created = inserted.created,
             "sftp delivery"
         );
-        drop(upload.ticket);
         Ok(())
     }
 }
@@ -721,7 +696,7 @@ impl russh_sftp::server::Handler for Drops {
         }
         let end = offset.saturating_add(data.len() as u64);
         let written = async {
-            w.upload.ticket.reserve(end.max(w.size))?;
+            w.upload.gate.ticket.reserve(end.max(w.size))?;
             w.file.seek(std::io::SeekFrom::Start(offset)).await?;
             w.file.write_all(&data).await?;
             Ok::<_, IngestError>(())
@@ -760,7 +735,7 @@ impl russh_sftp::server::Handler for Drops {
             return Err(why);
         }
         if temporary(&name) {
-            let key = (upload.acquisition.id.clone(), name);
+            let key = (upload.gate.acquisition.id.clone(), name);
             self.staged.insert(key, (upload, size));
             return Ok(ok(id));
         }

@@ -12,9 +12,9 @@ use airlock_catalog::Channel;
 
 use super::extract::{Caller, JsonBody};
 use super::{ApiResult, AppState, ReviewRequest};
-use crate::IngestError;
 use crate::error::ErrorBody;
 use crate::governance;
+use crate::intake::{self, Arrival};
 use crate::names::FileName;
 use crate::query::{FileAccepted, FileView};
 
@@ -46,41 +46,21 @@ pub(super) async fn upload_file(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileAccepted>)> {
     let filename = FileName::parse(&filename)?;
-    let (acq, decided_by) =
-        governance::deliverable(&app, &who, &acq_id, q.format.as_deref()).await?;
-    let declared_format = q.format;
-    let limit = app.config.limits.max_file_bytes;
-    let declared = headers
+    let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(IngestError::TooLarge { limit_bytes: limit });
-    }
-    // Room in quarantine and an upload slot, held until the delivery is
-    // recorded (or refused). Without a Content-Length the room is taken
-    // as the bytes arrive.
-    let mut ticket = app
-        .admission
-        .admit(&app, &who.user_id, &acq.id, declared)
-        .await?;
-    let received = app
-        .quarantine
-        .receive(body.into_data_stream(), |n| ticket.reserve(n))
-        .await?;
-    let inserted = app
-        .record_delivery(
-            received,
-            crate::Delivery {
-                acquisition_id: &acq.id,
-                filename: filename.as_str(),
-                channel: Channel::Api,
-                submitted_by: &who.user_id,
-                declared_format,
-            },
-            &decided_by,
-        )
-        .await?;
+    let arrival = Arrival {
+        who: &who,
+        acquisition_id: &acq_id,
+        channel: Channel::Api,
+        declared_format: q.format,
+        length,
+    };
+    // Without a Content-Length the room is taken as the bytes arrive.
+    let mut gate = intake::open(&app, arrival).await?;
+    let received = gate.receive(&app, body.into_data_stream()).await?;
+    let inserted = gate.record(&app, received, &filename).await?;
     let status = match inserted.created {
         true => StatusCode::ACCEPTED,
         false => StatusCode::OK,

@@ -22,15 +22,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use airlock_catalog::{Channel, NewFile, Upload, UploadState};
+use airlock_catalog::{Channel, Upload, UploadState};
 
 use super::extract::Caller;
+use crate::intake::{self, Arrival};
 use crate::names::FileName;
-use crate::{App, IngestError, governance, now_ms};
+use crate::{App, IngestError, now_ms};
 
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,checksum,termination,expiration";
@@ -141,11 +142,6 @@ async fn create(
         .ok_or_else(|| {
             IngestError::bad_request("invalid_length", "Upload-Length (bytes) is required")
         })?;
-    if length as u64 > app.config.limits.max_file_bytes {
-        return Err(IngestError::TooLarge {
-            limit_bytes: app.config.limits.max_file_bytes,
-        });
-    }
     let meta = metadata(header(&headers, "upload-metadata").unwrap_or_default())?;
     let get = |k: &str| {
         meta.iter()
@@ -157,19 +153,23 @@ async fn create(
     })?;
     let filename = FileName::parse(&get("filename").unwrap_or_default())?;
     let format = get("format").filter(|f| !f.is_empty());
-    let (acq, _) = governance::deliverable(&app, &who, &acq_id, format.as_deref()).await?;
     // Room for the whole length; once created, the upload holds it in the
     // catalog's count until it completes.
-    let _room = app
-        .admission
-        .admit(&app, &who.user_id, &acq.id, Some(length as u64))
-        .await?;
+    let arrival = Arrival {
+        who: &who,
+        acquisition_id: &acq_id,
+        channel: Channel::Tus,
+        declared_format: format.clone(),
+        length: Some(length as u64),
+    };
+    let gate = intake::open(&app, arrival).await?;
+    let acq = &gate.acquisition;
     let now = now_ms();
     let upload = app
         .catalog
         .create_upload(&Upload {
             id: uuid::Uuid::now_v7().to_string(),
-            acquisition_id: acq.id,
+            acquisition_id: acq.id.clone(),
             filename: filename.to_string(),
             declared_format: format,
             length_bytes: length,
@@ -336,67 +336,15 @@ async fn append(
         .advance_upload(&u.id, at, to, now_ms() + expiry_ms(&app))
         .await?;
     let u = if u.offset_bytes == u.length_bytes {
-        // Still the owner's to deliver to, and still approved?
-        let (_, decided_by) = governance::deliverable(&app, &who, &u.acquisition_id, None).await?;
-        finish(&app, u, &decided_by).await?
+        intake::complete_upload(&app, &who, &u).await?;
+        app.catalog
+            .upload(&u.id)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("upload {}", u.id)))?
     } else {
         u
     };
     Ok(tus(StatusCode::NO_CONTENT, &state_headers(&u)))
-}
-
-/// The last byte arrived: hash it all, link it into quarantine and record
-/// the delivery.
-async fn finish(app: &App, u: Upload, decided_by: &[String]) -> Result<Upload, IngestError> {
-    let path = app.quarantine.upload_path(&u.id);
-    let mut file = tokio::fs::File::open(&path).await?;
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-    }
-    let file_id = uuid::Uuid::now_v7().to_string();
-    app.quarantine.link(&path, &file_id).await?;
-    let inserted = app
-        .catalog
-        .complete_upload(
-            &u.id,
-            &NewFile {
-                id: file_id.clone(),
-                acquisition_id: u.acquisition_id.clone(),
-                filename: u.filename.clone(),
-                sha256: hex::encode(hash.finalize()),
-                size_bytes: u.length_bytes,
-                channel: Channel::Tus,
-                submitted_by: u.created_by.clone(),
-                created_at: now_ms(),
-                declared_format: u.declared_format.clone(),
-            },
-            decided_by,
-        )
-        .await;
-    let inserted = match inserted {
-        Ok(i) => i,
-        Err(e) => {
-            let _ = app.quarantine.remove(&file_id).await;
-            return Err(e.into());
-        }
-    };
-    if inserted.created {
-        app.wake.notify_one();
-    } else {
-        // The same bytes were delivered before: that record stands.
-        app.quarantine.remove(&file_id).await?;
-    }
-    let _ = tokio::fs::remove_file(&path).await;
-    app.catalog
-        .upload(&u.id)
-        .await?
-        .ok_or_else(|| IngestError::NotFound(format!("upload {}", u.id)))
 }
 
 /// Ends an upload and forgets its bytes.
