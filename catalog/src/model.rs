@@ -5,6 +5,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use airlock_policies::{Principal, Role};
+use airlock_zones::Clearance;
+
 use crate::CatalogError;
 
 macro_rules! text_enum {
@@ -203,30 +206,23 @@ text_enum!(
 pub struct User {
     pub id: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub created_at: i64,
-    /// The zones an analyst is cleared to read, comma-separated.
-    pub zones: String,
+    /// The zones an analyst is cleared to read.
+    #[sqlx(try_from = "String")]
+    pub zones: Clearance,
 }
 
 impl User {
     /// The principal this user acts as in policy decisions.
-    pub fn principal(self) -> Result<airlock_policies::Principal, CatalogError> {
-        let role = self
-            .role
-            .parse()
-            .map_err(|_| CatalogError::Corrupt(format!("user {} has an unknown role", self.id)))?;
-        Ok(airlock_policies::Principal {
+    pub fn principal(self) -> Principal {
+        Principal {
             user_id: self.id,
             name: self.name,
-            role,
-            zones: self
-                .zones
-                .split(',')
-                .filter(|z| !z.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        })
+            role: self.role,
+            zones: self.zones,
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 
 use airlock_catalog::*;
+use airlock_policies::Role;
+use airlock_zones::Clearance;
 
 const HOUR: i64 = 3_600_000;
 
@@ -17,9 +19,9 @@ async fn user(store: &dyn CatalogStore, name: &str) -> User {
     let u = User {
         id: id(),
         name: name.into(),
-        role: "engineer".into(),
+        role: Role::Engineer,
         created_at: 1,
-        zones: String::new(),
+        zones: Clearance::default(),
     };
     store
         .create_user(&u, &format!("hash-of-{name}"))
@@ -212,14 +214,14 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
     let sso = User {
         id: "oidc:rita".into(),
         name: "oidc:rita".into(),
-        role: "engineer".into(),
+        role: Role::Engineer,
         created_at: 5,
-        zones: String::new(),
+        zones: Clearance::default(),
     };
     assert_eq!(store.sync_user(&sso).await.unwrap(), sso);
     assert_eq!(store.sync_user(&sso).await.unwrap(), sso);
     let promoted = User {
-        role: "reviewer".into(),
+        role: Role::Reviewer,
         created_at: 9,
         ..sso.clone()
     };
@@ -237,9 +239,9 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
     let dup = User {
         id: id(),
         name: "ada".into(),
-        role: "analyst".into(),
+        role: Role::Analyst,
         created_at: 2,
-        zones: "sandbox".into(),
+        zones: "sandbox".parse().unwrap(),
     };
     let err = store.create_user(&dup, "other").await.unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use airlock_catalog::{CatalogStore, User};
 use airlock_policies::{Principal, Role};
-use airlock_zones::ZoneName;
+use airlock_zones::{Clearance, ZoneName};
 
 use crate::{IngestError, now_ms};
 
@@ -58,13 +58,9 @@ pub async fn add_user(
     let user = User {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.to_owned(),
-        role: role.as_str().to_owned(),
+        role,
         created_at: now_ms(),
-        zones: zones
-            .iter()
-            .map(ZoneName::as_str)
-            .collect::<Vec<_>>()
-            .join(","),
+        zones: Clearance::new(zones.to_vec()),
     };
     let user = catalog.create_user(&user, &hash_token(&token)).await?;
     Ok((user, token))
@@ -91,5 +87,5 @@ pub async fn authenticate(
         .user_by_token_hash(&hash_token(token))
         .await?
         .ok_or(IngestError::Unauthorized)?;
-    Ok(user.principal()?)
+    Ok(user.principal())
 }

@@ -1,13 +1,15 @@
-//! The Airlock daemon: HTTP API, pipeline workers, conversion and publishing.
+//! The Airlock daemon: the ways in, the pipeline and transfer workers, the
+//! query layer and the HTTP API.
 //!
-//! Key decision: the catalog is the only state that matters. Handlers are
-//! thin: they authenticate, authorize through `airlock-policies`, make the
-//! bytes durable in [`quarantine`] and record them in the catalog. Everything
-//! after that is done by [`pipeline`] workers that claim files from the
-//! catalog under a lease and move each one a step at a time, each step one
-//! catalog transaction. So a daemon killed at any point resumes every file
-//! from its recorded state, and several daemons can share one PostgreSQL
-//! catalog.
+//! Key decision: the catalog is the only state that matters. Every way in
+//! is an adapter over one [`intake`] (deliverable, admitted, durable in
+//! [`quarantine`], recorded); everything after that is done by
+//! [`pipeline`] workers that claim files from the catalog under a lease
+//! and move each one a state at a time through the [`stages`] transfers
+//! share, each state change one catalog transaction. So a daemon killed at
+//! any point resumes every file from its recorded state, and several
+//! daemons can share one PostgreSQL catalog. People read through one
+//! [`query`] layer; the [`api`] handlers only extract, call and map.
 
 pub mod admission;
 pub mod api;

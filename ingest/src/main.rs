@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use airlock_ingest::{App, Config, auth};
 use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
+use airlock_zones::{Clearance, ZoneName};
 
 #[derive(Parser)]
 #[command(
@@ -89,7 +90,7 @@ enum PolicyCommand {
         role: Role,
         /// For an analyst: the zones they are cleared for.
         #[arg(long, value_delimiter = ',')]
-        zones: Vec<String>,
+        zones: Vec<ZoneName>,
         /// The Cedar action, e.g. review_file, view_dataset or
         /// publish_without_review.
         #[arg(long)]
@@ -281,7 +282,7 @@ async fn main() -> anyhow::Result<()> {
                 user_id: "caller".into(),
                 name: "caller".into(),
                 role,
-                zones,
+                zones: Clearance::new(zones),
             };
             let owner = if own { "caller" } else { "someone-else" };
             let file = CheckedFile {

@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use airlock_catalog::{CatalogStore, User};
 use airlock_policies::{Principal, Role};
+use airlock_zones::Clearance;
 
 use crate::{IngestError, now_ms};
 
@@ -223,7 +224,7 @@ impl Verifier {
     }
 
     /// The Airlock role and zones the claims map to.
-    pub fn role_and_zones(&self, claims: &Value) -> Result<(Role, Vec<String>), OidcError> {
+    pub fn role_and_zones(&self, claims: &Value) -> Result<(Role, Clearance), OidcError> {
         let claim = &self.config.roles_claim;
         let mut roles: Vec<Role> = strings(claims, claim)
             .iter()
@@ -252,10 +253,15 @@ impl Verifier {
                 });
             }
         };
+        // A value that cannot name a zone clears for none.
         let zones = match role {
-            Role::Analyst => strings(claims, &self.config.zones_claim),
+            Role::Analyst => strings(claims, &self.config.zones_claim)
+                .iter()
+                .filter_map(|z| z.parse().ok())
+                .collect(),
             _ => vec![],
         };
+        let zones = Clearance::new(zones);
         Ok((role, zones))
     }
 }
@@ -297,10 +303,10 @@ pub async fn authenticate(
     let user = User {
         id: format!("oidc:{sub}"),
         name: format!("oidc:{shown}"),
-        role: role.as_str().to_owned(),
+        role,
         created_at: now_ms(),
-        zones: zones.join(","),
+        zones,
     };
     let user = catalog.sync_user(&user).await?;
-    Ok(user.principal()?)
+    Ok(user.principal())
 }

@@ -251,9 +251,7 @@ impl russh::server::Handler for Connection {
                 return Ok(Auth::reject());
             }
         };
-        let Ok(who) = user.principal() else {
-            return Ok(Auth::reject());
-        };
+        let who = user.principal();
         tracing::info!(peer = ?self.peer, login, user_id = %who.user_id, %fingerprint, "sftp login");
         self.login = Some(Arc::new(Login {
             who,

@@ -140,7 +140,7 @@ async fn rs256_and_es256_tokens_sign_in_with_their_mapped_roles_and_four_eyes_ho
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         app.catalog.user("oidc:eve").await.unwrap().unwrap().role,
-        "reviewer"
+        Role::Reviewer
     );
     // Now a reviewer, eve still may not decide her own acquisition.
     let own = json!({"decision": "reject", "reason": "mine"});
@@ -152,7 +152,13 @@ async fn rs256_and_es256_tokens_sign_in_with_their_mapped_roles_and_four_eyes_ho
     let (status, _) = call(&app, "GET", "/v1/datasets", &analyst, Value::Null).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        app.catalog.user("oidc:ann").await.unwrap().unwrap().zones,
+        app.catalog
+            .user("oidc:ann")
+            .await
+            .unwrap()
+            .unwrap()
+            .zones
+            .to_string(),
         "sandbox"
     );
     // Airlock's own tokens work beside SSO.

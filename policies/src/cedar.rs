@@ -389,7 +389,15 @@ impl Policies {
                     "role".to_owned(),
                     RestrictedExpression::new_string(who.role.as_str().into()),
                 ),
-                ("zones".to_owned(), text_set(&who.zones)),
+                (
+                    "zones".to_owned(),
+                    RestrictedExpression::new_set(
+                        who.zones
+                            .zones()
+                            .iter()
+                            .map(|z| RestrictedExpression::new_string(z.to_string())),
+                    ),
+                ),
             ]),
             Default::default(),
         )
@@ -503,7 +511,7 @@ mod tests {
             user_id: id.into(),
             name: id.into(),
             role,
-            zones: vec!["sandbox".into()],
+            zones: "sandbox".parse().unwrap(),
         }
     }
 

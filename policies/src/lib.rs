@@ -19,6 +19,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use airlock_zones::Clearance;
+
 pub use cedar::{
     CheckedFile, Explanation, FileOutcome, Findings, Policies, PolicyFile, TransferFacts,
 };
@@ -74,6 +76,13 @@ impl fmt::Display for Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = PolicyError;
+    fn try_from(s: String) -> Result<Self, PolicyError> {
+        s.parse()
+    }
+}
+
 impl FromStr for Role {
     type Err = PolicyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -94,7 +103,7 @@ pub struct Principal {
     pub name: String,
     pub role: Role,
     /// The zones an analyst is cleared to read.
-    pub zones: Vec<String>,
+    pub zones: Clearance,
 }
 
 /// What the caller wants to do, with the facts about the resource that the

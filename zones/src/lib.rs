@@ -138,6 +138,51 @@ impl FromStr for ZoneName {
     }
 }
 
+/// The zones an analyst is cleared to read. Stored as their names joined
+/// by commas (a zone name holds no comma).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Clearance(Vec<ZoneName>);
+
+impl Clearance {
+    pub fn new(zones: Vec<ZoneName>) -> Self {
+        Self(zones)
+    }
+
+    pub fn zones(&self) -> &[ZoneName] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Clearance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(ZoneName::as_str).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl FromStr for Clearance {
+    type Err = ZoneError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .filter(|z| !z.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+impl TryFrom<String> for Clearance {
+    type Error = ZoneError;
+    fn try_from(s: String) -> Result<Self, ZoneError> {
+        s.parse()
+    }
+}
+
 impl<'de> Deserialize<'de> for ZoneName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?

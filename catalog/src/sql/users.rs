@@ -9,9 +9,9 @@ macro_rules! users_sql {
                 sqlx::query("INSERT INTO users (id, name, role, created_at, zones) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&u.id)
                     .bind(&u.name)
-                    .bind(&u.role)
+                    .bind(u.role.as_str())
                     .bind(u.created_at)
-                    .bind(&u.zones)
+                    .bind(u.zones.to_string())
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| name_taken(e, &u.name))?;
@@ -61,9 +61,9 @@ macro_rules! users_sql {
                 )
                 .bind(&u.id)
                 .bind(&u.name)
-                .bind(&u.role)
+                .bind(u.role.as_str())
                 .bind(u.created_at)
-                .bind(&u.zones)
+                .bind(u.zones.to_string())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| name_taken(e, &u.name))?;
