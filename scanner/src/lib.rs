@@ -131,54 +131,7 @@ pub struct ScanContext {
     pub allow: Allowances,
 }
 
-/// Content refused unless an acquisition explicitly allows it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Allowances {
-    pub executables: bool,
-    pub scripts: bool,
-    pub macros: bool,
-    pub encrypted: bool,
-}
-
-impl Allowances {
-    /// The names an acquisition lists: `executables`, `scripts`, `macros`,
-    /// `encrypted`.
-    pub const NAMES: [&str; 4] = ["executables", "scripts", "macros", "encrypted"];
-
-    fn flags(&self) -> [bool; 4] {
-        [self.executables, self.scripts, self.macros, self.encrypted]
-    }
-
-    /// Parses names separated by commas (an empty list allows nothing).
-    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
-        let mut a = Self::default();
-        for name in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
-            let flag = match name {
-                "executables" => &mut a.executables,
-                "scripts" => &mut a.scripts,
-                "macros" => &mut a.macros,
-                "encrypted" => &mut a.encrypted,
-                other => {
-                    return Err(format!(
-                        "unknown allowance {other:?}: expected one of {}",
-                        Self::NAMES.join(", ")
-                    ));
-                }
-            };
-            *flag = true;
-        }
-        Ok(a)
-    }
-
-    /// The allowed names, in canonical order.
-    pub fn names(&self) -> Vec<&'static str> {
-        Self::NAMES
-            .iter()
-            .zip(self.flags())
-            .filter_map(|(n, on)| on.then_some(*n))
-            .collect()
-    }
-}
+pub use airlock_zones::Allowances;
 
 /// A scan engine. Engines must consume `input` as it arrives and never
 /// buffer the whole stream.
@@ -620,18 +573,6 @@ mod tests {
             engine_version: "1".into(),
             db_version: None,
         }
-    }
-
-    #[test]
-    fn allowances_round_trip_by_name() {
-        let a = Allowances::parse("macros, executables".split(',')).unwrap();
-        assert!(a.macros && a.executables && !a.scripts && !a.encrypted);
-        assert_eq!(a.names(), ["executables", "macros"]);
-        assert_eq!(
-            Allowances::parse("".split(',')).unwrap(),
-            Allowances::default()
-        );
-        assert!(Allowances::parse(["everything"]).is_err());
     }
 
     #[test]

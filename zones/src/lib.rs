@@ -12,6 +12,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod allowances;
+pub use allowances::Allowances;
+
 /// Everything that can go wrong with zones and classifications.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ZoneError {
@@ -19,6 +22,9 @@ pub enum ZoneError {
     UnknownClassification(String),
     #[error("unknown zone {0:?}")]
     UnknownZone(String),
+    /// The message names the unknown allowance and the known ones.
+    #[error("{0}")]
+    UnknownAllowance(String),
     #[error("invalid zone name {0:?}: use 1-32 characters of a-z, 0-9, '-' or '_'")]
     InvalidName(String),
     #[error("zone {0:?} is defined twice")]
@@ -92,6 +98,13 @@ impl FromStr for Classification {
     }
 }
 
+impl TryFrom<String> for Classification {
+    type Error = ZoneError;
+    fn try_from(s: String) -> Result<Self, ZoneError> {
+        s.parse()
+    }
+}
+
 impl Serialize for Classification {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -135,6 +148,13 @@ impl FromStr for ZoneName {
         } else {
             Err(ZoneError::InvalidName(s.to_owned()))
         }
+    }
+}
+
+impl TryFrom<String> for ZoneName {
+    type Error = ZoneError;
+    fn try_from(s: String) -> Result<Self, ZoneError> {
+        s.parse()
     }
 }
 
