@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use airlock_policies::{Principal, Role};
-use airlock_zones::Clearance;
+use airlock_zones::{Allowances, Classification, Clearance, ZoneName};
 
 use crate::CatalogError;
 
@@ -158,8 +158,10 @@ pub struct Transfer {
     pub id: String,
     pub dataset_id: String,
     pub version: i64,
-    pub from_zone: String,
-    pub to_zone: String,
+    #[sqlx(try_from = "String")]
+    pub from_zone: ZoneName,
+    #[sqlx(try_from = "String")]
+    pub to_zone: ZoneName,
     pub requested_by: String,
     pub reason: String,
     #[sqlx(try_from = "String")]
@@ -232,8 +234,10 @@ pub struct Acquisition {
     pub name: String,
     pub slug: String,
     pub description: String,
-    pub target_zone: String,
-    pub classification: String,
+    #[sqlx(try_from = "String")]
+    pub target_zone: ZoneName,
+    #[sqlx(try_from = "String")]
+    pub classification: Classification,
     #[sqlx(try_from = "String")]
     pub state: AcquisitionState,
     pub owner_id: String,
@@ -251,7 +255,8 @@ pub struct Acquisition {
     pub ethics_ref: String,
     /// What the acquisition explicitly allows that scanning otherwise
     /// refuses, comma-separated (`executables,macros`).
-    pub allow: String,
+    #[sqlx(try_from = "String")]
+    pub allow: Allowances,
     /// The sheet of its Excel workbooks to publish.
     pub sheet: Option<String>,
     /// The declared schema (the contract) as JSON: see [`Acquisition::contract`].
@@ -484,8 +489,10 @@ pub struct PublishedVersion {
 pub struct Dataset {
     pub id: String,
     pub name: String,
-    pub zone: String,
-    pub classification: String,
+    #[sqlx(try_from = "String")]
+    pub zone: ZoneName,
+    #[sqlx(try_from = "String")]
+    pub classification: Classification,
     pub description: String,
     pub acquisition_id: String,
     pub created_at: i64,
@@ -515,7 +522,8 @@ pub struct VersionInfo {
 pub struct ExpiredVersion {
     pub dataset_id: String,
     pub dataset_name: String,
-    pub zone: String,
+    #[sqlx(try_from = "String")]
+    pub zone: ZoneName,
     pub version: i64,
     pub location: Option<String>,
     /// `published`, or `deleting` for a deletion to finish.

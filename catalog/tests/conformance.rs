@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use airlock_catalog::*;
 use airlock_policies::Role;
-use airlock_zones::Clearance;
+use airlock_zones::{Allowances, Clearance};
 
 const HOUR: i64 = 3_600_000;
 
@@ -37,8 +37,8 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
                 name: slug.into(),
                 slug: slug.into(),
                 description: format!("about {slug}"),
-                target_zone: "sandbox".into(),
-                classification: "OFFICIAL".into(),
+                target_zone: "sandbox".parse().unwrap(),
+                classification: "OFFICIAL".parse().unwrap(),
                 state: AcquisitionState::Approved,
                 owner_id: owner.id.clone(),
                 created_at: 1,
@@ -48,7 +48,7 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
                 personal_data: true,
                 retention_days: Some(365),
                 ethics_ref: "NSDEC(24)07".into(),
-                allow: "macros".into(),
+                allow: "macros".parse().unwrap(),
                 sheet: Some("Data".into()),
                 declared_schema: Some(
                     r#"{"columns":[{"name":"id","type":"int64","nullable":false}]}"#.into(),
@@ -105,7 +105,7 @@ fn dataset(acq: &Acquisition, name: &str) -> Dataset {
         id: id(),
         name: name.into(),
         zone: acq.target_zone.clone(),
-        classification: acq.classification.clone(),
+        classification: acq.classification,
         description: acq.description.clone(),
         acquisition_id: acq.id.clone(),
         created_at: now_ms(),
@@ -1052,8 +1052,8 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
         id: id(),
         dataset_id: src.dataset_id.clone(),
         version: src.version,
-        from_zone: "sandbox".into(),
-        to_zone: "archive".into(),
+        from_zone: "sandbox".parse().unwrap(),
+        to_zone: "archive".parse().unwrap(),
         requested_by: eng.id.clone(),
         reason: "for the archive".into(),
         state,
@@ -1133,7 +1133,7 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
     );
 
     let target = Dataset {
-        zone: "archive".into(),
+        zone: "archive".parse().unwrap(),
         ..dataset(&a, "exp.x")
     };
     let r = store.start_transfer(&t.id, "w", &target).await.unwrap();
@@ -1202,7 +1202,7 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
     assert_eq!(published.state, TransferState::Published);
     assert_eq!(published.target_version, Some(r.version));
     let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
-    assert_eq!(d.dataset.zone, "archive");
+    assert_eq!(d.dataset.zone.as_str(), "archive");
     let v = &d.versions[0];
     assert_eq!(v.transfer_id.as_deref(), Some(t.id.as_str()));
     assert_eq!(
@@ -1393,7 +1393,10 @@ async fn upgraded_catalog_keeps_its_rows(store: &dyn CatalogStore) {
         }]
     );
     assert!(store.members("f1").await.unwrap().is_empty());
-    assert_eq!(store.acquisition("a1").await.unwrap().unwrap().allow, "");
+    assert_eq!(
+        store.acquisition("a1").await.unwrap().unwrap().allow,
+        Allowances::default()
+    );
 }
 
 #[tokio::test]

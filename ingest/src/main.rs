@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use airlock_ingest::{App, Config, auth};
 use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
-use airlock_zones::{Clearance, ZoneName};
+use airlock_zones::{Classification, Clearance, ZoneName};
 
 #[derive(Parser)]
 #[command(
@@ -99,14 +99,14 @@ enum PolicyCommand {
         #[arg(long)]
         own: bool,
         /// The resource's zone (datasets and files).
-        #[arg(long, default_value = "")]
-        zone: String,
+        #[arg(long, default_value = "sandbox")]
+        zone: ZoneName,
         /// The file's or dataset's classification.
-        #[arg(long, default_value = "")]
-        classification: String,
+        #[arg(long, default_value = "OFFICIAL")]
+        classification: Classification,
         /// For transfers: the zone they go to (`--zone` is where from).
-        #[arg(long, default_value = "")]
-        to_zone: String,
+        #[arg(long, default_value = "sandbox")]
+        to_zone: ZoneName,
         /// For transfers: from a sensitive zone into a non-sensitive one.
         #[arg(long)]
         export: bool,
@@ -288,14 +288,14 @@ async fn main() -> anyhow::Result<()> {
             let file = CheckedFile {
                 submitter_id: owner,
                 zone: &zone,
-                classification: &classification,
+                classification,
                 findings: &findings,
             };
             let transfer = TransferFacts {
                 requester_id: owner,
                 from_zone: &zone,
                 to_zone: &to_zone,
-                classification: &classification,
+                classification: Some(classification),
                 export,
             };
             let request =

@@ -29,7 +29,6 @@ use airlock_catalog::{
 };
 use airlock_convert::{Converted, Source};
 use airlock_policies::CheckedFile;
-use airlock_zones::Classification;
 
 use crate::governance;
 use crate::lake::Lake;
@@ -176,7 +175,7 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
 async fn scanning(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
     let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
     let acq = app.acquisition(&file.acquisition_id).await?;
-    let ctx = stages::delivery_context(&file, &acq.allow)?;
+    let ctx = stages::delivery_context(&file, acq.allow);
     let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
     if scanned.report.sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(
@@ -200,7 +199,7 @@ async fn scanning(app: &App, file: &FileRecord) -> Result<FileRecord, IngestErro
 
 async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
     let acq = app.acquisition(&file.acquisition_id).await?;
-    app.lakes.get(&acq.target_zone)
+    app.lakes.get(acq.target_zone.as_str())
 }
 
 /// What a file becomes: how it is read, and one dataset per table (one,
@@ -248,7 +247,7 @@ async fn plan(app: &App, file: &FileRecord, acq: &Acquisition) -> Result<Plan, I
             id: uuid::Uuid::now_v7().to_string(),
             name,
             zone: acq.target_zone.clone(),
-            classification: acq.classification.clone(),
+            classification: acq.classification,
             description: acq.description.clone(),
             acquisition_id: acq.id.clone(),
             created_at: now_ms(),
@@ -273,9 +272,8 @@ async fn checking(app: &App, file: &FileRecord) -> Result<FileRecord, IngestErro
             acq.id, acq.state
         ))
     } else {
-        let classification: Classification = acq.classification.parse()?;
         app.zones
-            .check_ingest(&acq.target_zone, classification)
+            .check_ingest(acq.target_zone.as_str(), acq.classification)
             .err()
             .map(|e| e.to_string())
     };
@@ -308,7 +306,7 @@ async fn converting(app: &App, file: &FileRecord) -> Result<FileRecord, IngestEr
         .catalog
         .start_convert(&file.id, node, &plan.datasets)
         .await?;
-    let lake = app.lakes.get(&acq.target_zone)?;
+    let lake = app.lakes.get(acq.target_zone.as_str())?;
     lake.clear_staging(&file.id).await?;
     let mut opts = stages::convert_options(&app.config);
     opts.contract = acq.contract()?;
@@ -338,7 +336,7 @@ async fn converting(app: &App, file: &FileRecord) -> Result<FileRecord, IngestEr
     let facts = CheckedFile {
         submitter_id: &file.submitted_by,
         zone: &acq.target_zone,
-        classification: &acq.classification,
+        classification: acq.classification,
         findings: &findings,
     };
     let released_by = file.released_by.as_deref();

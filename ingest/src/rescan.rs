@@ -83,7 +83,7 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                 continue;
             };
             let acq = app.acquisition(&file.acquisition_id).await?;
-            let ctx = stages::delivery_context(&file, &acq.allow)?;
+            let ctx = stages::delivery_context(&file, acq.allow);
             let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
             let taint = if scanned.report.sha256 != file.sha256 {
                 Some(format!(

@@ -67,7 +67,7 @@ pub async fn retention_once(app: &App, now: i64) -> Result<Summary, IngestError>
 }
 
 async fn delete(app: &App, v: &airlock_catalog::ExpiredVersion) -> Result<(), IngestError> {
-    let lake = app.lakes.get(&v.zone)?;
+    let lake = app.lakes.get(v.zone.as_str())?;
     if v.state == VersionState::Published {
         let objects = lake.inventory(&v.dataset_name, v.version).await?;
         let proof = json!({

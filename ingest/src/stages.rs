@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use object_store::path::Path;
 
 use airlock_catalog::{
-    CatalogError, FileRecord, MemberRecord, NewVerdict, PublishedVersion, Reservation, ScanRecord,
+    FileRecord, MemberRecord, NewVerdict, PublishedVersion, Reservation, ScanRecord,
 };
 use airlock_convert::{ConvertError, ConvertOptions, Converted, Source, to_parquet};
 use airlock_policies::{CheckedFile, FileOutcome, Policies, Principal};
@@ -70,17 +70,12 @@ pub async fn scan(
 
 /// What scanning a delivered file knows of it: its name, the format its
 /// supplier declared and what its acquisition allows.
-pub fn delivery_context(file: &FileRecord, allow: &str) -> Result<ScanContext, IngestError> {
-    Ok(ScanContext {
+pub fn delivery_context(file: &FileRecord, allow: Allowances) -> ScanContext {
+    ScanContext {
         filename: file.filename.clone(),
         declared_format: file.declared_format.clone(),
-        allow: Allowances::parse(allow.split(',')).map_err(|e| {
-            IngestError::Catalog(CatalogError::Corrupt(format!(
-                "acquisition {}: {e}",
-                file.acquisition_id
-            )))
-        })?,
-    })
+        allow,
+    }
 }
 
 /// Every verdict on every stream of a scan, and its members, as the catalog

@@ -35,11 +35,11 @@ use crate::lake::Lake;
 use crate::stages::{self, Decided, Staged, Table, Verdict};
 use crate::{App, IngestError, governance, now_ms};
 
-pub(crate) fn facts<'a>(
-    t: &'a Transfer,
-    classification: &'a str,
+pub(crate) fn facts(
+    t: &Transfer,
+    classification: Option<Classification>,
     export: bool,
-) -> TransferFacts<'a> {
+) -> TransferFacts<'_> {
     TransferFacts {
         requester_id: &t.requested_by,
         from_zone: &t.from_zone,
@@ -82,17 +82,18 @@ pub async fn request(
             "a transfer's reason is at most 2000 bytes",
         ));
     }
-    let from = d.dataset.zone.as_str();
-    let classification: Classification = d.dataset.classification.parse()?;
+    let from = &d.dataset.zone;
+    let classification = d.dataset.classification;
     // The one-way rules first, whatever the policies say.
-    app.zones.check_transfer(from, to_zone, classification)?;
-    let export = app.zones.is_export(from, to_zone)?;
+    app.zones
+        .check_transfer(from.as_str(), to_zone, classification)?;
+    let export = app.zones.is_export(from.as_str(), to_zone)?;
     let mut t = Transfer {
         id: uuid::Uuid::now_v7().to_string(),
         dataset_id: dataset_id.to_owned(),
         version,
-        from_zone: from.to_owned(),
-        to_zone: app.zones.get(to_zone)?.name.to_string(),
+        from_zone: from.clone(),
+        to_zone: app.zones.get(to_zone)?.name.clone(),
         requested_by: who.user_id.clone(),
         reason: reason.to_owned(),
         state: TransferState::Queued,
@@ -104,7 +105,7 @@ pub async fn request(
         created_at: now_ms(),
         updated_at: now_ms(),
     };
-    let classification = d.dataset.classification.as_str();
+    let classification = Some(classification);
     let decided_by = app.policies.authorize(
         who,
         Action::RequestTransfer(facts(&t, classification, export)),
@@ -131,11 +132,13 @@ pub async fn release(
 ) -> Result<Transfer, IngestError> {
     let t = get(app, id).await?;
     let d = app.catalog.dataset(&t.dataset_id).await?;
-    let classification = d.map(|d| d.dataset.classification).unwrap_or_default();
-    let export = app.zones.is_export(&t.from_zone, &t.to_zone)?;
+    let classification = d.map(|d| d.dataset.classification);
+    let export = app
+        .zones
+        .is_export(t.from_zone.as_str(), t.to_zone.as_str())?;
     let policies = app.policies.authorize(
         who,
-        Action::ReleaseTransfer(facts(&t, &classification, export)),
+        Action::ReleaseTransfer(facts(&t, classification, export)),
     )?;
     let review = governance::review(ReviewSubject::Transfer, id, who, decision, reason, policies)?;
     let t = app.catalog.release_transfer(&review).await?;
@@ -249,7 +252,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
         )));
     }
     // The zone rules again: the configuration may have changed.
-    let classification: Classification = d.dataset.classification.parse()?;
+    let classification = d.dataset.classification;
     app.zones
         .check_transfer(&t.from_zone, &t.to_zone, classification)
         .map_err(|e| IngestError::InvalidInput(e.to_string()))?;
@@ -262,7 +265,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
                 id: uuid::Uuid::now_v7().to_string(),
                 name: d.dataset.name.clone(),
                 zone: t.to_zone.clone(),
-                classification: d.dataset.classification.clone(),
+                classification: d.dataset.classification,
                 description: d.dataset.description.clone(),
                 acquisition_id: d.dataset.acquisition_id.clone(),
                 created_at: now_ms(),
@@ -313,7 +316,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
     let facts = CheckedFile {
         submitter_id: &t.requested_by,
         zone: &t.to_zone,
-        classification: &d.dataset.classification,
+        classification: d.dataset.classification,
         findings: &findings,
     };
     let released_by = t.released_by.as_deref();

@@ -17,6 +17,8 @@ use cedar_policy::{
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 
+use airlock_zones::{Classification, ZoneName};
+
 use crate::{Action, PolicyError, Principal};
 
 /// The schema every policy set is validated against: the shape of the
@@ -73,8 +75,8 @@ pub struct Findings {
 #[derive(Debug, Clone, Copy)]
 pub struct CheckedFile<'a> {
     pub submitter_id: &'a str,
-    pub zone: &'a str,
-    pub classification: &'a str,
+    pub zone: &'a ZoneName,
+    pub classification: Classification,
     pub findings: &'a Findings,
 }
 
@@ -82,9 +84,11 @@ pub struct CheckedFile<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct TransferFacts<'a> {
     pub requester_id: &'a str,
-    pub from_zone: &'a str,
-    pub to_zone: &'a str,
-    pub classification: &'a str,
+    pub from_zone: &'a ZoneName,
+    pub to_zone: &'a ZoneName,
+    /// The dataset's; `None` where it is not known (a view of the
+    /// transfer, a source no longer published).
+    pub classification: Option<Classification>,
     /// From a sensitive zone into a non-sensitive one.
     pub export: bool,
 }
@@ -411,17 +415,23 @@ impl Policies {
                 )],
             ))
         };
-        let zoned = |kind: &str, zone: &str, classification: &str| -> Result<_, PolicyError> {
+        // A file being viewed has no zone or classification facts yet.
+        let zoned = |kind: &str,
+                     zone: Option<&ZoneName>,
+                     classification: Option<Classification>|
+         -> Result<_, PolicyError> {
             Ok((
                 uid(kind, "")?,
                 vec![
                     (
                         "zone".to_owned(),
-                        RestrictedExpression::new_string(zone.into()),
+                        RestrictedExpression::new_string(zone.map_or("", ZoneName::as_str).into()),
                     ),
                     (
                         "classification".to_owned(),
-                        RestrictedExpression::new_string(classification.into()),
+                        RestrictedExpression::new_string(
+                            classification.map_or("", Classification::as_str).into(),
+                        ),
                     ),
                 ],
             ))
@@ -441,10 +451,10 @@ impl Policies {
             } => owned("Acquisition", owner_id)?,
             Action::ViewFile { submitter_id } | Action::ReviewFile { submitter_id } => {
                 let (uid, mut attrs) = owned("File", submitter_id)?;
-                attrs.extend(zoned("File", "", "")?.1);
+                attrs.extend(zoned("File", None, None)?.1);
                 (uid, attrs)
             }
-            Action::ViewDataset { zone } => zoned("Dataset", zone, "")?,
+            Action::ViewDataset { zone } => zoned("Dataset", Some(zone), None)?,
             Action::RequestTransfer(t)
             | Action::ViewTransfer(t)
             | Action::ReleaseTransfer(t)
@@ -453,9 +463,12 @@ impl Policies {
                 let text =
                     |k: &str, v: &str| (k.to_owned(), RestrictedExpression::new_string(v.into()));
                 attrs.extend([
-                    text("from_zone", t.from_zone),
-                    text("to_zone", t.to_zone),
-                    text("classification", t.classification),
+                    text("from_zone", t.from_zone.as_str()),
+                    text("to_zone", t.to_zone.as_str()),
+                    text(
+                        "classification",
+                        t.classification.map_or("", Classification::as_str),
+                    ),
                     (
                         "export".to_owned(),
                         RestrictedExpression::new_bool(t.export),
@@ -482,7 +495,7 @@ impl Policies {
                 ])
                 .map_err(|e| err(&e))?;
                 let (uid, mut attrs) = owned("File", file.submitter_id)?;
-                attrs.extend(zoned("File", file.zone, file.classification)?.1);
+                attrs.extend(zoned("File", Some(file.zone), Some(file.classification))?.1);
                 (uid, attrs)
             }
         };
@@ -619,7 +632,9 @@ mod tests {
         let err = p
             .authorize(
                 &who(Role::Analyst, "n"),
-                Action::ViewDataset { zone: "corporate" },
+                Action::ViewDataset {
+                    zone: &"corporate".parse().unwrap(),
+                },
             )
             .unwrap_err();
         assert_eq!(
@@ -631,8 +646,8 @@ mod tests {
     fn decide(p: &Policies, findings: &Findings) -> FileOutcome {
         let file = CheckedFile {
             submitter_id: "e1",
-            zone: "sandbox",
-            classification: "OFFICIAL",
+            zone: &"sandbox".parse().unwrap(),
+            classification: Classification::Official,
             findings,
         };
         p.decide_file(&who(Role::Engineer, "e1"), file).unwrap()
@@ -703,11 +718,16 @@ mod tests {
     #[test]
     fn exports_wait_for_a_release_and_other_transfers_need_none() {
         let p = Policies::embedded().unwrap();
+        let (corporate, sandbox, archive): (ZoneName, ZoneName, ZoneName) = (
+            "corporate".parse().unwrap(),
+            "sandbox".parse().unwrap(),
+            "archive".parse().unwrap(),
+        );
         let facts = |export| TransferFacts {
             requester_id: "e1",
-            from_zone: "corporate",
-            to_zone: if export { "sandbox" } else { "archive" },
-            classification: "OFFICIAL",
+            from_zone: &corporate,
+            to_zone: if export { &sandbox } else { &archive },
+            classification: Some(Classification::Official),
             export,
         };
         let e = who(Role::Engineer, "e1");

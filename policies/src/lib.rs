@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use airlock_zones::Clearance;
+use airlock_zones::{Clearance, ZoneName};
 
 pub use cedar::{
     CheckedFile, Explanation, FileOutcome, Findings, Policies, PolicyFile, TransferFacts,
@@ -143,7 +143,7 @@ pub enum Action<'a> {
     /// Reading a dataset's entry and location; analysts only in zones
     /// they are cleared for.
     ViewDataset {
-        zone: &'a str,
+        zone: &'a ZoneName,
     },
     /// Asking for a dataset version to move to another zone.
     RequestTransfer(TransferFacts<'a>),
@@ -237,7 +237,7 @@ impl Action<'_> {
     pub fn named<'a>(
         name: &str,
         owner: &'a str,
-        zone: &'a str,
+        zone: &'a ZoneName,
         file: CheckedFile<'a>,
         transfer: TransferFacts<'a>,
     ) -> Option<Action<'a>> {

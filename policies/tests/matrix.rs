@@ -4,6 +4,7 @@
 //! this table, in review, where it is plain to read.
 
 use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
+use airlock_zones::{Classification, ZoneName};
 
 const ROLES: [Role; 4] = [Role::Engineer, Role::Reviewer, Role::Analyst, Role::Admin];
 
@@ -42,29 +43,33 @@ const EXPECTED: &[(&str, &str)] = &[
 fn every_role_and_action_decides_as_the_table_says() {
     let policies = Policies::embedded().unwrap();
     let findings = Findings::default();
+    let zone_named = |z: &str| -> ZoneName { z.parse().unwrap() };
+    let (sandbox, corporate) = (zone_named("sandbox"), zone_named("corporate"));
     let file = CheckedFile {
         submitter_id: "me",
-        zone: "sandbox",
-        classification: "OFFICIAL",
+        zone: &sandbox,
+        classification: Classification::Official,
         findings: &findings,
     };
     let mut wrong = Vec::new();
     for (row_name, row) in EXPECTED {
         assert_eq!(row.len(), ROLES.len(), "{row_name}");
         let (name, on) = row_name.split_once(' ').unwrap_or((row_name, ""));
+        // Actions on no zone are given one they ignore.
         let (owner, zone) = match on {
-            "own" => ("me", ""),
-            "other's" => ("someone-else", ""),
-            zone => ("", zone),
+            "own" => ("me", sandbox.clone()),
+            "other's" => ("someone-else", sandbox.clone()),
+            "" => ("", sandbox.clone()),
+            zone => ("", zone_named(zone)),
         };
         let transfer = TransferFacts {
             requester_id: owner,
-            from_zone: "corporate",
-            to_zone: "sandbox",
-            classification: "OFFICIAL",
+            from_zone: &corporate,
+            to_zone: &sandbox,
+            classification: Some(Classification::Official),
             export: true,
         };
-        let action = Action::named(name, owner, zone, file, transfer).expect(name);
+        let action = Action::named(name, owner, &zone, file, transfer).expect(name);
         for (role, want) in ROLES.iter().zip(row.chars()) {
             let who = Principal {
                 user_id: "me".into(),

@@ -151,6 +151,14 @@ impl FromStr for ZoneName {
     }
 }
 
+/// A zone name reads as the text it is, wherever a `&str` is wanted.
+impl std::ops::Deref for ZoneName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for ZoneName {
     type Error = ZoneError;
     fn try_from(s: String) -> Result<Self, ZoneError> {

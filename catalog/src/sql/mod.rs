@@ -410,7 +410,7 @@ macro_rules! sql_store {
                      AND COALESCE(v.transfer_id, '') = COALESCE($4, '')",
                 )
                 .bind(source_file_id)
-                .bind(&d.zone)
+                .bind(d.zone.as_str())
                 .bind(&d.name)
                 .bind(transfer_id)
                 .bind(VersionState::Pending.as_str())
@@ -425,8 +425,8 @@ macro_rules! sql_store {
                 )
                 .bind(&d.id)
                 .bind(&d.name)
-                .bind(&d.zone)
-                .bind(&d.classification)
+                .bind(d.zone.as_str())
+                .bind(d.classification.as_str())
                 .bind(&d.description)
                 .bind(&d.acquisition_id)
                 .bind(d.created_at)
@@ -434,7 +434,7 @@ macro_rules! sql_store {
                 .await?;
                 let (dataset_id, acquisition_id): (String, String) =
                     sqlx::query_as("SELECT id, acquisition_id FROM datasets WHERE zone = $1 AND name = $2")
-                        .bind(&d.zone)
+                        .bind(d.zone.as_str())
                         .bind(&d.name)
                         .fetch_one(&mut *conn)
                         .await?;

@@ -120,8 +120,8 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
             name: a.name,
             slug: a.slug,
             description: a.description,
-            target_zone: a.target_zone,
-            classification: a.classification,
+            target_zone: a.target_zone.to_string(),
+            classification: a.classification.to_string(),
             state: a.state.to_string(),
             owner_id: a.owner_id,
             created_at: rfc3339(a.created_at),
@@ -131,12 +131,7 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
             personal_data: a.personal_data,
             retention_days: a.retention_days,
             ethics_ref: a.ethics_ref,
-            allow: a
-                .allow
-                .split(',')
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            allow: a.allow.names().into_iter().map(str::to_owned).collect(),
             sheet: a.sheet,
             // Stored by this API, so it parses; a corrupt row shows none.
             schema: a

@@ -30,8 +30,8 @@ impl Reader<'_> {
             .map(|d| DatasetSummary {
                 id: d.id,
                 name: d.name,
-                zone: d.zone,
-                classification: d.classification,
+                zone: d.zone.to_string(),
+                classification: d.classification.to_string(),
                 description: d.description,
             })
             .collect())
@@ -65,8 +65,8 @@ impl Reader<'_> {
         Ok(DatasetView {
             id: d.dataset.id,
             name: d.dataset.name,
-            zone: d.dataset.zone,
-            classification: d.dataset.classification,
+            zone: d.dataset.zone.to_string(),
+            classification: d.dataset.classification.to_string(),
             description: d.dataset.description,
             acquisition_id: d.dataset.acquisition_id,
             versions: d

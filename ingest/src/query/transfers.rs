@@ -16,10 +16,12 @@ impl Reader<'_> {
             .transfer(id)
             .await?
             .ok_or_else(|| IngestError::NotFound(format!("transfer {id}")))?;
-        let export = self.zones.is_export(&t.from_zone, &t.to_zone)?;
+        let export = self
+            .zones
+            .is_export(t.from_zone.as_str(), t.to_zone.as_str())?;
         self.policies.authorize(
             who,
-            Action::ViewTransfer(crate::transfer::facts(&t, "", export)),
+            Action::ViewTransfer(crate::transfer::facts(&t, None, export)),
         )?;
         let mut view = TransferView::from(t);
         view.verdicts = self
@@ -74,8 +76,8 @@ impl From<airlock_catalog::Transfer> for TransferView {
             id: t.id,
             dataset_id: t.dataset_id,
             version: t.version,
-            from_zone: t.from_zone,
-            to_zone: t.to_zone,
+            from_zone: t.from_zone.to_string(),
+            to_zone: t.to_zone.to_string(),
             requested_by: t.requested_by,
             reason: t.reason,
             state: t.state.to_string(),
