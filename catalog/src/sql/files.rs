@@ -303,15 +303,10 @@ macro_rules! files_sql {
                     from: &[FileState::Converting],
                     to: FileState::AwaitingReview,
                     lease: Some(owner),
-                    set: vec![
-                        ("evidence = ?", Cell::Text(Some(evidence))),
-                        ("error = ?", Cell::Text(None)),
-                        ("dataset_id = ?", Cell::Text(None)),
-                        ("version = ?", Cell::Int(None)),
-                        ("lease_owner = ?", Cell::Text(None)),
-                        ("lease_until = ?", Cell::Int(None)),
-                        ("updated_at = ?", Cell::Int(Some(now))),
-                    ],
+                    set: [("evidence = ?", Cell::Text(Some(evidence))), ("error = ?", Cell::Text(None))]
+                        .into_iter()
+                        .chain(file_step_ended(now))
+                        .collect(),
                     check: vec![],
                     event: Some(Event {
                         at: now,
@@ -387,15 +382,13 @@ macro_rules! files_sql {
                     from: FileState::WORKABLE,
                     to: FileState::Rejected,
                     lease: Some(owner),
-                    set: vec![
+                    set: [
                         ("reason = ?", Cell::Text(Some(reason.as_str()))),
                         ("error = ?", Cell::Text(Some(message))),
-                        ("dataset_id = ?", Cell::Text(None)),
-                        ("version = ?", Cell::Int(None)),
-                        ("lease_owner = ?", Cell::Text(None)),
-                        ("lease_until = ?", Cell::Int(None)),
-                        ("updated_at = ?", Cell::Int(Some(now))),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(file_step_ended(now))
+                    .collect(),
                     check: vec![],
                     event: Some(Event {
                         at: now,

@@ -199,6 +199,18 @@ impl<S: Lifecycle> Change<'_, S> {
     }
 }
 
+/// What a file's step that leaves it for good (held or rejected) also
+/// sets: no version reserved, no lease, and when.
+pub(crate) fn file_step_ended<'a>(now: i64) -> [(&'static str, Cell<'a>); 5] {
+    [
+        ("dataset_id = ?", Cell::Text(None)),
+        ("version = ?", Cell::Int(None)),
+        ("lease_owner = ?", Cell::Text(None)),
+        ("lease_until = ?", Cell::Int(None)),
+        ("updated_at = ?", Cell::Int(Some(now))),
+    ]
+}
+
 /// `$first, $first + 1, …` for `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -333,22 +345,9 @@ macro_rules! sql_store {
                         .execute(&mut *conn)
                         .await?;
                 }
-                for v in &scan.verdicts {
-                    sqlx::query(
-                        "INSERT INTO verdicts (file_id, member, engine, verdict, detail, engine_version, \
-                         db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(file_id)
-                    .bind(&v.member)
-                    .bind(&v.engine)
-                    .bind(&v.verdict)
-                    .bind(&v.detail)
-                    .bind(&v.engine_version)
-                    .bind(&v.db_version)
-                    .bind(v.scanned_at)
-                    .execute(&mut *conn)
-                    .await?;
-                }
+                let insert = "INSERT INTO verdicts (file_id, member, engine, verdict, detail, engine_version, \
+                              db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                Self::insert_verdicts(&mut *conn, insert, &[file_id], &scan.verdicts).await?;
                 for (ordinal, m) in scan.members.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO file_members (file_id, ordinal, path, size_bytes, sha256) \
@@ -361,6 +360,33 @@ macro_rules! sql_store {
                     .bind(&m.sha256)
                     .execute(&mut *conn)
                     .await?;
+                }
+                Ok(())
+            }
+
+            /// Inserts `verdicts` with `insert`, whose first placeholders are
+            /// the owner's `keys` (a file's id; a transfer's id and part),
+            /// then a verdict's seven columns.
+            async fn insert_verdicts(
+                conn: &mut $conn,
+                insert: &'static str,
+                keys: &[&str],
+                verdicts: &[NewVerdict],
+            ) -> Result<()> {
+                for v in verdicts {
+                    let mut row = sqlx::query(insert);
+                    for key in keys {
+                        row = row.bind(*key);
+                    }
+                    row.bind(&v.member)
+                        .bind(&v.engine)
+                        .bind(&v.verdict)
+                        .bind(&v.detail)
+                        .bind(&v.engine_version)
+                        .bind(&v.db_version)
+                        .bind(v.scanned_at)
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Ok(())
             }

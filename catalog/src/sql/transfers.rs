@@ -183,23 +183,9 @@ macro_rules! transfers_sql {
                     .bind(part)
                     .execute(&mut *tx)
                     .await?;
-                for v in &scan.verdicts {
-                    sqlx::query(
-                        "INSERT INTO transfer_verdicts (transfer_id, part, member, engine, verdict, detail, \
-                         engine_version, db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(id)
-                    .bind(part)
-                    .bind(&v.member)
-                    .bind(&v.engine)
-                    .bind(&v.verdict)
-                    .bind(&v.detail)
-                    .bind(&v.engine_version)
-                    .bind(&v.db_version)
-                    .bind(v.scanned_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                let insert = "INSERT INTO transfer_verdicts (transfer_id, part, member, engine, verdict, detail, \
+                              engine_version, db_version, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+                Self::insert_verdicts(&mut *tx, insert, &[id, part], &scan.verdicts).await?;
                 let detail = json!({"part": part, "scan": scan_summary(scan)});
                 Self::audit(&mut *tx, now, &format!("system:{owner}"), "transfer.scan", id, detail).await?;
                 tx.commit().await?;
