@@ -13,11 +13,21 @@
 //! count only their own arriving uploads.
 
 use std::collections::{HashMap, HashSet};
-
-use axum::http::StatusCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::{App, IngestError};
+use airlock_catalog::CatalogStore;
+
+use crate::IngestError;
+use crate::error::Limit;
+
+/// The limits admission holds deliveries to (from `[limits]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_file_bytes: u64,
+    pub max_inflight_bytes_per_acquisition: u64,
+    pub max_inflight_bytes: u64,
+    pub max_concurrent_uploads_per_user: u32,
+}
 
 #[derive(Default)]
 struct Receiving {
@@ -33,9 +43,9 @@ fn counts(c: &Counts) -> MutexGuard<'_, Receiving> {
     c.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The uploads this daemon is receiving.
-#[derive(Default)]
+/// The uploads this daemon is receiving, and the limits they are held to.
 pub struct Admission {
+    limits: Limits,
     /// Held across one admission's catalog read: decisions go one at a time.
     deciding: tokio::sync::Mutex<()>,
     receiving: Counts,
@@ -74,29 +84,37 @@ pub struct Ticket {
     limits: (u64, u64, u64),
 }
 
-fn busy(status: StatusCode, code: &'static str, message: String, secs: u64) -> IngestError {
+fn busy(limit: Limit, message: String, secs: u64) -> IngestError {
     IngestError::Busy {
-        status,
-        code,
+        limit,
         message,
         retry_after_secs: secs,
     }
 }
 
 impl Admission {
+    pub fn new(limits: Limits) -> Admission {
+        Admission {
+            limits,
+            deciding: Default::default(),
+            receiving: Default::default(),
+            appending: Default::default(),
+        }
+    }
+
     /// Admits an upload of `declared` bytes, reserving them; of unknown
     /// length, it reserves as it goes ([`Ticket::reserve`]).
     pub async fn admit(
         &self,
-        app: &App,
+        catalog: &dyn CatalogStore,
         user: &str,
         acquisition: &str,
         declared: Option<u64>,
     ) -> Result<Ticket, IngestError> {
-        let limits = &app.config.limits;
+        let limits = &self.limits;
         let _one_at_a_time = self.deciding.lock().await;
-        let (acq_stored, all_stored) = app.catalog.inflight_bytes(acquisition).await?;
-        let mut ticket = self.slot(app, user)?;
+        let (acq_stored, all_stored) = catalog.inflight_bytes(acquisition).await?;
+        let mut ticket = self.slot(user)?;
         ticket.acquisition = acquisition.to_owned();
         ticket.stored = (acq_stored as u64, all_stored as u64);
         ticket.limits = (
@@ -129,14 +147,13 @@ impl Admission {
 
     /// An upload slot alone, for bytes already counted elsewhere (a tus
     /// upload's, in the catalog).
-    pub fn slot(&self, app: &App, user: &str) -> Result<Ticket, IngestError> {
-        let most = app.config.limits.max_concurrent_uploads_per_user;
+    pub fn slot(&self, user: &str) -> Result<Ticket, IngestError> {
+        let most = self.limits.max_concurrent_uploads_per_user;
         let mut r = counts(&self.receiving);
         let uploads = r.by_user.entry(user.to_owned()).or_default();
         if *uploads >= most {
             return Err(busy(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_uploads",
+                Limit::UploadsPerUser,
                 format!("at most {most} uploads at once per user; retry when one has finished"),
                 5,
             ));
@@ -171,8 +188,7 @@ impl Ticket {
 
     fn full(&self, room: u64) -> IngestError {
         busy(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "quarantine_full",
+            Limit::QuarantineBytes,
             format!(
                 "quarantine holds as much as it may for now ({} bytes of room); \
                  retry when earlier deliveries have been processed",

@@ -27,10 +27,10 @@ use serde::Deserialize;
 
 use airlock_catalog::Channel;
 
-use crate::intake::{self, Arrival};
+use crate::IngestError;
+use crate::intake::{self, Arrival, Intake};
 use crate::lake::{Lake, s3_builder};
 use crate::names::FileName;
-use crate::{App, IngestError};
 
 /// One `[[drop_buckets]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -175,9 +175,9 @@ pub struct Summary {
 }
 
 /// Sweeps one bucket once.
-pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestError> {
+pub async fn sweep(intake: Intake<'_>, bucket: &DropBucket) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
-    let owner = intake::owner(app, &bucket.acquisition_id).await?;
+    let owner = intake::owner(intake, &bucket.acquisition_id).await?;
     let store = Lake::open_with(&bucket.url, &bucket.options.0)?.store;
     let tagger = match bucket.after {
         After::Tag => Some(Tagger::new(bucket)?),
@@ -192,7 +192,7 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             continue;
         }
         let etag = meta.e_tag.clone().unwrap_or_default();
-        if app
+        if intake
             .catalog
             .bucket_object(&bucket.url, &key, &etag)
             .await?
@@ -215,7 +215,7 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             declared_format: None,
             length: Some(meta.size),
         };
-        let Some(mut gate) = intake::open_or_wait(app, arrival, &bucket.url).await? else {
+        let Some(mut gate) = intake::open_or_wait(intake, arrival, &bucket.url).await? else {
             summary.paused = true;
             return Ok(summary);
         };
@@ -230,10 +230,11 @@ pub async fn sweep(app: &App, bucket: &DropBucket) -> Result<Summary, IngestErro
             .await?
             .into_stream()
             .map(|r| r.map_err(|e| e.to_string()));
-        let received = gate.receive(app, stream).await?;
+        let received = gate.receive(intake, stream).await?;
         let (sha256, size) = (received.sha256.clone(), received.size_bytes as i64);
-        let inserted = gate.record(app, received, &filename).await?;
-        app.catalog
+        let inserted = gate.record(intake, received, &filename).await?;
+        intake
+            .catalog
             .take_bucket_object(&bucket.url, &key, &etag, size, &sha256, &inserted.file.id)
             .await?;
         match &tagger {

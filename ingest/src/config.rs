@@ -314,6 +314,17 @@ pub struct LimitsConfig {
     pub upload_expiry_secs: u64,
 }
 
+impl From<&LimitsConfig> for crate::admission::Limits {
+    fn from(c: &LimitsConfig) -> Self {
+        crate::admission::Limits {
+            max_file_bytes: c.max_file_bytes,
+            max_inflight_bytes_per_acquisition: c.max_inflight_bytes_per_acquisition,
+            max_inflight_bytes: c.max_inflight_bytes,
+            max_concurrent_uploads_per_user: c.max_concurrent_uploads_per_user,
+        }
+    }
+}
+
 impl Default for LimitsConfig {
     fn default() -> Self {
         let convert = airlock_convert::ConvertOptions::default();

@@ -14,6 +14,7 @@ use airlock_policies::PolicyError;
 use airlock_zones::ZoneError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IngestError {
     #[error("a valid bearer token is required")]
     Unauthorized,
@@ -38,11 +39,13 @@ pub enum IngestError {
     /// limit, never another user's data.
     #[error("{message}")]
     Busy {
-        status: StatusCode,
-        code: &'static str,
+        limit: Limit,
         message: String,
         retry_after_secs: u64,
     },
+    /// A tus request that breaks the protocol's rules.
+    #[error("{message}")]
+    Tus { rule: TusRule, message: String },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error("I/O: {0}")]
@@ -54,6 +57,31 @@ pub enum IngestError {
     /// The delivered data cannot be read as what it claims to be.
     #[error("{0}")]
     InvalidInput(String),
+}
+
+/// Which limit turned a delivery away for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The caller has as many uploads open as one user may.
+    UploadsPerUser,
+    /// Quarantine holds as many bytes as it may, for the acquisition or
+    /// for all of them.
+    QuarantineBytes,
+    /// Quarantine's disk is full.
+    Disk,
+}
+
+/// The tus rule a request broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TusRule {
+    /// `Tus-Resumable: 1.0.0` is missing or another version.
+    Version,
+    /// A PATCH whose body is not `application/offset+octet-stream`.
+    ContentType,
+    /// The chunk does not match its `Upload-Checksum`.
+    Checksum,
 }
 
 /// The body of every error response.
@@ -69,7 +97,20 @@ impl IngestError {
         use IngestError::*;
         match self {
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Busy { status, code, .. } => (*status, code),
+            Busy { limit, .. } => match limit {
+                Limit::UploadsPerUser => (StatusCode::TOO_MANY_REQUESTS, "too_many_uploads"),
+                Limit::QuarantineBytes => (StatusCode::SERVICE_UNAVAILABLE, "quarantine_full"),
+                Limit::Disk => (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage"),
+            },
+            Tus { rule, .. } => match rule {
+                TusRule::Version => (StatusCode::PRECONDITION_FAILED, "tus_version"),
+                TusRule::ContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "tus_content_type"),
+                // The checksum extension's own status.
+                TusRule::Checksum => (
+                    StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+                    "checksum_mismatch",
+                ),
+            },
             Policy(PolicyError::Denied { .. }) => (StatusCode::FORBIDDEN, "forbidden"),
             Policy(PolicyError::UnknownRole(_)) => (StatusCode::BAD_REQUEST, "invalid_role"),
             Policy(PolicyError::Invalid { .. } | PolicyError::Request(_)) => {
@@ -179,8 +220,7 @@ mod tests {
     #[tokio::test]
     async fn back_pressure_says_when_to_come_back_and_why() {
         let (status, retry, body) = render(IngestError::Busy {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "quarantine_full",
+            limit: Limit::QuarantineBytes,
             message: "quarantine holds as much as it may for now".into(),
             retry_after_secs: 30,
         })

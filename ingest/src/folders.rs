@@ -29,9 +29,9 @@ use serde::Deserialize;
 
 use airlock_catalog::Channel;
 
-use crate::intake::{self, Arrival};
+use crate::IngestError;
+use crate::intake::{self, Arrival, Intake};
 use crate::names::FileName;
-use crate::{App, IngestError};
 
 /// One `[[drop_folders]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -160,14 +160,14 @@ impl Watch {
 /// [`Watch`] and wakes `wake` (the folder's sweep). The events only hasten
 /// sweeps; the schedule still runs if they are lost or the watch fails.
 pub fn watcher(
-    app: std::sync::Arc<App>,
+    watch: std::sync::Arc<Watch>,
     folder: &Path,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) -> Result<notify::RecommendedWatcher, notify::Error> {
     use notify::Watcher;
     let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| match e {
         Ok(event) => {
-            app.watch.note(&event);
+            watch.note(&event);
             wake.notify_one();
         }
         Err(e) => tracing::warn!(error = %e, "drop folder events lost; the schedule still sweeps"),
@@ -178,13 +178,13 @@ pub fn watcher(
 
 /// Sweeps one folder once, at `now`.
 pub async fn sweep(
-    app: &App,
+    intake: Intake<'_>,
     watch: &Watch,
     folder: &DropFolder,
     now: SystemTime,
 ) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
-    let owner = intake::owner(app, &folder.acquisition_id).await?;
+    let owner = intake::owner(intake, &folder.acquisition_id).await?;
     let endpoint = folder.path.display().to_string();
     let accepted = folder.path.join(".airlock").join("accepted");
     tokio::fs::create_dir_all(&accepted).await?;
@@ -238,23 +238,23 @@ pub async fn sweep(
             declared_format: None,
             length: Some(meta.len()),
         };
-        let Some(mut gate) = intake::open_or_wait(app, arrival, &endpoint).await? else {
+        let Some(mut gate) = intake::open_or_wait(intake, arrival, &endpoint).await? else {
             summary.paused = true;
             return Ok(summary);
         };
         let source = tokio::fs::File::open(&path).await?;
         let received = gate
-            .receive(app, tokio_util::io::ReaderStream::new(source))
+            .receive(intake, tokio_util::io::ReaderStream::new(source))
             .await?;
         // Changed while it was copied: not whole after all.
         let after = tokio::fs::metadata(&path).await?;
         if (after.len(), after.modified().ok()) != (meta.len(), meta.modified().ok()) {
-            app.quarantine.discard(received).await;
+            intake.quarantine.discard(received).await;
             watch.forget(&path);
             summary.waiting += 1;
             continue;
         }
-        let inserted = gate.record(app, received, &filename).await?;
+        let inserted = gate.record(intake, received, &filename).await?;
         // Recorded: out of the folder, named by its delivery, or marked.
         match folder.after {
             Taken::Move => {

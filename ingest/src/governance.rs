@@ -10,15 +10,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use airlock_catalog::{
-    Acquisition, AcquisitionState, Contract, FileRecord, Review, ReviewDecision, ReviewSubject,
+    Acquisition, AcquisitionState, CatalogStore, Contract, FileRecord, Review, ReviewDecision,
+    ReviewSubject,
 };
 use airlock_convert::Converted;
-use airlock_policies::{Action, Findings, Principal};
+use airlock_policies::{Action, Findings, Policies, Principal};
 use airlock_scanner::Allowances;
-use airlock_zones::Classification;
+use airlock_zones::{Classification, ZoneSet};
+use tokio::sync::Notify;
 
 use crate::names::slug;
-use crate::{App, IngestError, now_ms};
+use crate::{IngestError, now_ms};
 
 /// What the checks found in one delivered file.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -169,7 +171,8 @@ pub(crate) fn review(
 /// Returns it with the policies that allowed the delivery. `format`, if
 /// given, must be one scanning knows.
 pub async fn deliverable(
-    app: &App,
+    catalog: &dyn CatalogStore,
+    policies: &Policies,
     who: &Principal,
     acquisition_id: &str,
     format: Option<&str>,
@@ -185,8 +188,8 @@ pub async fn deliverable(
             ),
         ));
     }
-    let acq = app.acquisition(acquisition_id).await?;
-    let decided_by = app.policies.authorize(
+    let acq = acquisition(catalog, acquisition_id).await?;
+    let decided_by = policies.authorize(
         who,
         Action::DeliverFile {
             acquisition_owner_id: &acq.owner_id,
@@ -201,17 +204,36 @@ pub async fn deliverable(
     Ok((acq, decided_by))
 }
 
+/// What governance decisions work with; the API gets it from
+/// `App::desk`.
+#[derive(Clone, Copy)]
+pub struct Desk<'a> {
+    pub catalog: &'a dyn CatalogStore,
+    pub policies: &'a Policies,
+    pub zones: &'a ZoneSet,
+    /// Woken when a decision gives the pipeline work.
+    pub wake: &'a Notify,
+}
+
+/// An acquisition that must exist.
+pub async fn acquisition(catalog: &dyn CatalogStore, id: &str) -> Result<Acquisition, IngestError> {
+    catalog
+        .acquisition(id)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("acquisition {id}")))
+}
+
 /// A reviewer approves or rejects a pending acquisition; nobody decides
 /// their own (the `four-eyes` policy).
 pub async fn review_acquisition(
-    app: &App,
+    desk: Desk<'_>,
     who: &Principal,
     id: &str,
     decision: ReviewDecision,
     reason: &str,
 ) -> Result<Acquisition, IngestError> {
-    let acq = app.acquisition(id).await?;
-    let policies = app.policies.authorize(
+    let acq = acquisition(desk.catalog, id).await?;
+    let policies = desk.policies.authorize(
         who,
         Action::ReviewAcquisition {
             owner_id: &acq.owner_id,
@@ -225,26 +247,26 @@ pub async fn review_acquisition(
         reason,
         policies,
     )?;
-    Ok(app.catalog.review_acquisition(&r).await?)
+    Ok(desk.catalog.review_acquisition(&r).await?)
 }
 
 /// The owner submits a draft for review, or closes an approved
 /// acquisition to further deliveries.
 pub async fn move_acquisition(
-    app: &App,
+    desk: Desk<'_>,
     who: &Principal,
     id: &str,
     from: AcquisitionState,
     to: AcquisitionState,
 ) -> Result<Acquisition, IngestError> {
-    let acq = app.acquisition(id).await?;
-    app.policies.authorize(
+    let acq = acquisition(desk.catalog, id).await?;
+    desk.policies.authorize(
         who,
         Action::ManageAcquisition {
             owner_id: &acq.owner_id,
         },
     )?;
-    Ok(app
+    Ok(desk
         .catalog
         .move_acquisition(id, &who.user_id, from, to)
         .await?)
@@ -253,26 +275,26 @@ pub async fn move_acquisition(
 /// A reviewer releases or rejects a file that policy held; nobody decides
 /// their own delivery. A released file converts again and publishes.
 pub async fn review_file(
-    app: &App,
+    desk: Desk<'_>,
     who: &Principal,
     id: &str,
     decision: ReviewDecision,
     reason: &str,
 ) -> Result<FileRecord, IngestError> {
-    let file = app
+    let file = desk
         .catalog
         .file(id)
         .await?
         .ok_or_else(|| IngestError::NotFound(format!("file {id}")))?;
-    let policies = app.policies.authorize(
+    let policies = desk.policies.authorize(
         who,
         Action::ReviewFile {
             submitter_id: &file.submitted_by,
         },
     )?;
     let r = review(ReviewSubject::File, id, who, decision, reason, policies)?;
-    let file = app.catalog.review_file(&r).await?;
-    app.wake.notify_one();
+    let file = desk.catalog.review_file(&r).await?;
+    desk.wake.notify_one();
     Ok(file)
 }
 
@@ -328,11 +350,11 @@ pub struct NewAcquisition {
 /// rules. Files are accepted once a reviewer other than its owner
 /// approves it.
 pub async fn register_acquisition(
-    app: &App,
+    desk: Desk<'_>,
     who: &Principal,
     req: NewAcquisition,
 ) -> Result<Acquisition, IngestError> {
-    let decided_by = app.policies.authorize(who, Action::CreateAcquisition)?;
+    let decided_by = desk.policies.authorize(who, Action::CreateAcquisition)?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(IngestError::bad_request(
@@ -365,7 +387,7 @@ pub async fn register_acquisition(
         ));
     }
     let classification: Classification = req.classification.parse()?;
-    let zone = app.zones.check_ingest(&req.target_zone, classification)?;
+    let zone = desk.zones.check_ingest(&req.target_zone, classification)?;
     let allow = Allowances::parse(req.allow.iter().map(String::as_str))
         .map_err(|e| IngestError::bad_request("invalid_allow", e))?;
     if let Some(contract) = &req.schema {
@@ -373,7 +395,7 @@ pub async fn register_acquisition(
             .validate()
             .map_err(|e| IngestError::bad_request("invalid_schema", e))?;
     }
-    let acq = app
+    let acq = desk
         .catalog
         .create_acquisition(
             &Acquisition {

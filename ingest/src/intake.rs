@@ -20,13 +20,26 @@
 use bytes::Bytes;
 use futures::Stream;
 
-use airlock_catalog::{Acquisition, Channel, Inserted, NewFile, Upload};
-use airlock_policies::Principal;
+use airlock_catalog::{Acquisition, CatalogStore, Channel, Inserted, NewFile, Upload};
+use airlock_policies::{Policies, Principal};
+use tokio::sync::Notify;
 
-use crate::admission::Ticket;
+use crate::admission::{Admission, Ticket};
 use crate::names::FileName;
-use crate::quarantine::Received;
-use crate::{App, IngestError, governance, now_ms};
+use crate::quarantine::{Quarantine, Received};
+use crate::{IngestError, governance, now_ms};
+
+/// What the intake works with; an adapter gets it from `App::intake`.
+#[derive(Clone, Copy)]
+pub struct Intake<'a> {
+    pub catalog: &'a dyn CatalogStore,
+    pub policies: &'a Policies,
+    pub quarantine: &'a Quarantine,
+    pub admission: &'a Admission,
+    /// Woken when a delivery is recorded: the pipeline has work.
+    pub wake: &'a Notify,
+    pub max_file_bytes: u64,
+}
 
 /// A delivery about to arrive.
 pub struct Arrival<'a> {
@@ -53,21 +66,27 @@ pub struct Gate {
 }
 
 /// Steps 1 and 2: the delivery may come in, and there is room for it.
-pub async fn open(app: &App, arrival: Arrival<'_>) -> Result<Gate, IngestError> {
+pub async fn open(intake: Intake<'_>, arrival: Arrival<'_>) -> Result<Gate, IngestError> {
     let (acquisition, decided_by) = governance::deliverable(
-        app,
+        intake.catalog,
+        intake.policies,
         arrival.who,
         arrival.acquisition_id,
         arrival.declared_format.as_deref(),
     )
     .await?;
-    let limit = app.config.limits.max_file_bytes;
+    let limit = intake.max_file_bytes;
     if arrival.length.is_some_and(|n| n > limit) {
         return Err(IngestError::TooLarge { limit_bytes: limit });
     }
-    let ticket = app
+    let ticket = intake
         .admission
-        .admit(app, &arrival.who.user_id, &acquisition.id, arrival.length)
+        .admit(
+            intake.catalog,
+            &arrival.who.user_id,
+            &acquisition.id,
+            arrival.length,
+        )
         .await?;
     Ok(Gate {
         acquisition,
@@ -83,11 +102,11 @@ pub async fn open(app: &App, arrival: Arrival<'_>) -> Result<Gate, IngestError> 
 /// gate, or `None` (logged) while the acquisition takes no deliveries or
 /// there is no room, and the endpoint waits.
 pub async fn open_or_wait(
-    app: &App,
+    intake: Intake<'_>,
     arrival: Arrival<'_>,
     endpoint: &str,
 ) -> Result<Option<Gate>, IngestError> {
-    match open(app, arrival).await {
+    match open(intake, arrival).await {
         Ok(gate) => Ok(Some(gate)),
         Err(IngestError::Conflict(why) | IngestError::Busy { message: why, .. }) => {
             tracing::info!(endpoint, %why, "drop endpoint paused");
@@ -98,9 +117,9 @@ pub async fn open_or_wait(
 }
 
 /// The acquisition's owner, as whom its drop endpoints deliver.
-pub async fn owner(app: &App, acquisition_id: &str) -> Result<Principal, IngestError> {
-    let acq = app.acquisition(acquisition_id).await?;
-    let owner = app
+pub async fn owner(intake: Intake<'_>, acquisition_id: &str) -> Result<Principal, IngestError> {
+    let acq = governance::acquisition(intake.catalog, acquisition_id).await?;
+    let owner = intake
         .catalog
         .user(&acq.owner_id)
         .await?
@@ -111,23 +130,27 @@ pub async fn owner(app: &App, acquisition_id: &str) -> Result<Principal, IngestE
 impl Gate {
     /// Step 3: `body` into quarantine, hashed and fsync'd, within the room
     /// admitted.
-    pub async fn receive<S, E>(&mut self, app: &App, body: S) -> Result<Received, IngestError>
+    pub async fn receive<S, E>(
+        &mut self,
+        intake: Intake<'_>,
+        body: S,
+    ) -> Result<Received, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>>,
         E: std::fmt::Display,
     {
         let ticket = &mut self.ticket;
-        app.quarantine.receive(body, |n| ticket.reserve(n)).await
+        intake.quarantine.receive(body, |n| ticket.reserve(n)).await
     }
 
     /// Step 3 for bytes an adapter wrote by offset into a quarantine
     /// part: hashed and fsync'd.
     pub async fn received(
         &self,
-        app: &App,
+        intake: Intake<'_>,
         part: std::path::PathBuf,
     ) -> Result<Received, IngestError> {
-        match app.quarantine.finish(part.clone()).await {
+        match intake.quarantine.finish(part.clone()).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&part).await;
@@ -141,7 +164,7 @@ impl Gate {
     /// record, and this copy goes.
     pub async fn record(
         self,
-        app: &App,
+        intake: Intake<'_>,
         received: Received,
         filename: &FileName,
     ) -> Result<Inserted, IngestError> {
@@ -157,9 +180,9 @@ impl Gate {
             created_at: now_ms(),
             declared_format: self.declared_format.clone(),
         };
-        app.quarantine.commit(received, &id).await?;
-        let inserted = app.catalog.insert_file(&file, &self.decided_by).await;
-        settle(app, &id, inserted).await
+        intake.quarantine.commit(received, &id).await?;
+        let inserted = intake.catalog.insert_file(&file, &self.decided_by).await;
+        settle(intake, &id, inserted).await
     }
 }
 
@@ -169,15 +192,22 @@ impl Gate {
 /// linked into quarantine, and the delivery recorded with the upload
 /// completed in one transaction.
 pub async fn complete_upload(
-    app: &App,
+    intake: Intake<'_>,
     who: &Principal,
     upload: &Upload,
 ) -> Result<Inserted, IngestError> {
-    let (_, decided_by) = governance::deliverable(app, who, &upload.acquisition_id, None).await?;
-    let path = app.quarantine.upload_path(&upload.id);
-    let sha256 = app.quarantine.hash(&path).await?;
+    let (_, decided_by) = governance::deliverable(
+        intake.catalog,
+        intake.policies,
+        who,
+        &upload.acquisition_id,
+        None,
+    )
+    .await?;
+    let path = intake.quarantine.upload_path(&upload.id);
+    let sha256 = intake.quarantine.hash(&path).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    app.quarantine.link(&path, &id).await?;
+    intake.quarantine.link(&path, &id).await?;
     let file = NewFile {
         id: id.clone(),
         acquisition_id: upload.acquisition_id.clone(),
@@ -189,11 +219,11 @@ pub async fn complete_upload(
         created_at: now_ms(),
         declared_format: upload.declared_format.clone(),
     };
-    let inserted = app
+    let inserted = intake
         .catalog
         .complete_upload(&upload.id, &file, &decided_by)
         .await;
-    let inserted = settle(app, &id, inserted).await?;
+    let inserted = settle(intake, &id, inserted).await?;
     let _ = tokio::fs::remove_file(&path).await;
     Ok(inserted)
 }
@@ -201,21 +231,21 @@ pub async fn complete_upload(
 /// After the recording transaction: a new delivery wakes the pipeline; a
 /// repeat, or a failure, leaves no copy `id` behind in quarantine.
 async fn settle(
-    app: &App,
+    intake: Intake<'_>,
     id: &str,
     inserted: Result<Inserted, airlock_catalog::CatalogError>,
 ) -> Result<Inserted, IngestError> {
     match inserted {
         Ok(i) if i.created => {
-            app.wake.notify_one();
+            intake.wake.notify_one();
             Ok(i)
         }
         Ok(i) => {
-            app.quarantine.remove(id).await?;
+            intake.quarantine.remove(id).await?;
             Ok(i)
         }
         Err(e) => {
-            let _ = app.quarantine.remove(id).await;
+            let _ = intake.quarantine.remove(id).await;
             Err(e.into())
         }
     }

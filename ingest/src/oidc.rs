@@ -253,11 +253,19 @@ impl Verifier {
                 });
             }
         };
-        // A value that cannot name a zone clears for none.
+        // A value that cannot name a zone clears for none; the operator
+        // hears of it (the claim's length, never its value).
         let zones = match role {
             Role::Analyst => strings(claims, &self.config.zones_claim)
                 .iter()
-                .filter_map(|z| z.parse().ok())
+                .filter_map(|z| {
+                    z.parse()
+                        .inspect_err(|_| {
+                            tracing::warn!(claim = %self.config.zones_claim, length = z.len(),
+                                "an OIDC zones claim value is not a zone name; it clears for nothing")
+                        })
+                        .ok()
+                })
                 .collect(),
             _ => vec![],
         };

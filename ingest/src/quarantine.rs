@@ -228,8 +228,7 @@ fn disk(e: std::io::Error) -> IngestError {
     use std::io::ErrorKind::{QuotaExceeded, StorageFull};
     match e.kind() {
         StorageFull | QuotaExceeded => IngestError::Busy {
-            status: axum::http::StatusCode::INSUFFICIENT_STORAGE,
-            code: "insufficient_storage",
+            limit: crate::error::Limit::Disk,
             message: "quarantine's disk is full; nothing of this upload was kept; retry later"
                 .into(),
             retry_after_secs: 60,
@@ -328,7 +327,8 @@ mod tests {
         let body =
             futures::stream::iter((0..16).map(move |_| Ok::<_, String>(Bytes::from_static(block))));
         match q.receive(body, |_| Ok(())).await {
-            Err(IngestError::Busy { status, code, .. }) => {
+            Err(e @ IngestError::Busy { .. }) => {
+                let (status, code, _) = e.public();
                 assert_eq!((status.as_u16(), code), (507, "insufficient_storage"));
             }
             other => panic!(

@@ -10,12 +10,13 @@
 //! may rescan the same file; the taint is set once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
+use airlock_catalog::CatalogStore;
+use airlock_scanner::Scanner;
 
+use crate::quarantine::Quarantine;
 use crate::stages::{self, Verdict};
-use crate::{App, IngestError, now_ms};
+use crate::{IngestError, governance, now_ms};
 
 /// The actor rescans are audited as.
 const ACTOR: &str = "system:rescan";
@@ -31,27 +32,27 @@ pub struct Summary {
     pub unavailable: u64,
 }
 
-/// Runs a pass at every time the schedule gives, until `stop`.
-pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
-    crate::jobs::every("rescan", schedule, None, stop, || rescan_once(&app)).await
-}
-
-/// One pass over the sources of versions published within the configured
-/// window whose recorded signature versions differ from today's.
-pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
-    let current: Vec<(&str, String)> = app
-        .scanner
+/// One pass over the sources of versions published within the last
+/// `published_within_days` whose recorded signature versions differ from
+/// `scanner`'s today.
+pub async fn rescan_once(
+    catalog: &dyn CatalogStore,
+    scanner: &Scanner,
+    quarantine: &Quarantine,
+    published_within_days: u64,
+) -> Result<Summary, IngestError> {
+    let current: Vec<(&str, String)> = scanner
         .db_versions()
         .await
         .into_iter()
         .filter_map(|(engine, db)| db.map(|db| (engine, db)))
         .collect();
-    let window_ms = app.config.scanner.rescan.published_within_days as i64 * 86_400_000;
+    let window_ms = published_within_days as i64 * 86_400_000;
     let since = now_ms() - window_ms;
     let mut summary = Summary::default();
     let mut after = String::new();
     loop {
-        let page = app.catalog.rescan_candidates(since, &after, 100).await?;
+        let page = catalog.rescan_candidates(since, &after, 100).await?;
         let Some(last) = page.last() else {
             return Ok(summary);
         };
@@ -64,8 +65,7 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                 continue;
             }
             previous = c.file_id.clone();
-            let recorded: HashMap<String, Option<String>> = app
-                .catalog
+            let recorded: HashMap<String, Option<String>> = catalog
                 .verdicts(&c.file_id)
                 .await?
                 .into_iter()
@@ -79,12 +79,12 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                 summary.current += 1;
                 continue;
             }
-            let Some(file) = app.catalog.file(&c.file_id).await? else {
+            let Some(file) = catalog.file(&c.file_id).await? else {
                 continue;
             };
-            let acq = app.acquisition(&file.acquisition_id).await?;
+            let acq = governance::acquisition(catalog, &file.acquisition_id).await?;
             let ctx = stages::delivery_context(&file, acq.allow);
-            let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
+            let scanned = stages::scan(scanner, &ctx, &quarantine.path(&file.id)).await?;
             let taint = if scanned.report.sha256 != file.sha256 {
                 Some(format!(
                     "quarantine integrity: the source now hashes to {}, not {}",
@@ -101,7 +101,7 @@ pub async fn rescan_once(app: &App) -> Result<Summary, IngestError> {
                     }
                 }
             };
-            app.catalog
+            catalog
                 .record_rescan(&file.id, ACTOR, &scanned.record, taint.as_deref())
                 .await?;
             summary.rescanned += 1;

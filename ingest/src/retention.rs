@@ -10,14 +10,12 @@
 //! `deleted`. A pass cut short anywhere is finished by the next one: a
 //! `deleting` version is picked up again and its deletion completed.
 
-use std::sync::Arc;
-
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-use airlock_catalog::VersionState;
+use airlock_catalog::{CatalogStore, VersionState};
 
-use crate::{App, IngestError, now_ms};
+use crate::lake::Lakes;
+use crate::{IngestError, now_ms};
 
 /// The actor retention is audited as.
 const ACTOR: &str = "system:retention";
@@ -30,21 +28,17 @@ pub struct Summary {
     pub failed: u64,
 }
 
-/// Runs a pass at every time the schedule gives, until `stop`.
-pub async fn run(app: Arc<App>, schedule: cron::Schedule, stop: CancellationToken) {
-    crate::jobs::every("retention", schedule, None, stop, || {
-        retention_once(&app, now_ms())
-    })
-    .await
-}
-
 /// Deletes every version past its retention by `now`, and finishes
 /// deletions an earlier pass began.
-pub async fn retention_once(app: &App, now: i64) -> Result<Summary, IngestError> {
+pub async fn retention_once(
+    catalog: &dyn CatalogStore,
+    lakes: &Lakes,
+    now: i64,
+) -> Result<Summary, IngestError> {
     let mut summary = Summary::default();
     let mut failed = std::collections::HashSet::new();
     loop {
-        let due = app.catalog.expired_versions(now, 100).await?;
+        let due = catalog.expired_versions(now, 100).await?;
         let due: Vec<_> = due
             .into_iter()
             .filter(|v| !failed.contains(&(v.dataset_id.clone(), v.version)))
@@ -53,7 +47,7 @@ pub async fn retention_once(app: &App, now: i64) -> Result<Summary, IngestError>
             return Ok(summary);
         }
         for v in due {
-            match delete(app, &v).await {
+            match delete(catalog, lakes, &v).await {
                 Ok(()) => summary.deleted += 1,
                 Err(e) => {
                     tracing::warn!(dataset = %v.dataset_name, version = v.version, error = %e,
@@ -66,8 +60,12 @@ pub async fn retention_once(app: &App, now: i64) -> Result<Summary, IngestError>
     }
 }
 
-async fn delete(app: &App, v: &airlock_catalog::ExpiredVersion) -> Result<(), IngestError> {
-    let lake = app.lakes.get(v.zone.as_str())?;
+async fn delete(
+    catalog: &dyn CatalogStore,
+    lakes: &Lakes,
+    v: &airlock_catalog::ExpiredVersion,
+) -> Result<(), IngestError> {
+    let lake = lakes.get(v.zone.as_str())?;
     if v.state == VersionState::Published {
         let objects = lake.inventory(&v.dataset_name, v.version).await?;
         let proof = json!({
@@ -75,13 +73,13 @@ async fn delete(app: &App, v: &airlock_catalog::ExpiredVersion) -> Result<(), In
             "location": v.location, "published_at": v.published_at,
             "retention_days": v.retention_days, "objects": objects,
         });
-        app.catalog
+        catalog
             .begin_deletion(&v.dataset_id, v.version, ACTOR, proof)
             .await?;
     }
     lake.delete_version(&v.dataset_name, v.version).await?;
     let detail = json!({"location": v.location, "deleted_at": now_ms(), "objects_left": 0});
-    app.catalog
+    catalog
         .finish_deletion(&v.dataset_id, v.version, ACTOR, detail)
         .await?;
     Ok(())

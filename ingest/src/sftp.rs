@@ -529,17 +529,20 @@ impl Drops {
             declared_format: None,
             length: None,
         };
-        let gate = intake::open(&self.app, arrival).await?;
+        let gate = intake::open(self.app.intake(), arrival).await?;
         let (part, _) = self.app.quarantine.part().await?;
         Ok(Upload { gate, part })
     }
 
     /// Makes a finished upload a delivery named `name`.
     async fn deliver(&self, upload: Upload, name: &str) -> Result<(), IngestError> {
-        let received = upload.gate.received(&self.app, upload.part).await?;
+        let received = upload.gate.received(self.app.intake(), upload.part).await?;
         let acquisition_id = upload.gate.acquisition.id.clone();
         let filename = FileName::parse(name)?;
-        let inserted = upload.gate.record(&self.app, received, &filename).await?;
+        let inserted = upload
+            .gate
+            .record(self.app.intake(), received, &filename)
+            .await?;
         tracing::info!(
             file_id = %inserted.file.id,
             acquisition_id = %acquisition_id,

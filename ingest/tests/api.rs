@@ -567,18 +567,20 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
     let dataset_uri = format!("/v1/datasets/{}", file["dataset_id"].as_str().unwrap());
 
     // Nothing changed: nothing is rescanned.
-    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
+    let s = f.app.rescan().await.unwrap();
     assert_eq!((s.current, s.rescanned, s.tainted), (1, 0, 0));
 
     // A new hash list entry flags the published source; the scheduled job
     // (every second here) finds it.
     std::fs::write(&list, format!("{}  scores.csv\n", sha256_hex(&csv))).unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
-    let job = tokio::spawn(airlock_ingest::rescan::run(
-        f.app.clone(),
-        airlock_ingest::jobs::schedule("test", "* * * * * *").unwrap(),
-        stop.clone(),
-    ));
+    let job = {
+        let (app, stop) = (f.app.clone(), stop.clone());
+        let every_second = airlock_ingest::jobs::schedule("test", "* * * * * *").unwrap();
+        tokio::spawn(async move {
+            airlock_ingest::jobs::every("rescan", every_second, None, stop, || app.rescan()).await
+        })
+    };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let dataset = loop {
         let (status, dataset) = f
@@ -630,7 +632,7 @@ async fn a_rescan_taints_a_published_dataset_when_a_new_signature_flags_its_sour
         .unwrap();
 
     // A tainted version is not rescanned again.
-    let s = airlock_ingest::rescan::rescan_once(&f.app).await.unwrap();
+    let s = f.app.rescan().await.unwrap();
     assert_eq!((s.current, s.rescanned), (0, 0));
 }
 
@@ -1331,7 +1333,7 @@ async fn undeclared_personal_data_waits_for_a_reviewer_who_sees_only_counts() {
 
 #[tokio::test]
 async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass() {
-    use airlock_ingest::retention::{Summary, retention_once};
+    use airlock_ingest::retention::Summary;
     const DAY: i64 = 86_400_000;
     let f = fixture(1 << 20).await;
     let (_, acq) = f
@@ -1368,7 +1370,7 @@ async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass()
 
     // Within retention nothing goes.
     assert_eq!(
-        retention_once(&f.app, now + 29 * DAY).await.unwrap(),
+        f.app.retention(now + 29 * DAY).await.unwrap(),
         Summary::default()
     );
 
@@ -1383,7 +1385,7 @@ async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass()
     let cut_dir = std::path::PathBuf::from(cut_dir.strip_prefix("file://").unwrap());
     assert!(cut_dir.join("part-00000.parquet").exists());
 
-    let done = retention_once(&f.app, now + 31 * DAY).await.unwrap();
+    let done = f.app.retention(now + 31 * DAY).await.unwrap();
     assert_eq!(
         done,
         Summary {
@@ -1427,7 +1429,7 @@ async fn retention_deletes_expired_versions_with_proof_and_finishes_a_cut_pass()
     assert_eq!(deleted.len(), 2);
     // Nothing left to do.
     assert_eq!(
-        retention_once(&f.app, now + 400 * DAY).await.unwrap(),
+        f.app.retention(now + 400 * DAY).await.unwrap(),
         Summary::default()
     );
 }

@@ -72,7 +72,9 @@ async fn whole_files_are_taken_once_and_moved_out() {
         .unwrap();
     drop(old);
 
-    let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(0))
+        .await
+        .unwrap();
     assert_eq!(
         s,
         Summary {
@@ -84,11 +86,17 @@ async fn whole_files_are_taken_once_and_moved_out() {
     assert!(!path.join("a.csv").exists() && !path.join("a.csv.done").exists());
     // b.csv grows between sweeps: still not whole.
     std::fs::write(path.join("b.csv"), "id\n2\n22\n").unwrap();
-    let s = sweep(&app, &app.watch, &folder, at(20)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(20))
+        .await
+        .unwrap();
     assert_eq!((s.taken, s.waiting), (0, 1));
-    let s = sweep(&app, &app.watch, &folder, at(25)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(25))
+        .await
+        .unwrap();
     assert_eq!((s.taken, s.waiting), (0, 1), "held only 5 of 10 seconds");
-    let s = sweep(&app, &app.watch, &folder, at(31)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(31))
+        .await
+        .unwrap();
     assert_eq!((s.taken, s.waiting), (1, 0));
     assert!(path.join(".c.csv").exists() && path.join("d.csv.part").exists());
 
@@ -96,7 +104,7 @@ async fn whole_files_are_taken_once_and_moved_out() {
     std::fs::write(path.join("a-again.csv"), "id\n1\n").unwrap();
     std::fs::write(path.join("a-again.csv.done"), "").unwrap();
     assert_eq!(
-        sweep(&app, &app.watch, &folder, at(40))
+        sweep(app.intake(), &app.watch, &folder, at(40))
             .await
             .unwrap()
             .taken,
@@ -153,7 +161,9 @@ async fn a_folder_for_an_acquisition_not_approved_pauses() {
         schedule: "*/5 * * * * *".into(),
         after: Taken::Move,
     };
-    let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(0))
+        .await
+        .unwrap();
     assert!(s.paused && s.taken == 0);
     assert!(path.join("late.csv").exists(), "left where it is");
 }
@@ -199,16 +209,16 @@ async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
         schedule: "0 * * * * *".into(),
         after: After::Delete,
     };
-    let s = sweep_bucket(&app, &drop).await.unwrap();
+    let s = sweep_bucket(app.intake(), &drop).await.unwrap();
     assert_eq!((s.taken, s.known, s.paused), (2, 0, false));
     assert_eq!(keys().await, ["in/.hidden.csv", "in/c.csv.part"]);
     // The same object again: known by its version, deleted, not delivered twice.
     put("in/a.csv", "id\n1\n").await;
-    let s = sweep_bucket(&app, &drop).await.unwrap();
+    let s = sweep_bucket(app.intake(), &drop).await.unwrap();
     assert_eq!((s.taken, s.known), (0, 1));
     // A new object is a new delivery.
     put("in/d.csv", "id\n5\n").await;
-    assert_eq!(sweep_bucket(&app, &drop).await.unwrap().taken, 1);
+    assert_eq!(sweep_bucket(app.intake(), &drop).await.unwrap().taken, 1);
 
     // Kept objects stay, and are not taken again.
     let kept = DropBucket {
@@ -216,8 +226,8 @@ async fn bucket_objects_are_taken_once_per_version_then_deleted_or_kept() {
         ..drop.clone()
     };
     put("in/k.csv", "id\n6\n").await;
-    assert_eq!(sweep_bucket(&app, &kept).await.unwrap().taken, 1);
-    let s = sweep_bucket(&app, &kept).await.unwrap();
+    assert_eq!(sweep_bucket(app.intake(), &kept).await.unwrap().taken, 1);
+    let s = sweep_bucket(app.intake(), &kept).await.unwrap();
     assert_eq!((s.taken, s.known), (0, 1));
     assert!(keys().await.contains(&"in/k.csv".to_owned()));
 
@@ -237,7 +247,10 @@ async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again(
     std::fs::write(path.join("a.csv"), "id\n1\n").unwrap();
     std::fs::write(path.join("a.csv.done"), "").unwrap();
     assert_eq!(
-        sweep(&app, &app.watch, &folder, at(0)).await.unwrap().taken,
+        sweep(app.intake(), &app.watch, &folder, at(0))
+            .await
+            .unwrap()
+            .taken,
         1
     );
     let id = std::fs::read_to_string(path.join("a.csv.accepted")).unwrap();
@@ -249,7 +262,9 @@ async fn in_mark_mode_a_taken_file_stays_beside_a_marker_and_is_not_taken_again(
     // Changed afterwards, it is still not taken again: the marker stands.
     std::fs::write(path.join("a.csv"), "id\n1\n2\n").unwrap();
     std::fs::write(path.join("a.csv.done"), "").unwrap();
-    let s = sweep(&app, &app.watch, &folder, at(30)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(30))
+        .await
+        .unwrap();
     assert_eq!((s.taken, s.waiting), (0, 0));
 }
 
@@ -262,7 +277,7 @@ async fn a_file_renamed_into_a_watched_folder_is_taken_at_once() {
     let folder = drop_folder(&dir, &acq, 3600);
     let path = folder.path.clone();
     let wake = Arc::new(tokio::sync::Notify::new());
-    let _events = airlock_ingest::folders::watcher(app.clone(), &path, wake.clone()).unwrap();
+    let _events = airlock_ingest::folders::watcher(app.watch.clone(), &path, wake.clone()).unwrap();
     std::fs::write(path.join("renamed.csv.tmp"), "id\n1\n").unwrap();
     std::fs::rename(path.join("renamed.csv.tmp"), path.join("renamed.csv")).unwrap();
     std::fs::write(path.join("in-place.csv"), "id\n2\n").unwrap();
@@ -272,7 +287,9 @@ async fn a_file_renamed_into_a_watched_folder_is_taken_at_once() {
         tokio::time::timeout(Duration::from_secs(30), wake.notified())
             .await
             .expect("the folder's events wake its sweep");
-        let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+        let s = sweep(app.intake(), &app.watch, &folder, at(0))
+            .await
+            .unwrap();
         if s.taken > 0 {
             break s;
         }
@@ -303,7 +320,9 @@ async fn a_file_with_an_invalid_name_is_delivered_under_a_valid_one() {
     let mut marker = odd.to_os_string();
     marker.push(".done");
     std::fs::write(path.join(marker), "").unwrap();
-    let s = sweep(&app, &app.watch, &folder, at(0)).await.unwrap();
+    let s = sweep(app.intake(), &app.watch, &folder, at(0))
+        .await
+        .unwrap();
     assert_eq!(s.taken, 1, "{s:?}");
     let files = app.catalog.acquisition_files(&acq, "", 10).await.unwrap();
     assert_eq!(files[0].filename, "a_b_c-\u{fffd}.csv");
@@ -374,7 +393,7 @@ async fn in_tag_mode_a_taken_object_stays_tagged_with_its_delivery() {
         .put(&"a b.csv".into(), "id\n1\n".into())
         .await
         .unwrap();
-    let s = sweep_bucket(&app, &drop).await.unwrap();
+    let s = sweep_bucket(app.intake(), &drop).await.unwrap();
     assert_eq!((s.taken, s.known), (1, 0));
     let file = &app.catalog.acquisition_files(&acq, "", 10).await.unwrap()[0];
     let tags = boto(&format!(
@@ -389,7 +408,7 @@ async fn in_tag_mode_a_taken_object_stays_tagged_with_its_delivery() {
         )
     );
     // Kept, and known: not taken twice.
-    let s = sweep_bucket(&app, &drop).await.unwrap();
+    let s = sweep_bucket(app.intake(), &drop).await.unwrap();
     assert_eq!((s.taken, s.known), (0, 1));
     // Tag mode is for S3 only.
     let local = DropBucket {

@@ -311,7 +311,7 @@ async fn uploads_are_refused_unless_well_formed_and_can_be_ended_or_expire() {
         .id;
     let most = f.config.limits.max_concurrent_uploads_per_user;
     let held: Vec<_> = (0..most)
-        .map(|_| f.app.admission.slot(&f.app, &eve_id).unwrap())
+        .map(|_| f.app.admission.slot(&eve_id).unwrap())
         .collect();
     assert_eq!(
         f.patch(&uri, 0, b"id\n1\n", None).await.0,

@@ -38,7 +38,7 @@ pub(super) async fn create_acquisition(
     Caller(who): Caller,
     JsonBody(req): JsonBody<NewAcquisition>,
 ) -> ApiResult<(StatusCode, Json<AcquisitionView>)> {
-    let acq = governance::register_acquisition(&app, &who, req).await?;
+    let acq = governance::register_acquisition(app.desk(), &who, req).await?;
     Ok((StatusCode::CREATED, Json(acq.into())))
 }
 
@@ -93,7 +93,8 @@ pub(super) async fn review_acquisition(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<AcquisitionView>> {
-    let acq = governance::review_acquisition(&app, &who, &id, req.decision()?, &req.reason).await?;
+    let acq =
+        governance::review_acquisition(app.desk(), &who, &id, req.decision()?, &req.reason).await?;
     Ok(Json(acq.into()))
 }
 
@@ -108,7 +109,7 @@ pub(super) async fn submit_acquisition(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
     let (from, to) = (AcquisitionState::Draft, AcquisitionState::PendingReview);
-    let acq = governance::move_acquisition(&app, &who, &id, from, to).await?;
+    let acq = governance::move_acquisition(app.desk(), &who, &id, from, to).await?;
     Ok(Json(acq.into()))
 }
 
@@ -124,6 +125,6 @@ pub(super) async fn close_acquisition(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
     let (from, to) = (AcquisitionState::Approved, AcquisitionState::Closed);
-    let acq = governance::move_acquisition(&app, &who, &id, from, to).await?;
+    let acq = governance::move_acquisition(app.desk(), &who, &id, from, to).await?;
     Ok(Json(acq.into()))
 }

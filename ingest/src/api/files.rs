@@ -58,9 +58,9 @@ pub(super) async fn upload_file(
         length,
     };
     // Without a Content-Length the room is taken as the bytes arrive.
-    let mut gate = intake::open(&app, arrival).await?;
-    let received = gate.receive(&app, body.into_data_stream()).await?;
-    let inserted = gate.record(&app, received, &filename).await?;
+    let mut gate = intake::open(app.intake(), arrival).await?;
+    let received = gate.receive(app.intake(), body.into_data_stream()).await?;
+    let inserted = gate.record(app.intake(), received, &filename).await?;
     let status = match inserted.created {
         true => StatusCode::ACCEPTED,
         false => StatusCode::OK,
@@ -95,6 +95,6 @@ pub(super) async fn review_file(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<FileAccepted>> {
-    let f = governance::review_file(&app, &who, &id, req.decision()?, &req.reason).await?;
+    let f = governance::review_file(app.desk(), &who, &id, req.decision()?, &req.reason).await?;
     Ok(Json(f.into()))
 }

@@ -29,6 +29,7 @@ use utoipa_axum::routes;
 use airlock_catalog::{Channel, Upload, UploadState};
 
 use super::extract::Caller;
+use crate::error::TusRule;
 use crate::intake::{self, Arrival};
 use crate::names::FileName;
 use crate::{App, IngestError, now_ms};
@@ -64,11 +65,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn check_version(headers: &HeaderMap) -> Result<(), IngestError> {
     match header(headers, "tus-resumable") {
         Some(VERSION) => Ok(()),
-        _ => Err(IngestError::Busy {
-            status: StatusCode::PRECONDITION_FAILED,
-            code: "tus_version",
+        _ => Err(IngestError::Tus {
+            rule: TusRule::Version,
             message: format!("Tus-Resumable: {VERSION} is required"),
-            retry_after_secs: 0,
         }),
     }
 }
@@ -162,7 +161,7 @@ async fn create(
         declared_format: format.clone(),
         length: Some(length as u64),
     };
-    let gate = intake::open(&app, arrival).await?;
+    let gate = intake::open(app.intake(), arrival).await?;
     let acq = &gate.acquisition;
     let now = now_ms();
     let upload = app
@@ -249,11 +248,9 @@ async fn append(
 ) -> Result<Response, IngestError> {
     check_version(&headers)?;
     if header(&headers, "content-type") != Some("application/offset+octet-stream") {
-        return Err(IngestError::Busy {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "tus_content_type",
+        return Err(IngestError::Tus {
+            rule: TusRule::ContentType,
             message: "Content-Type: application/offset+octet-stream is required".into(),
-            retry_after_secs: 0,
         });
     }
     let _alone = app.admission.appending(&id)?;
@@ -269,7 +266,7 @@ async fn append(
     }
     // One of the user's concurrent uploads while its bytes arrive; the
     // bytes themselves were counted when it was created.
-    let _slot = app.admission.slot(&app, &who.user_id)?;
+    let _slot = app.admission.slot(&who.user_id)?;
     let expected = match header(&headers, "upload-checksum") {
         None => None,
         Some(v) => match v.split_once(' ') {
@@ -321,11 +318,9 @@ async fn append(
         && (broken.is_some() || hash.finalize()[..] != expected[..])
     {
         file.set_len(at as u64).await?;
-        return Err(IngestError::Busy {
-            status: StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
-            code: "checksum_mismatch",
+        return Err(IngestError::Tus {
+            rule: TusRule::Checksum,
             message: "the chunk's sha256 does not match Upload-Checksum; send it again".into(),
-            retry_after_secs: 0,
         });
     }
     file.sync_all().await?;
@@ -336,7 +331,7 @@ async fn append(
         .advance_upload(&u.id, at, to, now_ms() + expiry_ms(&app))
         .await?;
     let u = if u.offset_bytes == u.length_bytes {
-        intake::complete_upload(&app, &who, &u).await?;
+        intake::complete_upload(app.intake(), &who, &u).await?;
         app.catalog
             .upload(&u.id)
             .await?
