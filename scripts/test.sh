@@ -194,6 +194,13 @@ log "installing pyarrow, fastavro, openpyxl and tuspy into a throwaway venv"
 # codecs; bzip2 and xz come with Python.
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check pyarrow==26.0.1 fastavro==1.13.1 \
   cramjam==2.14.0 backports.zstd==1.8.0 openpyxl==3.1.5 tuspy==1.1.0
+# The Iceberg clients: pyiceberg, and DuckDB 1.5.5 (the newest with its
+# extensions on PyPI) with iceberg, avro and httpfs, which the tests
+# install into their own temporary extension directory. About 10 s.
+log "installing pyiceberg and DuckDB with its iceberg extension into the venv"
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check pyiceberg==0.12.0 duckdb==1.5.5 \
+  duckdb-extensions==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 \
+  duckdb-extension-httpfs==1.5.5
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
 
 # --- moto's S3 server: object tagging, which s3s-fs does not implement --------

@@ -562,8 +562,8 @@ async fn a_daemon_killed_mid_conversion_publishes_once_after_restart() {
 
 /// SIGKILL while the Parquet streams to an S3 lake (parts are uploaded as
 /// they are encoded, multipart past 10 MiB): after the restart the version
-/// holds exactly its one part and the `_SUCCESS` marker, staging is empty,
-/// and the part has every row.
+/// holds exactly its one part, its Iceberg metadata (once) and the
+/// `_SUCCESS` marker, staging is empty, and the part has every row.
 #[tokio::test]
 async fn a_daemon_killed_mid_upload_to_s3_publishes_once_after_restart() {
     use object_store::ObjectStoreExt;
@@ -586,12 +586,15 @@ async fn a_daemon_killed_mid_upload_to_s3_publishes_once_after_restart() {
         keys,
         [
             format!("{dataset}/v1/_SUCCESS"),
+            format!("{dataset}/v1/_iceberg/manifest-1.avro"),
+            format!("{dataset}/v1/_iceberg/snap-1.avro"),
+            format!("{dataset}/v1/_iceberg/v1.metadata.json"),
             format!("{dataset}/v1/part-00000.parquet")
         ]
     );
     let bytes = lake
         .store
-        .get(&object_store::path::Path::from(keys[1].as_str()))
+        .get(&object_store::path::Path::from(keys[4].as_str()))
         .await
         .unwrap()
         .bytes()

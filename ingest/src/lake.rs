@@ -126,9 +126,27 @@ impl Lake {
         format!("{}/{}/", self.url, Self::version_prefix(dataset, version))
     }
 
+    /// The dataset's directory, Iceberg's table location.
+    pub fn table_location(&self, dataset: &str) -> String {
+        format!("{}/{dataset}/", self.url)
+    }
+
+    /// The names the staged parts take in the version's directory, with
+    /// their rows and sizes, in order: several stagings (a transfer's, one
+    /// per source part) are numbered on.
+    pub fn committed_parts(staged: &[(Path, &[Part])]) -> Vec<(String, i64, i64)> {
+        staged
+            .iter()
+            .flat_map(|(_, parts)| parts.iter())
+            .enumerate()
+            .map(|(i, p)| (part_name(i), p.rows, p.size_bytes))
+            .collect()
+    }
+
     /// Moves the staged parts under the version's directory (a rename on
-    /// the local filesystem; a server-side copy and a delete on S3), then
-    /// writes the `_SUCCESS` marker. The parts of several stagings (a
+    /// the local filesystem; a server-side copy and a delete on S3), writes
+    /// `sidecars` (the version's Iceberg metadata, by path within its
+    /// directory), then the `_SUCCESS` marker. The parts of several stagings (a
     /// transfer's, one per source part) are numbered on in order. The
     /// directory is this file's alone (its version number is reserved for
     /// it), so whatever an earlier, crashed attempt left there is cleared
@@ -138,17 +156,27 @@ impl Lake {
         staged: &[(Path, &[Part])],
         dataset: &str,
         version: i64,
+        sidecars: &[(String, Vec<u8>)],
     ) -> Result<(), IngestError> {
         let dir = Self::version_prefix(dataset, version);
         self.delete_under(&dir).await?;
-        let mut index = 0;
-        for (staging, parts) in staged {
-            for part in parts.iter() {
-                let from = staging.clone().join(part.name.as_str());
-                let to = dir.clone().join(part_name(index).as_str());
-                self.store.rename(&from, &to).await?;
-                index += 1;
-            }
+        let names = Self::committed_parts(staged);
+        let from: Vec<Path> = staged
+            .iter()
+            .flat_map(|(staging, parts)| {
+                parts.iter().map(|p| staging.clone().join(p.name.as_str()))
+            })
+            .collect();
+        for (from, (to, ..)) in from.iter().zip(&names) {
+            self.store
+                .rename(from, &dir.clone().join(to.as_str()))
+                .await?;
+        }
+        for (path, bytes) in sidecars {
+            let to = path
+                .split('/')
+                .fold(dir.clone(), |p, segment| p.join(segment));
+            self.store.put(&to, bytes.clone().into()).await?;
         }
         self.store
             .put(&dir.join(SUCCESS_MARKER), Default::default())

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use object_store::path::Path;
 
 use airlock_catalog::{
-    FileRecord, MemberRecord, NewVerdict, PublishedVersion, Reservation, ScanRecord,
+    ColumnInfo, FileRecord, MemberRecord, NewVerdict, PublishedVersion, Reservation, ScanRecord,
 };
 use airlock_convert::{ConvertError, ConvertOptions, Converted, Source, to_parquet};
 use airlock_policies::{CheckedFile, FileOutcome, Policies, Principal};
@@ -218,19 +218,66 @@ pub async fn commit(
             .map(|(staging, c)| (staging.clone(), c.parts.as_slice()))
             .collect();
         let r = v.reserved;
-        lake.commit(&staged, &r.dataset_name, r.version).await?;
+        let location = lake.location(&r.dataset_name, r.version);
+        let now = now_ms();
+        let table = airlock_iceberg::Table {
+            uuid: &r.dataset_id,
+            location: &lake.table_location(&r.dataset_name),
+        };
+        let parts = Lake::committed_parts(&staged);
+        let iceberg = iceberg_files(table, r.version, now, &location, &first.columns, &parts);
+        lake.commit(&staged, &r.dataset_name, r.version, &iceberg)
+            .await?;
         published.push(PublishedVersion {
             dataset_id: r.dataset_id.clone(),
             version: r.version,
-            location: lake.location(&r.dataset_name, r.version),
+            location,
             rows: v.parts.iter().map(|(_, c)| c.rows).sum(),
             size_bytes: v.parts.iter().map(|(_, c)| c.size_bytes).sum(),
             columns: first.columns.clone(),
-            now: now_ms(),
+            now,
             decided_by: decided_by.to_vec(),
         });
     }
     Ok(published)
+}
+
+/// A version's Iceberg metadata ([`airlock_iceberg::version_files`]), or
+/// none, logged, for columns Iceberg has no type for: the version still
+/// publishes, and the Iceberg catalog leaves it out.
+fn iceberg_files(
+    table: airlock_iceberg::Table<'_>,
+    number: i64,
+    now: i64,
+    location: &str,
+    columns: &[ColumnInfo],
+    parts: &[(String, i64, i64)],
+) -> Vec<(String, Vec<u8>)> {
+    let version = airlock_iceberg::Version {
+        table,
+        number,
+        timestamp_ms: now,
+        location,
+        columns: iceberg_columns(columns),
+        parts,
+    };
+    airlock_iceberg::version_files(&version)
+        .inspect_err(
+            |e| tracing::warn!(location, error = %e, "no Iceberg metadata for this version"),
+        )
+        .unwrap_or_default()
+}
+
+/// The catalog's columns as Iceberg's schemas read them.
+pub fn iceberg_columns(columns: &[ColumnInfo]) -> Vec<airlock_iceberg::Column<'_>> {
+    columns
+        .iter()
+        .map(|c| airlock_iceberg::Column {
+            name: &c.name,
+            data_type: &c.data_type,
+            nullable: c.nullable.0,
+        })
+        .collect()
 }
 
 /// The converter's settings from the configuration (no contract, no

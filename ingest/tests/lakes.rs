@@ -67,6 +67,7 @@ pub async fn several_stagings_commit_as_one_numbered_version(lake: Lake) {
         ],
         "moved",
         1,
+        &[("_iceberg/v1.metadata.json".to_owned(), b"{}".to_vec())],
     )
     .await
     .unwrap();
@@ -74,10 +75,35 @@ pub async fn several_stagings_commit_as_one_numbered_version(lake: Lake) {
         keys(&lake, "moved").await,
         [
             "moved/v1/_SUCCESS",
+            "moved/v1/_iceberg/v1.metadata.json",
             "moved/v1/part-00000.parquet",
             "moved/v1/part-00001.parquet",
             "moved/v1/part-00002.parquet"
         ]
+    );
+    assert_eq!(
+        Lake::committed_parts(&[
+            (Lake::staging_prefix("t/0"), &first[..]),
+            (Lake::staging_prefix("t/1"), &second[..]),
+        ])
+        .into_iter()
+        .map(|(name, ..)| name)
+        .collect::<Vec<_>>(),
+        [
+            "part-00000.parquet",
+            "part-00001.parquet",
+            "part-00002.parquet"
+        ]
+    );
+    assert_eq!(
+        &read(
+            &lake,
+            &Lake::version_prefix("moved", 1)
+                .join("_iceberg")
+                .join("v1.metadata.json")
+        )
+        .await[..],
+        b"{}"
     );
     assert_eq!(
         &read(&lake, &final_part("moved", 1, 2)).await[..],
@@ -91,9 +117,14 @@ pub async fn several_stagings_commit_as_one_numbered_version(lake: Lake) {
 pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
     let parts = stage(&lake, "f1", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
     assert!(keys(&lake, "survey").await.is_empty());
-    lake.commit(&[(Lake::staging_prefix("f1"), &parts[..])], "survey", 1)
-        .await
-        .unwrap();
+    lake.commit(
+        &[(Lake::staging_prefix("f1"), &parts[..])],
+        "survey",
+        1,
+        &[],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         keys(&lake, "survey").await,
         [
@@ -115,12 +146,18 @@ pub async fn a_commit_moves_the_staged_parts_whole(lake: Lake) {
 /// attempt survives, however many it had.
 pub async fn a_retried_commit_overwrites_its_own_version(lake: Lake) {
     let parts = stage(&lake, "f2", &[b"first attempt", b"first, second part"]).await;
-    lake.commit(&[(Lake::staging_prefix("f2"), &parts[..])], "retry", 3)
-        .await
-        .unwrap();
+    let first_metadata = [("_iceberg/snap-3.avro".to_owned(), b"first".to_vec())];
+    lake.commit(
+        &[(Lake::staging_prefix("f2"), &parts[..])],
+        "retry",
+        3,
+        &first_metadata,
+    )
+    .await
+    .unwrap();
     lake.clear_staging("f2").await.unwrap();
     let parts = stage(&lake, "f2", &[b"second attempt"]).await;
-    lake.commit(&[(Lake::staging_prefix("f2"), &parts[..])], "retry", 3)
+    lake.commit(&[(Lake::staging_prefix("f2"), &parts[..])], "retry", 3, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -164,7 +201,7 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
         rows: 1,
         size_bytes: len as i64,
     };
-    lake.commit(&[(Lake::staging_prefix("big"), &[part][..])], "big", 1)
+    lake.commit(&[(Lake::staging_prefix("big"), &[part][..])], "big", 1, &[])
         .await
         .unwrap();
     let meta = lake.store.head(&final_part("big", 1, 0)).await.unwrap();
@@ -179,9 +216,14 @@ pub async fn a_large_part_arrives_whole(lake: Lake) {
 pub async fn a_version_is_inventoried_then_deleted_whole(lake: Lake) {
     for version in [1, 2] {
         let parts = stage(&lake, "f", &[b"PAR1 one PAR1", b"PAR1 two PAR1"]).await;
-        lake.commit(&[(Lake::staging_prefix("f"), &parts[..])], "old", version)
-            .await
-            .unwrap();
+        lake.commit(
+            &[(Lake::staging_prefix("f"), &parts[..])],
+            "old",
+            version,
+            &[],
+        )
+        .await
+        .unwrap();
     }
     let objects = lake.inventory("old", 1).await.unwrap();
     let listed: Vec<(&str, u64)> = objects
