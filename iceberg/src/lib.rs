@@ -1,6 +1,5 @@
 //! Apache Iceberg for Airlock's lakes: the metadata that lets analysts'
-//! own engines (pyiceberg, DuckDB, Spark, Trino) read published datasets,
-//! and the shapes of the read-only REST catalog that serves it.
+//! own engines (pyiceberg, DuckDB, Spark, Trino) read published datasets.
 //!
 //! Key decision: Airlock writes Iceberg's three kinds of metadata itself
 //! (table metadata JSON, then the manifest list and manifest in Avro)
@@ -48,20 +47,27 @@ pub struct Version<'a> {
     pub parts: &'a [(String, i64, i64)],
 }
 
-/// The URI of version `number`'s manifest list, in its `location`.
-pub fn manifest_list_uri(location: &str, number: i64) -> String {
-    format!("{location}{DIR}/snap-{number}.avro")
+/// Version `number`'s manifest, manifest list and own table metadata, by
+/// path within its directory.
+fn names(number: i64) -> [String; 3] {
+    [
+        format!("{DIR}/manifest-{number}.avro"),
+        format!("{DIR}/snap-{number}.avro"),
+        format!("{DIR}/v{number}.metadata.json"),
+    ]
 }
 
-/// The URI of version `number`'s own metadata file.
-pub fn metadata_uri(location: &str, number: i64) -> String {
-    format!("{location}{DIR}/v{number}.metadata.json")
+/// The URI of version `number`'s manifest list, in its `location`.
+pub fn manifest_list_uri(location: &str, number: i64) -> String {
+    let [_, list, _] = names(number);
+    format!("{location}{list}")
 }
 
 /// The files a version's publication writes, by path relative to its
 /// directory: its manifest, its manifest list and its own table metadata
-/// (that version alone, current). Their bytes depend only on the version,
-/// so a retried publication writes them again identically.
+/// (that version alone, current). A retried publication writes them again
+/// (its directory cleared first); a published version's are never
+/// rewritten.
 pub fn version_files(v: &Version<'_>) -> Result<Vec<(String, Vec<u8>)>, IcebergError> {
     let files: Vec<DataFile> = v
         .parts
@@ -83,7 +89,7 @@ pub fn version_files(v: &Version<'_>) -> Result<Vec<(String, Vec<u8>)>, IcebergE
     };
     let metadata = table_metadata(v.table, std::slice::from_ref(&snapshot))?;
     let schema = metadata["schemas"][0].to_string();
-    let manifest_name = format!("{DIR}/manifest-{}.avro", v.number);
+    let [manifest_name, list_name, metadata_name] = names(v.number);
     let manifest = manifest::manifest(&schema, v.number, v.number, v.number, &files);
     let list = manifest::manifest_list(
         v.number,
@@ -99,10 +105,7 @@ pub fn version_files(v: &Version<'_>) -> Result<Vec<(String, Vec<u8>)>, IcebergE
     );
     Ok(vec![
         (manifest_name, manifest),
-        (format!("{DIR}/snap-{}.avro", v.number), list),
-        (
-            format!("{DIR}/v{}.metadata.json", v.number),
-            metadata.to_string().into_bytes(),
-        ),
+        (list_name, list),
+        (metadata_name, metadata.to_string().into_bytes()),
     ])
 }

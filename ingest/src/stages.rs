@@ -244,7 +244,7 @@ pub async fn commit(
 
 /// A version's Iceberg metadata ([`airlock_iceberg::version_files`]), or
 /// none, logged, for columns Iceberg has no type for: the version still
-/// publishes, and the Iceberg catalog leaves it out.
+/// publishes, but no Iceberg reader can find it.
 fn iceberg_files(
     table: airlock_iceberg::Table<'_>,
     number: i64,
