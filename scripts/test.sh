@@ -183,6 +183,9 @@ log "s3s-fs on http://127.0.0.1:$S3_PORT, bucket airlock-test"
 export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_REGION=us-east-1
 export AWS_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ALLOW_HTTP=true
 export AIRLOCK_TEST_S3_BUCKET=airlock-test
+# The Iceberg tests start a second s3s-fs over the same root with a key of
+# its own: the read-only endpoint analysts are vended.
+export AIRLOCK_TEST_S3S_BIN="$S3S_BIN" AIRLOCK_TEST_S3_ROOT="$WORK/s3"
 
 # --- pyarrow, for the interoperability check ---------------------------------------
 if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then

@@ -14,7 +14,17 @@ fn read_with_clients(args: &[&str]) -> Value {
         .expect("AIRLOCK_TEST_PYTHON is not set: run the tests with scripts/test.sh");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/iceberg.py");
     let extensions = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(python)
+    let mut command = std::process::Command::new(python);
+    // The clients reach a lake only with what the catalog vends them.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT",
+    ] {
+        command.env_remove(var);
+    }
+    let out = command
         .arg(script)
         .args(args)
         .arg(extensions.path())
@@ -69,4 +79,322 @@ async fn each_version_reads_back_through_its_own_iceberg_metadata() {
         assert_eq!(read["pyiceberg"], *expected, "pyiceberg, version {version}");
         assert_eq!(read["duckdb"], *expected, "DuckDB, version {version}");
     }
+}
+
+/// The two versions the REST tests publish, and what each reads back as.
+const FIRST: &str = "id,name,score,visit_date,notes\n1,Ada,3.5,2026-01-31,\n2,,-1.25,,\n";
+const SECOND: &str = "id,name,score\n3,Grace,7.0\n4,Alan,1.5\n";
+
+fn first_rows() -> Value {
+    json!({"columns": ["id", "name", "score", "visit_date", "notes"], "rows": [
+        ["1", "Ada", "3.5", "2026-01-31", null],
+        ["2", null, "-1.25", null, null],
+    ]})
+}
+
+fn second_rows() -> Value {
+    json!({"columns": ["id", "name", "score"], "rows": [
+        ["3", "Grace", "7.0"],
+        ["4", "Alan", "1.5"],
+    ]})
+}
+
+/// Publishes [`FIRST`] then [`SECOND`] as two versions of one dataset in
+/// the sandbox and returns its name.
+async fn publish_two_versions(d: &Daemon, acq: &str) -> String {
+    let mut name = String::new();
+    for csv in [FIRST, SECOND] {
+        let file = d.deliver(acq, "visits.csv", csv.as_bytes().to_vec()).await;
+        assert_eq!(file["state"], "published", "{file:#}");
+        let ds = file["dataset_id"].as_str().unwrap();
+        let (status, view) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;
+        assert_eq!(status, 200, "{view}");
+        name = view["name"].as_str().unwrap().to_owned();
+    }
+    name
+}
+
+/// What a cleared analyst's pyiceberg and DuckDB read through the catalog,
+/// and what an uncleared one and an anonymous caller get.
+fn assert_clients_read_through_the_catalog(d: &Daemon, name: &str) {
+    let uri = d.url("/iceberg");
+    let aggregate = "SELECT count(*), sum(id), max(name) FROM {table}";
+    let read = read_with_clients(&["rest", &uri, &d.analyst, "sandbox", name, aggregate]);
+    assert_eq!(read["namespaces"], json!(["sandbox"]), "{read:#}");
+    assert_eq!(read["tables"], json!([name]));
+    assert_eq!(read["current"], second_rows());
+    assert_eq!(
+        read["snapshots"],
+        json!({"1": first_rows(), "2": second_rows()}),
+        "each version is a snapshot, read by its id"
+    );
+    assert_eq!(read["duckdb"], json!([["2", "7", "Grace"]]));
+
+    let refused = read_with_clients(&["refused", &uri, &d.corporate_analyst, "sandbox", name]);
+    assert_eq!(
+        refused,
+        json!({"namespaces": ["corporate"], "tables": "NoSuchNamespaceError",
+               "load": "NoSuchTableError"}),
+        "an analyst not cleared for the sandbox sees nothing of it"
+    );
+    let anonymous = read_with_clients(&["refused", &uri, "-", "sandbox", name]);
+    assert_eq!(anonymous, json!({"connect": "UnauthorizedError"}));
+}
+
+/// The REST catalog on the default local lake: pyiceberg's `RestCatalog`
+/// lists, loads and scans every version by snapshot id, DuckDB's iceberg
+/// extension ATTACHes it and aggregates, an uncleared analyst and an
+/// anonymous caller are refused; the protocol's edges answer in its error
+/// model; every load is audited and the chain still verifies.
+#[tokio::test]
+async fn analysts_engines_read_through_the_rest_catalog_on_a_local_lake() {
+    let (_clamd, d, acq) = setup("Iceberg Rest", "sandbox", "OFFICIAL").await;
+    let name = publish_two_versions(&d, &acq).await;
+    assert_clients_read_through_the_catalog(&d, &name);
+
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, token: Option<&str>| {
+        let mut r = http.request(method, d.url(&format!("/iceberg{path}")));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let body = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    use reqwest::Method;
+    let table = format!("/v1/namespaces/sandbox/tables/{name}");
+    let analyst = Some(d.analyst.as_str());
+    let (status, config) = body(
+        call(Method::GET, "/v1/config?warehouse=x", analyst)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        config["endpoints"].as_array().unwrap().len() >= 7,
+        "{config}"
+    );
+    for (method, path, token, want, kind) in [
+        (
+            Method::GET,
+            "/v1/config",
+            None,
+            401,
+            "NotAuthorizedException",
+        ),
+        (
+            Method::POST,
+            "/v1/namespaces",
+            analyst,
+            405,
+            "MethodNotAllowedException",
+        ),
+        (
+            Method::DELETE,
+            table.as_str(),
+            analyst,
+            405,
+            "MethodNotAllowedException",
+        ),
+        (
+            Method::GET,
+            "/v1/namespaces/sandbox/views",
+            analyst,
+            501,
+            "UnsupportedOperationException",
+        ),
+        (
+            Method::POST,
+            "/v1/transactions/commit",
+            analyst,
+            501,
+            "UnsupportedOperationException",
+        ),
+        (
+            Method::GET,
+            "/v1/namespaces/nowhere/tables",
+            analyst,
+            404,
+            "NoSuchNamespaceException",
+        ),
+        (
+            Method::GET,
+            "/v1/namespaces/sandbox/tables/nothing",
+            analyst,
+            404,
+            "NoSuchTableException",
+        ),
+    ] {
+        let (status, err) = body(call(method.clone(), path, token).await.unwrap()).await;
+        assert_eq!(
+            (status, err["error"]["type"].as_str()),
+            (want, Some(kind)),
+            "{method} {path}: {err}"
+        );
+        assert_eq!(err["error"]["code"], want);
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let ignored = format!("{table}?snapshots=all&pageToken=");
+    let (status, loaded) = body(call(Method::GET, &ignored, analyst).await.unwrap()).await;
+    assert_eq!(status, 200, "{loaded}");
+    assert!(
+        loaded["metadata"]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:///")
+    );
+    assert!(
+        loaded.get("storage-credentials").is_none(),
+        "a local lake vends nothing"
+    );
+    for (token, want) in [(analyst, 204), (Some(d.corporate_analyst.as_str()), 404)] {
+        let r = call(Method::HEAD, &table, token).await.unwrap();
+        assert_eq!(r.status().as_u16(), want);
+    }
+    let r = call(Method::POST, &format!("{table}/metrics"), analyst)
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+
+    let admin = d.add_user("ada", "admin", &[]);
+    let (status, events) = d.get(&admin, "/v1/audit?limit=1000").await;
+    assert_eq!(status, 200, "{events}");
+    let loads: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "dataset.read" && e["detail"]["via"] == "iceberg")
+        .collect();
+    // pyiceberg loads once, DuckDB more than once, and the plain GET above.
+    assert!(loads.len() >= 3, "{events:#}");
+    assert!(
+        loads
+            .iter()
+            .all(|e| e["detail"]["versions"] == json!([1, 2])),
+        "{loads:#?}"
+    );
+    let out = d.cli(&["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A second s3s-fs over the same files as the one the tests' lakes are
+/// on, which knows only its own key: the endpoint and key a zone's
+/// analysts are vended, so that a read proves the vended key, not the
+/// daemon's, reached the lake.
+struct ReaderEndpoint {
+    child: std::process::Child,
+    url: String,
+    key: String,
+    secret: String,
+}
+
+impl ReaderEndpoint {
+    fn start() -> ReaderEndpoint {
+        let need = |var: &str| {
+            std::env::var(var).unwrap_or_else(|_| {
+                panic!("{var} is not set: run the tests with scripts/test.sh, which starts s3s-fs")
+            })
+        };
+        let (bin, root) = (need("AIRLOCK_TEST_S3S_BIN"), need("AIRLOCK_TEST_S3_ROOT"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let key = format!("reader{}", uuid::Uuid::now_v7().simple());
+        let secret = uuid::Uuid::new_v4().simple().to_string();
+        let child = std::process::Command::new(bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", &key, "--secret-key", &secret, &root])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reader's s3s-fs did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        ReaderEndpoint {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            key,
+            secret,
+        }
+    }
+}
+
+impl Drop for ReaderEndpoint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The REST catalog on an S3 lake (s3s-fs): the load response vends the
+/// sandbox's configured read key, scoped to the sandbox lake's prefix and
+/// never the daemon's own; pyiceberg and DuckDB read the lake with it
+/// alone, through an endpoint that knows no other key.
+#[tokio::test]
+async fn analysts_engines_read_an_s3_lake_with_the_zones_vended_read_key() {
+    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
+        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
+    );
+    let reader = ReaderEndpoint::start();
+    let url = format!("s3://{bucket}/iceberg-{}", uuid::Uuid::now_v7().simple());
+    let secrets = tempfile::tempdir().unwrap();
+    let secret_file = secrets.path().join("sandbox-reader");
+    std::fs::write(&secret_file, &reader.secret).unwrap();
+    let config = format!(
+        "{}\n[lake_readers.sandbox]\naccess_key_id = \"{}\"\nsecret_access_key_file = \"{}\"\n\
+         endpoint = \"{}\"\nregion = \"us-east-1\"\npath_style_access = true\n",
+        zones::sandbox_lake(&url),
+        reader.key,
+        secret_file.display(),
+        reader.url,
+    );
+    let clamd = Clamd::start();
+    let d = Daemon::start_with(&clamd.addr(), &config);
+    let acq = d.acquisition("Iceberg S3", "sandbox", "OFFICIAL").await;
+    let name = publish_two_versions(&d, &acq).await;
+
+    let (status, loaded) = d
+        .get(
+            &d.analyst,
+            &format!("/iceberg/v1/namespaces/sandbox/tables/{name}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{loaded}");
+    assert!(
+        loaded["metadata"]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with(&url)
+    );
+    let vended = &loaded["storage-credentials"][0];
+    assert_eq!(vended["prefix"], format!("{url}/"));
+    assert_eq!(vended["config"]["s3.access-key-id"], reader.key.as_str());
+    assert_eq!(vended["config"]["s3.endpoint"], reader.url.as_str());
+    let own = std::env::var("AWS_ACCESS_KEY_ID").unwrap();
+    assert!(
+        !loaded.to_string().contains(&own),
+        "the daemon's own key is never vended"
+    );
+
+    assert_clients_read_through_the_catalog(&d, &name);
 }

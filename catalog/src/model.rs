@@ -479,6 +479,9 @@ pub struct PublishedVersion {
     pub rows: i64,
     pub size_bytes: i64,
     pub columns: Vec<ColumnInfo>,
+    /// How many parts its Iceberg manifest lists, when Iceberg metadata
+    /// was written with it; `None` when it was not.
+    pub iceberg_parts: Option<i64>,
     pub now: i64,
     /// What let it publish: the permitting policies, or the reviewer who
     /// released it (`reviewer:<id>`). Audited.
@@ -531,6 +534,23 @@ pub struct ExpiredVersion {
     pub state: VersionState,
     pub published_at: i64,
     pub retention_days: i64,
+}
+
+/// A published version as a table reader sees it: where it is, what it
+/// holds and its columns. Tainted versions are included, so that a reader
+/// can number columns over every version and still leave them out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TableVersion {
+    pub version: i64,
+    pub location: String,
+    pub rows: i64,
+    pub size_bytes: i64,
+    pub created_at: i64,
+    pub tainted_at: Option<i64>,
+    /// See [`PublishedVersion::iceberg_parts`].
+    pub iceberg_parts: Option<i64>,
+    #[sqlx(skip)]
+    pub columns: Vec<ColumnInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,6 +6,8 @@
 //! arrives before it in [`DeliveryStore`]. Each trait is implemented once
 //! for SQLite and PostgreSQL (`sql/`) and held to one conformance suite.
 
+use airlock_zones::ZoneName;
+
 use crate::*;
 
 /// Users and their bearer tokens (only hashes are stored).
@@ -215,6 +217,14 @@ pub trait DatasetStore: Send + Sync {
     async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>>;
     /// A dataset with its published versions and the latest one's columns.
     async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
+    /// The dataset named `name` in `zone`, if one has a published version.
+    async fn dataset_named(&self, zone: &ZoneName, name: &str) -> Result<Option<Dataset>>;
+    /// The datasets of `zone` that an Iceberg reader can read, by name:
+    /// with a published, untainted version that has Iceberg metadata.
+    async fn zone_tables(&self, zone: &ZoneName) -> Result<Vec<Dataset>>;
+    /// A dataset's published versions (tainted ones included), oldest
+    /// first, each with its columns.
+    async fn table_versions(&self, dataset_id: &str) -> Result<Vec<TableVersion>>;
     /// Published versions whose acquisition's retention ran out by `now`,
     /// and versions whose deletion began: oldest first.
     async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>>;

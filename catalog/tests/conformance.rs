@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use airlock_catalog::*;
 use airlock_policies::Role;
-use airlock_zones::{Allowances, Clearance};
+use airlock_zones::{Allowances, Clearance, ZoneName};
 
 const HOUR: i64 = 3_600_000;
 
@@ -146,6 +146,7 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                 ],
             },
         ],
+        iceberg_parts: Some(1),
         now: now_ms(),
         decided_by: vec!["publish-when-personal-data-is-declared (publish.cedar:14)".into()],
     }
@@ -419,6 +420,117 @@ pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStor
     assert!(
         store
             .list_datasets(Some("nothing"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn tables_are_found_by_zone_and_name_with_every_versions_columns(
+    store: &dyn CatalogStore,
+) {
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "tables").await;
+    let r1 = publish_one(store, &a, "t1", "tables.people").await;
+    // The second version has a third column and no Iceberg metadata.
+    let f = scanned_clean(store, &a, "t2").await;
+    let r2 = store
+        .start_convert(&f.id, "w", &[dataset(&a, "tables.people")])
+        .await
+        .unwrap()
+        .remove(0);
+    let mut v2 = version(&r2, "file:///lake/tables.people/v2/", 5);
+    v2.columns.push(ColumnInfo {
+        name: "visit".into(),
+        data_type: "date".into(),
+        nullable: Flag(true),
+        source_name: None,
+        pii_sampled: 0,
+        pii: vec![],
+    });
+    v2.iceberg_parts = None;
+    store.publish(&f.id, "w", &[v2.clone()]).await.unwrap();
+    publish_one(store, &a, "t3", "tables.homes").await;
+    // Published without Iceberg metadata only: no table.
+    let bare = scanned_clean(store, &a, "t5").await;
+    let r5 = store
+        .start_convert(&bare.id, "w", &[dataset(&a, "tables.bare")])
+        .await
+        .unwrap()
+        .remove(0);
+    let mut v5 = version(&r5, "file:///lake/tables.bare/v1/", 1);
+    v5.iceberg_parts = None;
+    store.publish(&bare.id, "w", &[v5]).await.unwrap();
+    // Reserved but never published: not a table.
+    let pending = scanned_clean(store, &a, "t4").await;
+    store
+        .start_convert(&pending.id, "w", &[dataset(&a, "tables.pending")])
+        .await
+        .unwrap();
+
+    let zone = &a.target_zone;
+    let names: Vec<String> = store
+        .zone_tables(zone)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["tables.homes", "tables.people"]);
+    let other: ZoneName = "corporate".parse().unwrap();
+    assert!(store.zone_tables(&other).await.unwrap().is_empty());
+    assert!(
+        store
+            .dataset_named(zone, "tables.bare")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let people = store
+        .dataset_named(zone, "tables.people")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(people.id, r1.dataset_id);
+    assert!(
+        store
+            .dataset_named(&other, "tables.people")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .dataset_named(zone, "tables.pending")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .dataset_named(zone, "tables.nothing")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let versions = store.table_versions(&people.id).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version, v.rows, v.iceberg_parts))
+            .collect::<Vec<_>>(),
+        [(1, 3, Some(1)), (2, 5, None)]
+    );
+    assert_eq!(versions[0].location, "file:///lake/x/");
+    let names = |v: &TableVersion| v.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&versions[0]), ["id", "name_2"]);
+    assert_eq!(names(&versions[1]), ["id", "name_2", "visit"]);
+    assert_eq!(versions[1].columns[2].data_type, "date");
+    assert!(
+        store
+            .table_versions("no-such-dataset")
             .await
             .unwrap()
             .is_empty()
@@ -1303,6 +1415,7 @@ macro_rules! conformance {
                 users_and_tokens, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
                 an_acquisitions_files_list_newest_first_page_by_page,
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
+                tables_are_found_by_zone_and_name_with_every_versions_columns,
                 leases_exclude_other_workers, held_files_wait_for_their_retry,
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
                 one_file_publishes_several_datasets_at_once,

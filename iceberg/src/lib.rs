@@ -13,6 +13,7 @@
 pub mod avro;
 pub mod manifest;
 pub mod metadata;
+pub mod rest;
 pub mod schema;
 
 pub use manifest::DataFile;
@@ -87,7 +88,8 @@ pub fn version_files(v: &Version<'_>) -> Result<Vec<(String, Vec<u8>)>, IcebergE
         files: files.len() as i64,
         size_bytes: files.iter().map(|f| f.size_bytes).sum(),
     };
-    let metadata = table_metadata(v.table, std::slice::from_ref(&snapshot))?;
+    let ids = FieldIds::new([snapshot.columns.as_slice()]);
+    let metadata = table_metadata(v.table, &ids, std::slice::from_ref(&snapshot))?;
     let schema = metadata["schemas"][0].to_string();
     let [manifest_name, list_name, metadata_name] = names(v.number);
     let manifest = manifest::manifest(&schema, v.number, v.number, v.number, &files);

@@ -37,12 +37,17 @@ pub struct Snapshot<'a> {
 }
 
 /// The table's metadata with `snapshots` (oldest first; at least one),
-/// the last of them current.
-pub fn table_metadata(table: Table<'_>, snapshots: &[Snapshot<'_>]) -> Result<Value, IcebergError> {
+/// the last of them current, numbering columns by `ids` (given over every
+/// version the table ever had, so that leaving a version out moves no
+/// column's id).
+pub fn table_metadata(
+    table: Table<'_>,
+    ids: &FieldIds,
+    snapshots: &[Snapshot<'_>],
+) -> Result<Value, IcebergError> {
     let Some(current) = snapshots.last() else {
         return Err(IcebergError::NoSnapshot);
     };
-    let ids = FieldIds::new(snapshots.iter().map(|s| s.columns.as_slice()));
     let schemas = snapshots
         .iter()
         .map(|s| ids.schema(s.version, &s.columns))

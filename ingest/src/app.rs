@@ -30,6 +30,8 @@ pub struct App {
     pub policies: airlock_policies::Policies,
     pub quarantine: quarantine::Quarantine,
     pub lakes: lake::Lakes,
+    /// The read credentials vended to analysts' engines, per zone.
+    pub lake_access: query::LakeAccess,
     pub scanner: Scanner,
     /// This daemon's identity in leases; stable across restarts of the same
     /// data directory, so a restart reclaims its own leases at once.
@@ -62,6 +64,9 @@ impl App {
         let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
         let quarantine = quarantine::Quarantine::open(&config.quarantine_dir())?;
         let lakes = lake::Lakes::open(&zones, |zone| config.lake_url(zone))?;
+        let daemon_key_id = std::env::var("AWS_ACCESS_KEY_ID").ok();
+        let lake_access =
+            query::LakeAccess::new(lakes.urls(), &config.lake_readers, daemon_key_id.as_deref())?;
         let scanner = engines::build(&config.scanner, clamd_env).await?;
         let node_id = node_id(&config)?;
         let released = catalog.release_leases(&node_id).await?;
@@ -89,6 +94,7 @@ impl App {
             oidc,
             quarantine,
             lakes,
+            lake_access,
             scanner,
             node_id,
             wake: Notify::new(),
@@ -105,6 +111,7 @@ impl App {
             catalog: self.catalog.as_ref(),
             policies: &self.policies,
             zones: &self.zones,
+            access: &self.lake_access,
         }
     }
 

@@ -31,6 +31,9 @@ pub struct Config {
     pub oidc: Option<crate::oidc::OidcConfig>,
     /// Empty means the default zones: trusted, corporate and sandbox.
     pub zones: Vec<Zone>,
+    /// `[lake_readers.<zone>]`: the read-only key the Iceberg catalog
+    /// vends for an S3 zone lake. Never the daemon's own.
+    pub lake_readers: std::collections::BTreeMap<String, crate::query::LakeReaderConfig>,
     /// A directory of Cedar policy files (`*.cedar`) that replaces the
     /// policies shipped with Airlock. Validated at startup.
     pub policy_dir: Option<PathBuf>,
@@ -355,6 +358,7 @@ impl Default for Config {
             drop_folders: vec![],
             drop_buckets: vec![],
             zones: vec![],
+            lake_readers: Default::default(),
             policy_dir: None,
         }
     }

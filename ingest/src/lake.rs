@@ -285,6 +285,13 @@ impl Lakes {
         Ok(Self(lakes))
     }
 
+    /// Each zone's name and its lake's URL.
+    pub fn urls(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(zone, lake)| (zone.as_str(), lake.url.as_str()))
+    }
+
     pub fn get(&self, zone: &str) -> Result<&Lake, IngestError> {
         self.0
             .get(zone)

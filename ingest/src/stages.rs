@@ -235,6 +235,7 @@ pub async fn commit(
             rows: v.parts.iter().map(|(_, c)| c.rows).sum(),
             size_bytes: v.parts.iter().map(|(_, c)| c.size_bytes).sum(),
             columns: first.columns.clone(),
+            iceberg_parts: (!iceberg.is_empty()).then_some(parts.len() as i64),
             now,
             decided_by: decided_by.to_vec(),
         });

@@ -145,6 +145,12 @@ pub enum Action<'a> {
     ViewDataset {
         zone: &'a ZoneName,
     },
+    /// Reading a dataset's data: an Iceberg table load (which hands out
+    /// its files and the zone's read credential) or a download through
+    /// Airlock.
+    ReadDataset {
+        zone: &'a ZoneName,
+    },
     /// Asking for a dataset version to move to another zone.
     RequestTransfer(TransferFacts<'a>),
     /// Reading a transfer's state.
@@ -176,6 +182,7 @@ impl Action<'_> {
             Action::ViewFile { .. } => "view_file",
             Action::ReviewFile { .. } => "review_file",
             Action::ViewDataset { .. } => "view_dataset",
+            Action::ReadDataset { .. } => "read_dataset",
             Action::RequestTransfer(_) => "request_transfer",
             Action::ViewTransfer(_) => "view_transfer",
             Action::ReleaseTransfer(_) => "release_transfer",
@@ -200,6 +207,7 @@ impl Action<'_> {
             Action::ViewFile { .. } => "view delivered files",
             Action::ReviewFile { .. } => "review files",
             Action::ViewDataset { .. } => "view datasets in this zone",
+            Action::ReadDataset { .. } => "read datasets in this zone",
             Action::RequestTransfer(_) => "request transfers",
             Action::ViewTransfer(_) => "view transfers",
             Action::ReleaseTransfer(_) => "release transfers",
@@ -260,6 +268,7 @@ impl Action<'_> {
                 submitter_id: owner,
             },
             "view_dataset" => Action::ViewDataset { zone },
+            "read_dataset" => Action::ReadDataset { zone },
             "request_transfer" => Action::RequestTransfer(transfer),
             "view_transfer" => Action::ViewTransfer(transfer),
             "release_transfer" => Action::ReleaseTransfer(transfer),

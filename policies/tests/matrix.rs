@@ -32,6 +32,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("review_file other's", "-y--"),
     ("view_dataset sandbox", "yyyy"),
     ("view_dataset corporate", "yy-y"),
+    ("read_dataset sandbox", "yyyy"),
+    ("read_dataset corporate", "yy-y"),
     ("request_transfer own", "yy--"),
     ("view_transfer own", "yy-y"),
     ("view_transfer other's", "-y-y"),

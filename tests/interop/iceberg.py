@@ -6,6 +6,16 @@ the source.
       pyiceberg's StaticTable and DuckDB's iceberg_scan on one version's
       own metadata file.
 
+  iceberg.py rest URI TOKEN NAMESPACE TABLE AGGREGATE EXTENSION_DIR
+      Airlock's REST catalog at URI, as the analyst holding TOKEN:
+      pyiceberg's RestCatalog lists, loads and scans the table (current
+      snapshot and every snapshot by id), and DuckDB ATTACHes the catalog
+      and runs AGGREGATE (SQL with {table} for the table's name).
+
+  iceberg.py refused URI TOKEN NAMESPACE TABLE EXTENSION_DIR
+      What pyiceberg makes of a caller who may not read the table (or no
+      token at all, when TOKEN is "-"): the error each call raised.
+
 Every table is read whole, its rows sorted, its values as strings (None for
 null), so that the test compares values, not types' spellings.
 """
@@ -52,6 +62,59 @@ def static(metadata_uri, extension_dir):
     return out
 
 
+def rest_catalog(uri, token):
+    from pyiceberg.catalog.rest import RestCatalog
+
+    props = {"uri": uri}
+    if token != "-":
+        props["token"] = token
+    return RestCatalog("airlock", **props)
+
+
+def rest(uri, token, namespace, table_name, aggregate, extension_dir):
+    catalog = rest_catalog(uri, token)
+    out = {
+        "namespaces": sorted(".".join(n) for n in catalog.list_namespaces()),
+        "tables": sorted(name for (_, name) in catalog.list_tables(namespace)),
+    }
+    table = catalog.load_table((namespace, table_name))
+    out["current"] = rows_of(table.scan().to_arrow())
+    out["snapshots"] = {
+        str(s.snapshot_id): rows_of(table.scan(snapshot_id=s.snapshot_id).to_arrow())
+        for s in table.snapshots()
+    }
+    con = duckdb_connection(extension_dir)
+    con.execute("CREATE SECRET airlock_token (TYPE iceberg, TOKEN ?)", [token])
+    con.execute(
+        "ATTACH 'airlock' AS airlock (TYPE iceberg, SECRET airlock_token, ENDPOINT ?)", [uri]
+    )
+    quoted = f'airlock."{namespace}"."{table_name}"'
+    out["duckdb"] = [
+        [None if v is None else str(v) for v in row]
+        for row in con.execute(aggregate.format(table=quoted)).fetchall()
+    ]
+    return out
+
+
+def refused(uri, token, namespace, table_name, extension_dir):
+    out = {}
+    try:
+        catalog = rest_catalog(uri, token)
+    except Exception as e:  # noqa: BLE001 - the error's kind is the result
+        return {"connect": type(e).__name__}
+    for name, call in [
+        ("namespaces", lambda: sorted(".".join(n) for n in catalog.list_namespaces())),
+        ("tables", lambda: catalog.list_tables(namespace)),
+        ("load", lambda: catalog.load_table((namespace, table_name))),
+    ]:
+        try:
+            out[name] = call()
+        except Exception as e:  # noqa: BLE001
+            out[name] = type(e).__name__
+    return out
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    print(json.dumps({"static": static}[command](*args)))
+    commands = {"static": static, "rest": rest, "refused": refused}
+    print(json.dumps(commands[command](*args), default=str))

@@ -226,6 +226,20 @@ retry_max_secs = 2
             .unwrap()
     }
 
+    /// Adds a user with `role` (and `--zones …` in `extra`) and returns
+    /// their token.
+    pub fn add_user(&self, name: &str, role: &str, extra: &[&str]) -> String {
+        let mut args = vec!["user", "add", name, "--role", role];
+        args.extend(extra);
+        let out = self.cli(&args);
+        assert!(
+            out.status.success(),
+            "user add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

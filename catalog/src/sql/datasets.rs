@@ -1,5 +1,13 @@
 //! The SQL of [`DatasetStore`](crate::DatasetStore), for both backends.
 
+/// A column with the version it belongs to, as one row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionColumn {
+    pub version: i64,
+    #[sqlx(flatten)]
+    pub column: crate::ColumnInfo,
+}
+
 macro_rules! datasets_sql {
     ($store:ident) => {
         #[async_trait::async_trait]
@@ -68,6 +76,59 @@ macro_rules! datasets_sql {
                     }
                 }
                 Ok(Some(DatasetDetail { dataset, versions, columns }))
+            }
+
+            async fn dataset_named(&self, zone: &ZoneName, name: &str) -> Result<Option<Dataset>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
+                     WHERE zone = $1 AND name = $2 AND EXISTS \
+                     (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = $3)",
+                )
+                .bind(zone.as_str())
+                .bind(name)
+                .bind(VersionState::Published.as_str())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn zone_tables(&self, zone: &ZoneName) -> Result<Vec<Dataset>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
+                     WHERE zone = $1 AND EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id \
+                     AND v.state = $2 AND v.tainted_at IS NULL AND v.iceberg_parts IS NOT NULL) \
+                     ORDER BY name",
+                )
+                .bind(zone.as_str())
+                .bind(VersionState::Published.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn table_versions(&self, dataset_id: &str) -> Result<Vec<TableVersion>> {
+                let mut versions: Vec<TableVersion> = sqlx::query_as(
+                    "SELECT version, location, rows, size_bytes, created_at, tainted_at, iceberg_parts \
+                     FROM dataset_versions WHERE dataset_id = $1 AND state = $2 ORDER BY version",
+                )
+                .bind(dataset_id)
+                .bind(VersionState::Published.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let columns: Vec<VersionColumn> = sqlx::query_as(
+                    "SELECT c.version, c.name, c.data_type, c.nullable, c.source_name, c.pii_sampled \
+                     FROM dataset_columns c JOIN dataset_versions v \
+                     ON v.dataset_id = c.dataset_id AND v.version = c.version \
+                     WHERE c.dataset_id = $1 AND v.state = $2 ORDER BY c.version, c.ordinal",
+                )
+                .bind(dataset_id)
+                .bind(VersionState::Published.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                for c in columns {
+                    if let Some(v) = versions.iter_mut().find(|v| v.version == c.version) {
+                        v.columns.push(c.column);
+                    }
+                }
+                Ok(versions)
             }
 
             async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>> {

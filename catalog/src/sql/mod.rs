@@ -23,6 +23,8 @@ use serde_json::json;
 
 use crate::audit::{GENESIS_HASH, event_hash};
 use crate::*;
+use airlock_zones::ZoneName;
+use datasets::VersionColumn;
 
 mod acquisitions;
 mod audit_log;
@@ -510,7 +512,7 @@ macro_rules! sql_store {
             async fn publish_version(conn: &mut $conn, v: &PublishedVersion, source: &str) -> Result<()> {
                 let done = sqlx::query(
                     "UPDATE dataset_versions SET state = $7, location = $3, rows = $4, size_bytes = $5, \
-                     created_at = $6 WHERE dataset_id = $1 AND version = $2 AND state = $8",
+                     created_at = $6, iceberg_parts = $9 WHERE dataset_id = $1 AND version = $2 AND state = $8",
                 )
                 .bind(&v.dataset_id)
                 .bind(v.version)
@@ -520,6 +522,7 @@ macro_rules! sql_store {
                 .bind(v.now)
                 .bind(VersionState::Published.as_str())
                 .bind(VersionState::Pending.as_str())
+                .bind(v.iceberg_parts)
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {

@@ -1,4 +1,5 @@
-//! The HTTP API under `/v1`, with `/healthz` and a generated `/openapi.json`.
+//! The HTTP API under `/v1`, with `/healthz`, a generated `/openapi.json`
+//! and Iceberg's REST catalog under `/iceberg` ([`iceberg`]).
 //!
 //! The key decision is thin handlers, one file per resource: a handler
 //! extracts (the [`extract::Caller`] extractor authenticates every `/v1`
@@ -12,6 +13,7 @@ mod audit;
 mod datasets;
 pub mod extract;
 mod files;
+mod iceberg;
 mod reviews;
 mod transfers;
 pub mod tus;
@@ -88,6 +90,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .nest("/iceberg", iceberg::router())
         .fallback(|| async { IngestError::NotFound("route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(app)

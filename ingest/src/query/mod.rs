@@ -10,12 +10,17 @@
 //! and returns a serialisable view. A dataset outside the caller's zones
 //! is `NotFound`, never `Forbidden`, so its name does not leak.
 
+mod access;
 mod acquisitions;
 mod audit;
 mod datasets;
 mod files;
+mod iceberg;
 mod reviews;
 mod transfers;
+
+pub use access::{LakeAccess, LakeReaderConfig};
+pub use iceberg::LoadedTable;
 
 pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
 pub use audit::AuditView;
@@ -36,6 +41,8 @@ pub struct Reader<'a> {
     pub catalog: &'a dyn CatalogStore,
     pub policies: &'a Policies,
     pub zones: &'a ZoneSet,
+    /// The read access vended with Iceberg tables.
+    pub access: &'a LakeAccess,
 }
 
 impl Reader<'_> {
