@@ -112,6 +112,7 @@ impl App {
             policies: &self.policies,
             zones: &self.zones,
             access: &self.lake_access,
+            lakes: &self.lakes,
         }
     }
 

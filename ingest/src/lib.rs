@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod lake;
 pub mod names;
 pub mod oidc;
+pub mod parts;
 pub mod pipeline;
 pub mod quarantine;
 pub mod query;

@@ -110,22 +110,7 @@ retry_max_secs = 2
             ),
         )
         .unwrap();
-        let user = |name: &str, role: &str, zones: &[&str]| -> String {
-            let out = Command::new(BIN)
-                .args(["user", "add", name, "--role", role])
-                .args(zones)
-                .arg("--config")
-                .arg(&config)
-                .env_remove("AIRLOCK_CLAMD")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "user add: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8(out.stdout).unwrap().trim().to_owned()
-        };
+        let user = |name: &str, role: &str, zones: &[&str]| add_user(&config, name, role, zones);
         let engineer = user("eve", "engineer", &[]);
         let other_engineer = user("oscar", "engineer", &[]);
         let reviewer = user("rita", "reviewer", &[]);
@@ -229,15 +214,7 @@ retry_max_secs = 2
     /// Adds a user with `role` (and `--zones …` in `extra`) and returns
     /// their token.
     pub fn add_user(&self, name: &str, role: &str, extra: &[&str]) -> String {
-        let mut args = vec!["user", "add", name, "--role", role];
-        args.extend(extra);
-        let out = self.cli(&args);
-        assert!(
-            out.status.success(),
-            "user add: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        add_user(&self.config, name, role, extra)
     }
 
     pub fn log(&self) -> String {
@@ -377,6 +354,25 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `airlock user add NAME --role ROLE EXTRA…` on `config`: the new user's
+/// token.
+fn add_user(config: &Path, name: &str, role: &str, extra: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(["user", "add", name, "--role", role])
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .env_remove("AIRLOCK_CLAMD")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// A private clamd, a daemon using it, and an acquisition registered by the

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use airlock_catalog::DatasetDetail;
 use airlock_policies::{Action, Principal};
 
 use super::{Reader, rfc3339};
@@ -40,19 +41,13 @@ impl Reader<'_> {
     /// A dataset with its published versions and the latest version's
     /// columns; outside the caller's zones it does not exist.
     pub async fn dataset(self, who: &Principal, id: &str) -> Result<DatasetView, IngestError> {
-        let not_found = || IngestError::NotFound(format!("dataset {id}"));
-        let d = self.catalog.dataset(id).await?.ok_or_else(not_found)?;
-        // Out of the caller's clearance a dataset does not exist, so its name
-        // and zone do not leak.
-        let policies = self
-            .policies
-            .authorize(
-                who,
-                Action::ViewDataset {
-                    zone: &d.dataset.zone,
-                },
-            )
-            .map_err(|_| not_found())?;
+        let d = self.visible_dataset(who, id).await?;
+        let policies = self.policies.authorize(
+            who,
+            Action::ViewDataset {
+                zone: &d.dataset.zone,
+            },
+        )?;
         // Reading where the data lives is audited, with what allowed it.
         self.catalog
             .append_audit(
@@ -114,6 +109,29 @@ impl Reader<'_> {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Reader<'_> {
+    /// A published dataset the caller may see. Out of the caller's
+    /// clearance a dataset does not exist, so its name and zone do not
+    /// leak.
+    pub(super) async fn visible_dataset(
+        self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<DatasetDetail, IngestError> {
+        let not_found = || IngestError::NotFound(format!("dataset {id}"));
+        let d = self.catalog.dataset(id).await?.ok_or_else(not_found)?;
+        self.policies
+            .authorize(
+                who,
+                Action::ViewDataset {
+                    zone: &d.dataset.zone,
+                },
+            )
+            .map_err(|_| not_found())?;
+        Ok(d)
     }
 }
 

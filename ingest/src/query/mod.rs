@@ -13,6 +13,7 @@
 mod access;
 mod acquisitions;
 mod audit;
+mod data;
 mod datasets;
 mod files;
 mod iceberg;
@@ -20,6 +21,7 @@ mod reviews;
 mod transfers;
 
 pub use access::{LakeAccess, LakeReaderConfig};
+pub use data::{DataFormat, VersionData};
 pub use iceberg::LoadedTable;
 
 pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
@@ -43,6 +45,8 @@ pub struct Reader<'a> {
     pub zones: &'a ZoneSet,
     /// The read access vended with Iceberg tables.
     pub access: &'a LakeAccess,
+    /// The zones' lakes, which data is read back from.
+    pub lakes: &'a crate::lake::Lakes,
 }
 
 impl Reader<'_> {
