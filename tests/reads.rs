@@ -526,3 +526,59 @@ async fn a_version_streams_through_airlock_in_every_format() {
         .collect();
     assert_eq!(formats, ["csv", "parquet", "arrow", "parquet"]);
 }
+
+/// Versions published before Airlock wrote or recorded Iceberg metadata
+/// are served after a restart: one whose `_iceberg` files are gone gets
+/// them written from its parts' footers, one whose files are there is only
+/// recorded, its files untouched; each is audited once, and a second start
+/// finds nothing to do.
+#[tokio::test]
+async fn versions_published_before_iceberg_are_backfilled_at_start() {
+    let (_clamd, mut d, acq) = setup("Backfilled", "sandbox", "OFFICIAL").await;
+    let name = publish_two_versions(&d, &acq).await;
+    // As an earlier release left them (the daemon is idle meanwhile): the
+    // first version's files gone, neither version recorded.
+    let lake = d.data_dir().join("lake/sandbox").join(&name);
+    std::fs::remove_dir_all(lake.join("v1/_iceberg")).unwrap();
+    let kept = lake.join("v2/_iceberg/v2.metadata.json");
+    let kept_bytes = std::fs::read(&kept).unwrap();
+    let kept_mtime = std::fs::metadata(&kept).unwrap().modified().unwrap();
+    let url = format!("sqlite:{}", d.data_dir().join("catalog.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE dataset_versions SET iceberg_parts = NULL")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    drop(db);
+
+    d.restart();
+    d.wait_for_log("Iceberg metadata backfilled").await;
+    let uri = d.url("/iceberg");
+    let aggregate = "SELECT count(*) FROM {table}";
+    let read = read_with_clients(&["rest", &uri, &d.analyst, "sandbox", &name, aggregate]);
+    assert_eq!(
+        read["snapshots"],
+        json!({"1": first_rows(), "2": second_rows()}),
+        "{read:#}"
+    );
+    assert_eq!(files_under(&lake.join("v1/_iceberg"), "").len(), 3);
+    assert_eq!(std::fs::read(&kept).unwrap(), kept_bytes);
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().modified().unwrap(),
+        kept_mtime
+    );
+
+    d.restart();
+    d.wait_for_log("Iceberg metadata backfilled").await;
+    let admin = d.add_user("ada", "admin", &[]);
+    let (_, events) = d.get(&admin, "/v1/audit?limit=1000").await;
+    let backfilled = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "dataset.iceberg")
+        .count();
+    assert_eq!(backfilled, 2, "each version is recorded once");
+}

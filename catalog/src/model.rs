@@ -553,6 +553,20 @@ pub struct TableVersion {
     pub columns: Vec<ColumnInfo>,
 }
 
+/// A published version whose Iceberg metadata the catalog does not
+/// record: published before Airlock wrote it, or with a column type
+/// Iceberg lacks.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionWithoutIceberg {
+    pub dataset_id: String,
+    pub dataset_name: String,
+    #[sqlx(try_from = "String")]
+    pub zone: ZoneName,
+    pub version: i64,
+    pub location: String,
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatasetDetail {
     pub dataset: Dataset,

@@ -225,6 +225,23 @@ pub trait DatasetStore: Send + Sync {
     /// A dataset's published versions (tainted ones included), oldest
     /// first, each with its columns.
     async fn table_versions(&self, dataset_id: &str) -> Result<Vec<TableVersion>>;
+    /// Published versions without Iceberg metadata, in (dataset, version)
+    /// order, at most `limit` after `after`.
+    async fn versions_without_iceberg(
+        &self,
+        after: Option<(&str, i64)>,
+        limit: i64,
+    ) -> Result<Vec<VersionWithoutIceberg>>;
+    /// Records that a published version's Iceberg metadata, listing
+    /// `parts` parts, is in its lake; audited. Recorded once: a version
+    /// that has it already is left as it is.
+    async fn record_iceberg(
+        &self,
+        dataset_id: &str,
+        version: i64,
+        parts: i64,
+        actor: &str,
+    ) -> Result<()>;
     /// Published versions whose acquisition's retention ran out by `now`,
     /// and versions whose deletion began: oldest first.
     async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>>;

@@ -535,6 +535,58 @@ pub async fn tables_are_found_by_zone_and_name_with_every_versions_columns(
             .unwrap()
             .is_empty()
     );
+
+    // Versions without Iceberg metadata, page by page, until recorded.
+    assert_eq!(
+        without_iceberg(store).await,
+        [
+            ("tables.bare".to_owned(), 1),
+            ("tables.people".to_owned(), 2)
+        ]
+    );
+    store
+        .record_iceberg(&people.id, 2, 3, "system:test")
+        .await
+        .unwrap();
+    // Recorded once: a second record changes nothing.
+    store
+        .record_iceberg(&people.id, 2, 9, "system:test")
+        .await
+        .unwrap();
+    let versions = store.table_versions(&people.id).await.unwrap();
+    assert_eq!(versions[1].iceberg_parts, Some(3));
+    assert_eq!(
+        without_iceberg(store).await,
+        [("tables.bare".to_owned(), 1)]
+    );
+    let recorded = store.audit_events(0, 1000).await.unwrap();
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|e| e.action == "dataset.iceberg")
+            .count(),
+        1
+    );
+}
+
+/// Every version without Iceberg metadata, read one page of one at a
+/// time: (dataset name, version), sorted.
+async fn without_iceberg(store: &dyn CatalogStore) -> Vec<(String, i64)> {
+    let mut all = Vec::new();
+    let mut after: Option<(String, i64)> = None;
+    loop {
+        let page = store
+            .versions_without_iceberg(after.as_ref().map(|(d, v)| (d.as_str(), *v)), 1)
+            .await
+            .unwrap();
+        let Some(v) = page.into_iter().next() else {
+            break;
+        };
+        all.push((v.dataset_name.clone(), v.version));
+        after = Some((v.dataset_id, v.version));
+    }
+    all.sort();
+    all
 }
 
 pub async fn leases_exclude_other_workers(store: &dyn CatalogStore) {

@@ -50,7 +50,7 @@ pub struct Version<'a> {
 
 /// Version `number`'s manifest, manifest list and own table metadata, by
 /// path within its directory.
-fn names(number: i64) -> [String; 3] {
+pub fn version_file_names(number: i64) -> [String; 3] {
     [
         format!("{DIR}/manifest-{number}.avro"),
         format!("{DIR}/snap-{number}.avro"),
@@ -60,7 +60,7 @@ fn names(number: i64) -> [String; 3] {
 
 /// The URI of version `number`'s manifest list, in its `location`.
 pub fn manifest_list_uri(location: &str, number: i64) -> String {
-    let [_, list, _] = names(number);
+    let [_, list, _] = version_file_names(number);
     format!("{location}{list}")
 }
 
@@ -91,7 +91,7 @@ pub fn version_files(v: &Version<'_>) -> Result<Vec<(String, Vec<u8>)>, IcebergE
     let ids = FieldIds::new([snapshot.columns.as_slice()]);
     let metadata = table_metadata(v.table, &ids, std::slice::from_ref(&snapshot))?;
     let schema = metadata["schemas"][0].to_string();
-    let [manifest_name, list_name, metadata_name] = names(v.number);
+    let [manifest_name, list_name, metadata_name] = version_file_names(v.number);
     let manifest = manifest::manifest(&schema, v.number, v.number, v.number, &files);
     let list = manifest::manifest_list(
         v.number,

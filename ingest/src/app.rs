@@ -15,8 +15,8 @@ use airlock_zones::ZoneSet;
 use tokio::sync::Notify;
 
 use crate::{
-    Config, IngestError, admission, engines, folders, governance, intake, lake, oidc, quarantine,
-    query, rescan, retention,
+    Config, IngestError, admission, backfill, engines, folders, governance, intake, lake, oidc,
+    quarantine, query, rescan, retention,
 };
 
 /// Everything a handler or worker needs, shared.
@@ -148,6 +148,12 @@ impl App {
     /// One retention pass ([`retention::retention_once`]) at `now`.
     pub async fn retention(&self, now: i64) -> Result<retention::Summary, IngestError> {
         retention::retention_once(self.catalog.as_ref(), &self.lakes, now).await
+    }
+
+    /// One pass of [`backfill::backfill_iceberg`] over this daemon's
+    /// lakes.
+    pub async fn backfill_iceberg(&self) -> Result<backfill::Summary, IngestError> {
+        backfill::backfill_iceberg(self.catalog.as_ref(), &self.lakes, "system:iceberg").await
     }
 
     /// An acquisition that must exist.

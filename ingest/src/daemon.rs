@@ -42,6 +42,21 @@ pub async fn serve(
         })
     };
     let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
+    // Once at start: Iceberg metadata for versions published without it.
+    let backfill = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                done = app.backfill_iceberg() => match done {
+                    Ok(s) => tracing::info!(written = s.written, recorded = s.recorded,
+                        skipped = s.skipped, "Iceberg metadata backfilled"),
+                    Err(e) => tracing::warn!(error = %e,
+                        "Iceberg backfill failed; it runs again at the next start"),
+                },
+            }
+        })
+    };
     let mut sweeps = Vec::new();
     for (bucket, schedule) in app
         .config
@@ -119,6 +134,7 @@ pub async fn serve(
     rescans.await.map_err(std::io::Error::other)?;
     retention.await.map_err(std::io::Error::other)?;
     transfers.await.map_err(std::io::Error::other)?;
+    backfill.await.map_err(std::io::Error::other)?;
     for sweep in sweeps {
         sweep.await.map_err(std::io::Error::other)?;
     }

@@ -121,6 +121,12 @@ impl Lake {
         Path::from_iter([dataset.to_owned(), format!("v{version}")])
     }
 
+    /// `dir` joined with `path`, a relative path of one or more segments.
+    pub fn join(dir: &Path, path: &str) -> Path {
+        path.split('/')
+            .fold(dir.clone(), |p, segment| p.join(segment))
+    }
+
     /// The location recorded in the catalog: the version's directory.
     pub fn location(&self, dataset: &str, version: i64) -> String {
         format!("{}/{}/", self.url, Self::version_prefix(dataset, version))
@@ -173,9 +179,7 @@ impl Lake {
                 .await?;
         }
         for (path, bytes) in sidecars {
-            let to = path
-                .split('/')
-                .fold(dir.clone(), |p, segment| p.join(segment));
+            let to = Self::join(&dir, path);
             self.store.put(&to, bytes.clone().into()).await?;
         }
         self.store

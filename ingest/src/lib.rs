@@ -15,6 +15,7 @@ pub mod admission;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backfill;
 pub mod buckets;
 pub mod config;
 pub mod daemon;

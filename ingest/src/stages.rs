@@ -246,7 +246,7 @@ pub async fn commit(
 /// A version's Iceberg metadata ([`airlock_iceberg::version_files`]), or
 /// none, logged, for columns Iceberg has no type for: the version still
 /// publishes, but no Iceberg reader can find it.
-fn iceberg_files(
+pub fn iceberg_files(
     table: airlock_iceberg::Table<'_>,
     number: i64,
     now: i64,

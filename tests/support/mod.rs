@@ -326,6 +326,20 @@ retry_max_secs = 2
         }
     }
 
+    /// Waits until the daemon (since its last start) has logged a line
+    /// holding `needle`.
+    pub async fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "the daemon never logged {needle:?}:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Uploads a new file (asserting `202`) and waits until it is published,
     /// rejected or held.
     pub async fn deliver(&self, acq: &str, filename: &str, body: Vec<u8>) -> Value {

@@ -131,6 +131,55 @@ macro_rules! datasets_sql {
                 Ok(versions)
             }
 
+            async fn versions_without_iceberg(
+                &self,
+                after: Option<(&str, i64)>,
+                limit: i64,
+            ) -> Result<Vec<VersionWithoutIceberg>> {
+                let (after_id, after_version) = after.unwrap_or(("", 0));
+                Ok(sqlx::query_as(
+                    "SELECT v.dataset_id, d.name AS dataset_name, d.zone, v.version, v.location, v.created_at \
+                     FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
+                     WHERE v.state = $1 AND v.iceberg_parts IS NULL \
+                     AND (v.dataset_id > $2 OR (v.dataset_id = $2 AND v.version > $3)) \
+                     ORDER BY v.dataset_id, v.version LIMIT $4",
+                )
+                .bind(VersionState::Published.as_str())
+                .bind(after_id)
+                .bind(after_version)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn record_iceberg(
+                &self,
+                dataset_id: &str,
+                version: i64,
+                parts: i64,
+                actor: &str,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE dataset_versions SET iceberg_parts = $3 \
+                     WHERE dataset_id = $1 AND version = $2 AND state = $4 AND iceberg_parts IS NULL",
+                )
+                .bind(dataset_id)
+                .bind(version)
+                .bind(parts)
+                .bind(VersionState::Published.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    let subject = format!("{dataset_id}/v{version}");
+                    let detail = serde_json::json!({"parts": parts});
+                    Self::audit(&mut *tx, crate::sql::now_ms(), actor, "dataset.iceberg", &subject, detail)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn expired_versions(&self, now: i64, limit: i64) -> Result<Vec<ExpiredVersion>> {
                 Ok(sqlx::query_as(
                     "SELECT v.dataset_id, d.name AS dataset_name, d.zone, v.version, v.location, v.state, \
