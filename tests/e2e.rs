@@ -124,9 +124,9 @@ async fn a_csv_is_scanned_converted_published_and_catalogued() {
     );
 
     let (_, found) = d.get(&d.analyst, "/v1/datasets?q=labour").await;
-    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found["datasets"].as_array().unwrap().len(), 1, "{found}");
     let (_, none) = d.get(&d.analyst, "/v1/datasets?q=census").await;
-    assert_eq!(none.as_array().unwrap().len(), 0);
+    assert_eq!(none["datasets"].as_array().unwrap().len(), 0, "{none}");
 
     // The same bytes again: recognised, not published twice.
     let (status, again) = d
@@ -199,7 +199,7 @@ async fn four_eyes_approve_an_acquisition_and_clearances_decide_who_reads() {
     let (status, _) = d.get(&d.corporate_analyst, &ds).await;
     assert_eq!(status, 404, "out of clearance, the dataset does not exist");
     let (_, listed) = d.get(&d.corporate_analyst, "/v1/datasets").await;
-    assert_eq!(listed, serde_json::json!([]));
+    assert_eq!(listed, serde_json::json!({"datasets": []}));
 
     // The decisions are in the verified audit log, attributed.
     let out = d.cli(&["audit", "verify"]);

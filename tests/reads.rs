@@ -582,3 +582,89 @@ async fn versions_published_before_iceberg_are_backfilled_at_start() {
         .count();
     assert_eq!(backfilled, 2, "each version is recorded once");
 }
+
+/// Search through the API: engineers tag a dataset (analysts may not),
+/// the search finds it by tag, name or column and filters by tag and zone,
+/// a query that does not parse is a 400 that says where, and each search
+/// is audited with its query.
+#[tokio::test]
+async fn analysts_search_tagged_datasets_and_bad_queries_are_refused() {
+    let (_clamd, d, acq) = setup("Search Survey", "sandbox", "OFFICIAL").await;
+    let name = publish_two_versions(&d, &acq).await;
+    let (_, view) = d
+        .get(&d.analyst, &format!("/v1/datasets?q={}", "visits"))
+        .await;
+    let id = view["datasets"][0]["id"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let tag = |token: &str, tags: Value| {
+        http.put(d.url(&format!("/v1/datasets/{id}/tags")))
+            .bearer_auth(token)
+            .json(&json!({"tags": tags}))
+            .send()
+    };
+    let r = tag(&d.engineer, json!(["wellbeing", "ons-2026", "wellbeing"]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"tags": ["ons-2026", "wellbeing"]})
+    );
+    let r = tag(&d.analyst, json!(["mine"])).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = tag(&d.engineer, json!(["Not A Tag"])).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_tag");
+
+    for query in ["wellbeing", "visit*", "score", "\"search survey\"", "ons"] {
+        let (status, found) = d.get(&d.analyst, &format!("/v1/datasets?q={query}")).await;
+        assert_eq!(status, 200, "{found}");
+        let names: Vec<&str> = found["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, [name.as_str()], "{query}");
+        assert_eq!(
+            found["datasets"][0]["tags"],
+            json!(["ons-2026", "wellbeing"])
+        );
+    }
+    let (_, none) = d.get(&d.analyst, "/v1/datasets?tag=other").await;
+    assert_eq!(none, json!({"datasets": []}));
+    let (_, none) = d.get(&d.analyst, "/v1/datasets?zone=corporate").await;
+    assert_eq!(none, json!({"datasets": []}));
+    let (_, hidden) = d
+        .get(&d.corporate_analyst, "/v1/datasets?q=wellbeing")
+        .await;
+    assert_eq!(hidden, json!({"datasets": []}));
+    let (status, err) = d.get(&d.analyst, "/v1/datasets?q=%22unclosed").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("invalid_query")),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("character 1"),
+        "{err}"
+    );
+
+    let admin = d.add_user("ada", "admin", &[]);
+    let (_, events) = d.get(&admin, "/v1/audit?limit=1000").await;
+    let queries: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "catalog.search")
+        .map(|e| &e["detail"]["query"])
+        .collect();
+    assert!(queries.contains(&&json!("wellbeing")), "{queries:?}");
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "dataset.tags")
+    );
+}

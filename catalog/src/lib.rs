@@ -19,6 +19,7 @@
 mod audit;
 mod contract;
 mod model;
+pub mod search;
 mod sql;
 pub mod stores;
 
@@ -29,6 +30,7 @@ pub use contract::{
     ColumnBreach, ColumnType, Contract, DeclaredColumn, MAX_DECLARED_COLUMNS, Position, SchemaCheck,
 };
 pub use model::*;
+pub use search::SearchQuery;
 pub use sql::{PgStore, SqliteStore, now_ms};
 pub use stores::{
     AcquisitionStore, AuditStore, DatasetStore, DeliveryStore, FileStore, TransferStore, UserStore,
@@ -36,7 +38,17 @@ pub use stores::{
 
 /// Everything that can go wrong in the catalog.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CatalogError {
+    /// A search query that does not parse: what is wrong, and where.
+    #[error("invalid search query: {0}")]
+    InvalidQuery(String),
+    #[error(
+        "invalid tag {0:?}: a tag is 1 to 64 of a-z, 0-9, '-', '_' and '.', starting with a letter or digit"
+    )]
+    InvalidTag(String),
+    #[error("a dataset has at most {} tags", crate::MAX_TAGS)]
+    TooManyTags,
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0} already exists")]

@@ -567,9 +567,74 @@ pub struct VersionWithoutIceberg {
     pub created_at: i64,
 }
 
+/// A catalog search: a query (or none, for every dataset by name), the
+/// zones to look in (the caller's, narrowed by any zone filter), filters
+/// and a page.
+#[derive(Debug, Clone)]
+pub struct SearchRequest<'a> {
+    pub query: Option<&'a crate::SearchQuery>,
+    pub zones: &'a [ZoneName],
+    pub classification: Option<Classification>,
+    pub tag: Option<&'a Tag>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A dataset found, with its tags; hits come best first.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DatasetHit {
+    #[sqlx(flatten)]
+    pub dataset: Dataset,
+    /// Comma-separated, sorted.
+    #[sqlx(rename = "tags")]
+    pub tag_list: String,
+}
+
+impl DatasetHit {
+    pub fn tags(&self) -> Vec<String> {
+        self.tag_list
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A dataset's tag: 1 to 64 of lower-case letters, digits, `-`, `_` and
+/// `.`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Tag(String);
+
+/// Most tags on one dataset.
+pub const MAX_TAGS: usize = 32;
+
+impl Tag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Tag {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, CatalogError> {
+        let ok = (1..=64).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+        if ok {
+            Ok(Tag(s.to_owned()))
+        } else {
+            Err(CatalogError::InvalidTag(s.chars().take(80).collect()))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatasetDetail {
     pub dataset: Dataset,
+    /// Sorted.
+    pub tags: Vec<String>,
     /// Published versions, oldest first.
     pub versions: Vec<VersionInfo>,
     /// The columns of the latest published version.

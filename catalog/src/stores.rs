@@ -212,9 +212,14 @@ pub trait FileStore: Send + Sync {
 /// Published datasets, their versions and retention.
 #[async_trait::async_trait]
 pub trait DatasetStore: Send + Sync {
-    /// Datasets with at least one published version, optionally filtered by
-    /// a case-insensitive substring of name or description.
-    async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>>;
+    /// Datasets with at least one published version that match the
+    /// request: ranked by the full-text index (name, tags, column names,
+    /// description, supplier and purpose) when it has a query, by name
+    /// when not.
+    async fn search_datasets(&self, request: &SearchRequest<'_>) -> Result<Vec<DatasetHit>>;
+    /// Replaces a dataset's tags (deduplicated), re-indexing it for
+    /// search; audited with `actor`. Returns the tags, sorted.
+    async fn set_tags(&self, dataset_id: &str, tags: &[Tag], actor: &str) -> Result<Vec<String>>;
     /// A dataset with its published versions and the latest one's columns.
     async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>>;
     /// The dataset named `name` in `zone`, if one has a published version.

@@ -358,7 +358,7 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
         .unwrap();
     assert_eq!(again, std::slice::from_ref(&r));
     // Not visible before publishing.
-    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    assert!(search(store, None).await.is_empty());
     assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
 
     let done = store
@@ -392,6 +392,39 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
     assert!(claim(store, "w").await.is_none());
 }
 
+/// Names of the datasets found in both lake zones, best first.
+async fn search(store: &dyn CatalogStore, text: Option<&str>) -> Vec<String> {
+    let zones: Vec<ZoneName> = vec!["sandbox".parse().unwrap(), "corporate".parse().unwrap()];
+    found(store, text, &zones, None, None, (100, 0)).await
+}
+
+async fn found(
+    store: &dyn CatalogStore,
+    text: Option<&str>,
+    zones: &[ZoneName],
+    classification: Option<&str>,
+    tag: Option<&str>,
+    (limit, offset): (i64, i64),
+) -> Vec<String> {
+    let query = text.map(|t| SearchQuery::parse(t).unwrap());
+    let tag: Option<Tag> = tag.map(|t| t.parse().unwrap());
+    let request = SearchRequest {
+        query: query.as_ref(),
+        zones,
+        classification: classification.map(|c| c.parse().unwrap()),
+        tag: tag.as_ref(),
+        limit,
+        offset,
+    };
+    store
+        .search_datasets(&request)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.dataset.name)
+        .collect()
+}
+
 pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStore) {
     let u = user(store, "eng").await;
     let a = acquisition(store, &u, "census").await;
@@ -399,31 +432,107 @@ pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStor
     let r2 = publish_one(store, &a, "c2", "census.people").await;
     assert_eq!((r1.version, r2.version), (1, 2));
     assert_eq!(r1.dataset_id, r2.dataset_id);
-    publish_one(store, &a, "c3", "census.homes_100%").await;
-
-    let all = store.list_datasets(None).await.unwrap();
-    assert_eq!(all.len(), 2);
-    let found = store.list_datasets(Some("PEOPLE")).await.unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name, "census.people");
-    // LIKE wildcards in the query are literal.
-    assert_eq!(store.list_datasets(Some("_")).await.unwrap().len(), 1);
-    assert_eq!(store.list_datasets(Some("100%")).await.unwrap().len(), 1);
+    publish_one(store, &a, "c3", "census.homes").await;
+    publish_one(store, &a, "c4", "labour.survey").await;
     assert_eq!(
-        store
-            .list_datasets(Some("about census"))
-            .await
-            .unwrap()
-            .len(),
-        2
+        search(store, None).await,
+        ["census.homes", "census.people", "labour.survey"]
     );
+    let tags: Vec<Tag> = ["labour", "ons-2021"]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(
+        store.set_tags(&r1.dataset_id, &tags, &u.id).await.unwrap(),
+        ["labour", "ons-2021"]
+    );
+    let detail = store.dataset(&r1.dataset_id).await.unwrap().unwrap();
+    assert_eq!(detail.tags, ["labour", "ons-2021"]);
+
+    // Every dataset's purpose says labour; a name outranks a tag, which
+    // outranks the purpose.
+    assert_eq!(
+        search(store, Some("labour")).await,
+        ["labour.survey", "census.people", "census.homes"]
+    );
+    for (query, expected) in [
+        ("PEOPLE", &["census.people"][..]),
+        ("peop*", &["census.people"]),
+        ("surveys", &["labour.survey"]),
+        ("census -homes", &["census.people", "labour.survey"]),
+        ("homes OR survey", &["census.homes", "labour.survey"]),
+        ("\"market statistics\" hmrc people", &["census.people"]),
+        ("name_2 people", &["census.people"]),
+        ("ons", &["census.people"]),
+        ("nothing", &[]),
+    ] {
+        let mut got = search(store, Some(query)).await;
+        if query.contains(" OR ") {
+            got.sort();
+        }
+        assert_eq!(got, expected, "{query}");
+    }
+
+    let sandbox: Vec<ZoneName> = vec!["sandbox".parse().unwrap()];
+    let corporate: Vec<ZoneName> = vec!["corporate".parse().unwrap()];
+    let all = (100, 0);
     assert!(
-        store
-            .list_datasets(Some("nothing"))
+        found(store, Some("census"), &corporate, None, None, all)
             .await
-            .unwrap()
             .is_empty()
     );
+    assert!(found(store, None, &[], None, None, all).await.is_empty());
+    assert_eq!(
+        found(store, Some("census"), &sandbox, None, Some("labour"), all).await,
+        ["census.people"]
+    );
+    assert_eq!(
+        found(store, None, &sandbox, Some("OFFICIAL"), None, all)
+            .await
+            .len(),
+        3
+    );
+    assert!(
+        found(store, None, &sandbox, Some("OFFICIAL-SENSITIVE"), None, all)
+            .await
+            .is_empty()
+    );
+    // Pages, by name without a query and by rank with one.
+    assert_eq!(
+        found(store, None, &sandbox, None, None, (2, 0)).await,
+        ["census.homes", "census.people"]
+    );
+    assert_eq!(
+        found(store, None, &sandbox, None, None, (2, 2)).await,
+        ["labour.survey"]
+    );
+    assert_eq!(
+        found(store, Some("labour"), &sandbox, None, None, (1, 1)).await,
+        ["census.people"]
+    );
+
+    // Tags are replaced whole, re-indexed and audited.
+    store.set_tags(&r1.dataset_id, &[], &u.id).await.unwrap();
+    assert!(search(store, Some("ons")).await.is_empty());
+    let events = store.audit_events(0, 1000).await.unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.action == "dataset.tags").count(),
+        2
+    );
+    assert!(matches!(
+        store.set_tags("no-such-dataset", &[], &u.id).await,
+        Err(CatalogError::NotFound(_))
+    ));
+    let many: Vec<Tag> = (0..=MAX_TAGS)
+        .map(|i| format!("t{i}").parse().unwrap())
+        .collect();
+    assert!(matches!(
+        store.set_tags(&r1.dataset_id, &many, &u.id).await,
+        Err(CatalogError::TooManyTags)
+    ));
+    for bad in ["", "Labour", "-x", "a b", "a,b", &"x".repeat(65)] {
+        assert!(bad.parse::<Tag>().is_err(), "{bad:?}");
+    }
 }
 
 pub async fn tables_are_found_by_zone_and_name_with_every_versions_columns(
@@ -726,7 +835,7 @@ pub async fn one_file_publishes_several_datasets_at_once(store: &dyn CatalogStor
         .await
         .unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
-    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    assert!(search(store, None).await.is_empty());
     assert!(store.file_outputs(&f.id).await.unwrap().is_empty());
     let both = [
         version(&r[0], "file:///lake/n/", 1),
@@ -1163,7 +1272,7 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
         .unwrap();
     // Out of every view at once, and due until finished, whatever the time.
     assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
-    assert!(store.list_datasets(None).await.unwrap().is_empty());
+    assert!(search(store, None).await.is_empty());
     let due = store.expired_versions(published_at, 10).await.unwrap();
     assert_eq!(due[0].state, VersionState::Deleting);
     let again = store

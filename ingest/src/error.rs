@@ -128,6 +128,9 @@ impl IngestError {
             Catalog(CatalogError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             Catalog(CatalogError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             Catalog(CatalogError::WrongState(_)) => (StatusCode::CONFLICT, "wrong_state"),
+            Catalog(CatalogError::InvalidQuery(_)) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Catalog(CatalogError::InvalidTag(_)) => (StatusCode::BAD_REQUEST, "invalid_tag"),
+            Catalog(CatalogError::TooManyTags) => (StatusCode::BAD_REQUEST, "too_many_tags"),
             Unavailable(_) | Catalog(CatalogError::Database(_)) | Io(_) | Lake(_) | Parquet(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }

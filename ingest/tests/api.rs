@@ -215,6 +215,8 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/audit",
             "/v1/datasets",
             "/v1/datasets/{id}",
+            "/v1/datasets/{id}/tags",
+            "/v1/datasets/{id}/versions/{version}/data",
             "/v1/files/{id}",
             "/v1/files/{id}/review",
             "/v1/reviews",
@@ -1031,7 +1033,7 @@ async fn analysts_see_only_datasets_in_zones_they_are_cleared_for() {
     let (_, list) = f
         .call("GET", "/v1/datasets", Some(&f.analyst), Body::empty())
         .await;
-    assert_eq!(list, json!([]), "hidden from the search");
+    assert_eq!(list, json!({"datasets": []}), "hidden from the search");
     let (status, body) = f.call("GET", &uri, Some(&f.analyst), Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(!body.to_string().contains("corporate"), "{body}");
@@ -1039,7 +1041,7 @@ async fn analysts_see_only_datasets_in_zones_they_are_cleared_for() {
     let (_, list) = f
         .call("GET", "/v1/datasets", Some(&f.reviewer), Body::empty())
         .await;
-    assert_eq!(list[0]["zone"], "corporate");
+    assert_eq!(list["datasets"][0]["zone"], "corporate");
     let (status, _) = f.call("GET", &uri, Some(&f.reviewer), Body::empty()).await;
     assert_eq!(status, StatusCode::OK);
 

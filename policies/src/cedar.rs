@@ -454,9 +454,9 @@ impl Policies {
                 attrs.extend(zoned("File", None, None)?.1);
                 (uid, attrs)
             }
-            Action::ViewDataset { zone } | Action::ReadDataset { zone } => {
-                zoned("Dataset", Some(zone), None)?
-            }
+            Action::ViewDataset { zone }
+            | Action::ReadDataset { zone }
+            | Action::TagDataset { zone } => zoned("Dataset", Some(zone), None)?,
             Action::RequestTransfer(t)
             | Action::ViewTransfer(t)
             | Action::ReleaseTransfer(t)

@@ -145,6 +145,10 @@ pub enum Action<'a> {
     ViewDataset {
         zone: &'a ZoneName,
     },
+    /// Setting a dataset's tags.
+    TagDataset {
+        zone: &'a ZoneName,
+    },
     /// Reading a dataset's data: an Iceberg table load (which hands out
     /// its files and the zone's read credential) or a download through
     /// Airlock.
@@ -183,6 +187,7 @@ impl Action<'_> {
             Action::ReviewFile { .. } => "review_file",
             Action::ViewDataset { .. } => "view_dataset",
             Action::ReadDataset { .. } => "read_dataset",
+            Action::TagDataset { .. } => "tag_dataset",
             Action::RequestTransfer(_) => "request_transfer",
             Action::ViewTransfer(_) => "view_transfer",
             Action::ReleaseTransfer(_) => "release_transfer",
@@ -208,6 +213,7 @@ impl Action<'_> {
             Action::ReviewFile { .. } => "review files",
             Action::ViewDataset { .. } => "view datasets in this zone",
             Action::ReadDataset { .. } => "read datasets in this zone",
+            Action::TagDataset { .. } => "tag datasets",
             Action::RequestTransfer(_) => "request transfers",
             Action::ViewTransfer(_) => "view transfers",
             Action::ReleaseTransfer(_) => "release transfers",
@@ -269,6 +275,7 @@ impl Action<'_> {
             },
             "view_dataset" => Action::ViewDataset { zone },
             "read_dataset" => Action::ReadDataset { zone },
+            "tag_dataset" => Action::TagDataset { zone },
             "request_transfer" => Action::RequestTransfer(transfer),
             "view_transfer" => Action::ViewTransfer(transfer),
             "release_transfer" => Action::ReleaseTransfer(transfer),

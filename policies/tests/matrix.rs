@@ -34,6 +34,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("view_dataset corporate", "yy-y"),
     ("read_dataset sandbox", "yyyy"),
     ("read_dataset corporate", "yy-y"),
+    ("tag_dataset sandbox", "yy--"),
+    ("tag_dataset corporate", "yy--"),
     ("request_transfer own", "yy--"),
     ("view_transfer own", "yy-y"),
     ("view_transfer other's", "-y-y"),

@@ -12,21 +12,60 @@ macro_rules! datasets_sql {
     ($store:ident) => {
         #[async_trait::async_trait]
         impl DatasetStore for $store {
-            async fn list_datasets(&self, query: Option<&str>) -> Result<Vec<Dataset>> {
-                let pattern = match query {
-                    Some(q) => format!("%{}%", crate::sql::like_escape(&q.to_lowercase())),
-                    None => "%".to_owned(),
+            async fn search_datasets(&self, r: &SearchRequest<'_>) -> Result<Vec<DatasetHit>> {
+                let zones: Vec<&str> = r.zones.iter().map(|z| z.as_str()).collect();
+                let zones = serde_json::to_string(&zones).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
+                let classification = r.classification.map(|c| c.as_str());
+                let tag = r.tag.map(|t| t.as_str());
+                let published = VersionState::Published.as_str();
+                // The same binds follow the query, when there is one.
+                let statement = match r.query {
+                    Some(q) => sqlx::query_as(Self::SEARCH.text).bind((Self::SEARCH.render)(q)),
+                    None => sqlx::query_as(Self::SEARCH.all),
                 };
-                Ok(sqlx::query_as(
-                    "SELECT id, name, zone, classification, description, acquisition_id, created_at FROM datasets d \
-                     WHERE EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = $2) \
-                     AND (LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\') \
-                     ORDER BY name",
-                )
-                .bind(pattern)
-                .bind(VersionState::Published.as_str())
-                .fetch_all(&self.pool)
-                .await?)
+                Ok(statement
+                    .bind(zones)
+                    .bind(classification)
+                    .bind(tag)
+                    .bind(published)
+                    .bind(r.limit)
+                    .bind(r.offset)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn set_tags(&self, dataset_id: &str, tags: &[Tag], actor: &str) -> Result<Vec<String>> {
+                let mut tags: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+                tags.sort_unstable();
+                tags.dedup();
+                if tags.len() > MAX_TAGS {
+                    return Err(CatalogError::TooManyTags);
+                }
+                let mut tx = self.pool.begin().await?;
+                let known: Option<(String,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = $1")
+                    .bind(dataset_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if known.is_none() {
+                    return Err(CatalogError::NotFound(format!("dataset {dataset_id}")));
+                }
+                sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
+                    .bind(dataset_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for tag in &tags {
+                    sqlx::query("INSERT INTO dataset_tags (dataset_id, tag) VALUES ($1, $2)")
+                        .bind(dataset_id)
+                        .bind(tag)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Self::index_dataset(&mut *tx, dataset_id).await?;
+                let detail = serde_json::json!({"tags": tags});
+                Self::audit(&mut *tx, crate::sql::now_ms(), actor, "dataset.tags", dataset_id, detail)
+                    .await?;
+                tx.commit().await?;
+                Ok(tags.into_iter().map(str::to_owned).collect())
             }
 
             async fn dataset(&self, id: &str) -> Result<Option<DatasetDetail>> {
@@ -75,7 +114,13 @@ macro_rules! datasets_sql {
                         c.pii.push(PiiCount { kind, count });
                     }
                 }
-                Ok(Some(DatasetDetail { dataset, versions, columns }))
+                let tags: Vec<(String,)> =
+                    sqlx::query_as("SELECT tag FROM dataset_tags WHERE dataset_id = $1 ORDER BY tag")
+                        .bind(id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let tags = tags.into_iter().map(|t| t.0).collect();
+                Ok(Some(DatasetDetail { dataset, tags, versions, columns }))
             }
 
             async fn dataset_named(&self, zone: &ZoneName, name: &str) -> Result<Option<Dataset>> {

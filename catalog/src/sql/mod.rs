@@ -31,6 +31,7 @@ mod audit_log;
 mod datasets;
 mod deliveries;
 mod files;
+mod search;
 mod transfers;
 mod users;
 
@@ -53,9 +54,23 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrator(sqlx::migrate!("./migrations-sqlite"))
+            .run(&pool)
+            .await?;
         Ok(Self { pool })
     }
+}
+
+/// The shared migrations (`migrations/`) with one dialect's own
+/// (`migrations-sqlite/`, `migrations-postgres/`: full-text search), in
+/// version order: one numbering, each version in exactly one directory.
+fn migrator(dialect: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    let mut all = sqlx::migrate!("./migrations");
+    let mut migrations: Vec<_> = all.migrations.iter().cloned().collect();
+    migrations.extend(dialect.migrations.iter().cloned());
+    migrations.sort_by_key(|m| m.version);
+    all.migrations = migrations.into();
+    all
 }
 
 /// The shared catalog for several daemons.
@@ -72,7 +87,9 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrator(sqlx::migrate!("./migrations-postgres"))
+            .run(&pool)
+            .await?;
         Ok(Self { pool })
     }
 }
@@ -252,8 +269,67 @@ macro_rules! acquisition_cols {
 }
 
 macro_rules! sql_store {
-    ($store:ident, $conn:ty, backend = $backend:literal, audit_lock = $lock:literal) => {
+    ($store:ident, $conn:ty, backend = $backend:literal, audit_lock = $lock:literal,
+     search = $search:path) => {
         impl $store {
+            /// This dialect's search statements.
+            const SEARCH: &'static search::SearchSql = &$search;
+
+            /// Rewrites a dataset's search document from what the catalog
+            /// holds: its name and description, its acquisition's supplier
+            /// and purpose, its tags and every published version's column
+            /// names.
+            async fn index_dataset(conn: &mut $conn, dataset_id: &str) -> Result<()> {
+                let Some((name, description, supplier, purpose)): Option<(String, String, String, String)> =
+                    sqlx::query_as(
+                        "SELECT d.name, d.description, a.supplier, a.purpose FROM datasets d \
+                         JOIN acquisitions a ON a.id = d.acquisition_id WHERE d.id = $1",
+                    )
+                    .bind(dataset_id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                let tags: Vec<(String,)> =
+                    sqlx::query_as("SELECT tag FROM dataset_tags WHERE dataset_id = $1 ORDER BY tag")
+                        .bind(dataset_id)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                let columns: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT c.name FROM dataset_columns c JOIN dataset_versions v \
+                     ON v.dataset_id = c.dataset_id AND v.version = c.version \
+                     WHERE c.dataset_id = $1 AND v.state = $2 ORDER BY c.name",
+                )
+                .bind(dataset_id)
+                .bind(VersionState::Published.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
+                let doc = search::Document::new(
+                    &name,
+                    tags.iter().map(|t| t.0.as_str()),
+                    columns.iter().map(|c| c.0.as_str()),
+                    &description,
+                    &supplier,
+                    &purpose,
+                );
+                sqlx::query("DELETE FROM dataset_search WHERE dataset_id = $1")
+                    .bind(dataset_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query(Self::SEARCH.insert)
+                    .bind(dataset_id)
+                    .bind(doc.name)
+                    .bind(doc.tags)
+                    .bind(doc.columns)
+                    .bind(doc.description)
+                    .bind(doc.supplier)
+                    .bind(doc.purpose)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn audit(
                 conn: &mut $conn,
                 now: i64,
@@ -560,7 +636,7 @@ macro_rules! sql_store {
                         .await?;
                     }
                 }
-                Ok(())
+                Self::index_dataset(conn, &v.dataset_id).await
             }
 
             /// Records a delivered file, or finds the same bytes' record.
@@ -625,13 +701,15 @@ sql_store!(
     SqliteStore,
     sqlx::SqliteConnection,
     backend = "sqlite",
-    audit_lock = "SELECT 1"
+    audit_lock = "SELECT 1",
+    search = search::SQLITE
 );
 sql_store!(
     PgStore,
     sqlx::PgConnection,
     backend = "postgres",
-    audit_lock = "SELECT pg_advisory_xact_lock(7408299)"
+    audit_lock = "SELECT pg_advisory_xact_lock(7408299)",
+    search = search::POSTGRES
 );
 
 /// Every aggregate's operations, for both backends.
@@ -675,18 +753,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-pub(crate) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,10 +774,5 @@ mod tests {
              AND version = $4 AND state IN ($5, $6) AND lease_owner = $7"
         );
         assert_eq!(placeholders(4, 3), "$4, $5, $6");
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_escape(r"50%_a\b"), r"50\%\_a\\b");
     }
 }

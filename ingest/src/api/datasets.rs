@@ -5,30 +5,76 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::extract::Caller;
+use super::extract::{Caller, JsonBody};
 use super::{ApiResult, AppState};
 use crate::error::ErrorBody;
-use crate::query::{DataFormat, DatasetSummary, DatasetView};
+use crate::query::{DataFormat, DatasetPage, DatasetSearch, DatasetView};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct DatasetQuery {
-    /// Case-insensitive text to find in names and descriptions.
+    /// Full-text search over names, tags, column names, descriptions,
+    /// suppliers and purposes: words (all must match), "phrases",
+    /// prefix*, OR between alternatives and -excluded. Absent: every
+    /// dataset, by name.
     q: Option<String>,
+    /// Only this zone.
+    zone: Option<String>,
+    /// Only this classification.
+    classification: Option<String>,
+    /// Only datasets with this tag.
+    tag: Option<String>,
+    /// Results per page, 1 to 100 (20 if not given).
+    limit: Option<i64>,
+    /// Where the page starts (a previous page's `next_offset`).
+    offset: Option<i64>,
 }
 
-/// Published datasets the caller may see.
+/// Searches the published datasets the caller may see; ranked, filtered
+/// and paged. Audited with the query.
 #[utoipa::path(get, path = "/v1/datasets", params(DatasetQuery), responses(
-    (status = 200, body = [DatasetSummary]), (status = 401, body = ErrorBody)))]
+    (status = 200, body = DatasetPage), (status = 400, body = ErrorBody),
+    (status = 401, body = ErrorBody)))]
 pub(super) async fn list_datasets(
     State(app): AppState,
     Caller(who): Caller,
     Query(q): Query<DatasetQuery>,
-) -> ApiResult<Json<Vec<DatasetSummary>>> {
-    Ok(Json(app.reader().datasets(&who, q.q.as_deref()).await?))
+) -> ApiResult<Json<DatasetPage>> {
+    let search = DatasetSearch {
+        text: q.q,
+        zone: q.zone,
+        classification: q.classification,
+        tag: q.tag,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(app.reader().datasets(&who, &search).await?))
+}
+
+/// A dataset's tags, replaced whole.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Tags {
+    /// Each 1 to 64 of a-z, 0-9, '-', '_' and '.'; at most 32.
+    tags: Vec<String>,
+}
+
+/// Sets a dataset's tags (engineers and reviewers, by policy). Audited.
+#[utoipa::path(put, path = "/v1/datasets/{id}/tags", request_body = Tags, responses(
+    (status = 200, body = Tags), (status = 400, body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+pub(super) async fn set_dataset_tags(
+    State(app): AppState,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Tags>,
+) -> ApiResult<Json<Tags>> {
+    let tags = app.reader().set_tags(&who, &id, &body.tags).await?;
+    Ok(Json(Tags { tags }))
 }
 
 /// A dataset with its published versions and the latest version's columns.

@@ -79,6 +79,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(datasets::list_datasets))
         .routes(routes!(datasets::get_dataset))
         .routes(routes!(datasets::get_version_data))
+        .routes(routes!(datasets::set_dataset_tags))
         .routes(routes!(audit::list_audit))
         .merge(tus::routes())
         .split_for_parts();

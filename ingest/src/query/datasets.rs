@@ -1,41 +1,134 @@
-//! Published datasets: search, and one dataset with its versions, their
-//! lineage and the latest version's columns. Reading a dataset is
-//! audited.
+//! Published datasets: full-text search, one dataset with its versions,
+//! their lineage and the latest version's columns, and its tags. Searching
+//! and reading a dataset are audited.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use airlock_catalog::DatasetDetail;
+use airlock_catalog::{DatasetDetail, SearchQuery, SearchRequest, Tag};
 use airlock_policies::{Action, Principal};
+use airlock_zones::{Classification, ZoneKind, ZoneName};
 
 use super::{Reader, rfc3339};
 use crate::IngestError;
 
+/// A catalog search as a caller asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetSearch {
+    /// Words, "phrases", prefix*, OR and -excluded; none lists every
+    /// dataset by name.
+    pub text: Option<String>,
+    pub zone: Option<String>,
+    pub classification: Option<String>,
+    pub tag: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
 impl Reader<'_> {
-    /// Published datasets the caller may see, whose name or description
-    /// holds `text` (case-insensitive), or all of them.
+    /// The lake zones whose datasets the caller may see.
+    pub fn visible_zones(self, who: &Principal) -> Result<Vec<ZoneName>, IngestError> {
+        self.policies.authorize(who, Action::SearchCatalog)?;
+        Ok(self
+            .zones
+            .iter()
+            .filter(|z| z.kind != ZoneKind::Ingest)
+            .filter(|z| {
+                self.policies
+                    .authorize(who, Action::ViewDataset { zone: &z.name })
+                    .is_ok()
+            })
+            .map(|z| z.name.clone())
+            .collect())
+    }
+
+    /// Published datasets the caller may see that match `search`: ranked
+    /// by relevance with a query, by name without; a page at a time. The
+    /// search is audited with its query and filters.
     pub async fn datasets(
         self,
         who: &Principal,
-        text: Option<&str>,
-    ) -> Result<Vec<DatasetSummary>, IngestError> {
-        self.policies.authorize(who, Action::SearchCatalog)?;
-        let found = self.catalog.list_datasets(text).await?;
-        Ok(found
-            .into_iter()
-            .filter(|d| {
-                self.policies
-                    .authorize(who, Action::ViewDataset { zone: &d.zone })
-                    .is_ok()
-            })
-            .map(|d| DatasetSummary {
-                id: d.id,
-                name: d.name,
-                zone: d.zone.to_string(),
-                classification: d.classification.to_string(),
-                description: d.description,
-            })
-            .collect())
+        search: &DatasetSearch,
+    ) -> Result<DatasetPage, IngestError> {
+        let mut zones = self.visible_zones(who)?;
+        if let Some(zone) = &search.zone {
+            // A zone the caller may not see is as empty as one with nothing.
+            zones.retain(|z| z.as_str() == zone);
+        }
+        let query = search
+            .text
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(SearchQuery::parse)
+            .transpose()?;
+        let classification = search
+            .classification
+            .as_deref()
+            .map(str::parse::<Classification>)
+            .transpose()?;
+        let tag = search.tag.as_deref().map(str::parse::<Tag>).transpose()?;
+        let limit = search.limit.unwrap_or(20).clamp(1, 100);
+        let offset = search.offset.unwrap_or(0).max(0);
+        let request = SearchRequest {
+            query: query.as_ref(),
+            zones: &zones,
+            classification,
+            tag: tag.as_ref(),
+            limit: limit + 1,
+            offset,
+        };
+        let mut hits = self.catalog.search_datasets(&request).await?;
+        let next_offset = (hits.len() as i64 > limit).then_some(offset + limit);
+        hits.truncate(limit as usize);
+        self.catalog
+            .append_audit(
+                &who.user_id,
+                "catalog.search",
+                "catalog",
+                serde_json::json!({"query": search.text, "zone": search.zone,
+                    "classification": search.classification, "tag": search.tag,
+                    "offset": offset, "found": hits.len()}),
+            )
+            .await?;
+        Ok(DatasetPage {
+            datasets: hits
+                .into_iter()
+                .map(|h| {
+                    let tags = h.tags();
+                    let d = h.dataset;
+                    DatasetSummary {
+                        id: d.id,
+                        name: d.name,
+                        zone: d.zone.to_string(),
+                        classification: d.classification.to_string(),
+                        description: d.description,
+                        tags,
+                    }
+                })
+                .collect(),
+            next_offset,
+        })
+    }
+
+    /// Replaces a dataset's tags, for a caller the policies let tag it.
+    pub async fn set_tags(
+        self,
+        who: &Principal,
+        id: &str,
+        tags: &[String],
+    ) -> Result<Vec<String>, IngestError> {
+        let d = self.visible_dataset(who, id).await?;
+        self.policies.authorize(
+            who,
+            Action::TagDataset {
+                zone: &d.dataset.zone,
+            },
+        )?;
+        let tags = tags
+            .iter()
+            .map(|t| t.parse::<Tag>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.catalog.set_tags(id, &tags, &who.user_id).await?)
     }
 
     /// A dataset with its published versions and the latest version's
@@ -58,6 +151,7 @@ impl Reader<'_> {
             )
             .await?;
         Ok(DatasetView {
+            tags: d.tags,
             id: d.dataset.id,
             name: d.dataset.name,
             zone: d.dataset.zone.to_string(),
@@ -142,6 +236,16 @@ pub struct DatasetSummary {
     pub zone: String,
     pub classification: String,
     pub description: String,
+    pub tags: Vec<String>,
+}
+
+/// A page of search results, best first.
+#[derive(Serialize, ToSchema)]
+pub struct DatasetPage {
+    pub datasets: Vec<DatasetSummary>,
+    /// Where the next page starts; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -195,6 +299,7 @@ pub struct PiiView {
 pub struct DatasetView {
     pub id: String,
     pub name: String,
+    pub tags: Vec<String>,
     pub zone: String,
     pub classification: String,
     pub description: String,

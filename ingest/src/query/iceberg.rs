@@ -18,7 +18,7 @@ use airlock_catalog::{Dataset, TableVersion};
 use airlock_iceberg::rest::{self, StorageAccess};
 use airlock_iceberg::{FieldIds, Snapshot, Table};
 use airlock_policies::{Action, Principal};
-use airlock_zones::{ZoneKind, ZoneName};
+use airlock_zones::ZoneName;
 
 use super::Reader;
 use crate::IngestError;
@@ -32,18 +32,7 @@ pub struct LoadedTable {
 impl Reader<'_> {
     /// The lake zones the caller may see datasets in.
     pub fn namespaces(self, who: &Principal) -> Result<Vec<ZoneName>, IngestError> {
-        self.policies.authorize(who, Action::SearchCatalog)?;
-        Ok(self
-            .zones
-            .iter()
-            .filter(|z| z.kind != ZoneKind::Ingest)
-            .filter(|z| {
-                self.policies
-                    .authorize(who, Action::ViewDataset { zone: &z.name })
-                    .is_ok()
-            })
-            .map(|z| z.name.clone())
-            .collect())
+        self.visible_zones(who)
     }
 
     /// One namespace, if the caller may see it; a zone they may not is as

@@ -26,7 +26,10 @@ pub use iceberg::LoadedTable;
 
 pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
 pub use audit::AuditView;
-pub use datasets::{ColumnView, DatasetSummary, DatasetView, LineageView, PiiView, VersionView};
+pub use datasets::{
+    ColumnView, DatasetPage, DatasetSearch, DatasetSummary, DatasetView, LineageView, PiiView,
+    VersionView,
+};
 pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
 pub use reviews::{HeldFileView, ReviewQueue, UserRef};
 pub use transfers::{PartVerdictView, TransferView};

@@ -1,0 +1,140 @@
+//! Catalog search's SQL: the one place where the two backends differ in
+//! more than a clause. SQLite searches an FTS5 table ranked by weighted
+//! bm25; PostgreSQL a weighted tsvector under a GIN index, ranked by
+//! `ts_rank_cd`. Both index the same text, prepared here (only words,
+//! split the way the query parser splits them), and filter, page and
+//! return rows the same way.
+
+/// One dialect's statements.
+pub(crate) struct SearchSql {
+    /// Adds a dataset's document: `$1` the dataset id, `$2` name, `$3`
+    /// tags, `$4` column names, `$5` description, `$6` supplier, `$7`
+    /// purpose. The old one is deleted first.
+    pub insert: &'static str,
+    /// A ranked full-text search: `$1` the rendered query, `$2` the zones
+    /// as a JSON array, `$3` classification or NULL, `$4` tag or NULL, `$5`
+    /// the published state, `$6` limit, `$7` offset.
+    pub text: &'static str,
+    /// Every dataset by name: the same binds without the query (`$1` the
+    /// zones … `$6` the offset).
+    pub all: &'static str,
+    /// Renders a parsed query for `text`.
+    pub render: fn(&crate::SearchQuery) -> String,
+}
+
+/// The columns of a hit, then the filters and the published check that
+/// every search shares, by dialect.
+macro_rules! hit_columns {
+    ($tags:literal) => {
+        concat!(
+            "SELECT d.id, d.name, d.zone, d.classification, d.description, d.acquisition_id, \
+             d.created_at, COALESCE(",
+            $tags,
+            ", '') AS tags "
+        )
+    };
+}
+
+macro_rules! filters {
+    ($zones:literal, $class:literal, $tag:literal, $state:literal) => {
+        concat!(
+            " AND d.zone IN (", $zones, ") AND (", $class, " IS NULL OR d.classification = ", $class,
+            ") AND (", $tag, " IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t WHERE t.dataset_id = d.id AND t.tag = ",
+            $tag, ")) AND EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = d.id AND v.state = ",
+            $state, ") "
+        )
+    };
+}
+
+pub(crate) const SQLITE: SearchSql = SearchSql {
+    insert: "INSERT INTO dataset_search (dataset_id, name, tags, columns, description, supplier, purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    text: concat!(
+        hit_columns!(
+            "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = d.id ORDER BY tag))"
+        ),
+        "FROM dataset_search JOIN datasets d ON d.id = dataset_search.dataset_id \
+         WHERE dataset_search MATCH $1",
+        filters!("SELECT value FROM json_each($2)", "$3", "$4", "$5"),
+        "ORDER BY bm25(dataset_search, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 1.0), d.name LIMIT $6 OFFSET $7"
+    ),
+    all: concat!(
+        hit_columns!(
+            "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = d.id ORDER BY tag))"
+        ),
+        "FROM datasets d WHERE TRUE",
+        filters!("SELECT value FROM json_each($1)", "$2", "$3", "$4"),
+        "ORDER BY d.name LIMIT $5 OFFSET $6"
+    ),
+    render: crate::SearchQuery::fts5,
+};
+
+pub(crate) const POSTGRES: SearchSql = SearchSql {
+    insert: "INSERT INTO dataset_search (dataset_id, doc) VALUES ($1, \
+             setweight(to_tsvector('english', $2), 'A') || \
+             setweight(to_tsvector('english', $3 || ' ' || $4), 'B') || \
+             setweight(to_tsvector('english', $5), 'C') || \
+             setweight(to_tsvector('english', $6 || ' ' || $7), 'D'))",
+    text: concat!(
+        hit_columns!(
+            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = d.id)"
+        ),
+        "FROM dataset_search s JOIN datasets d ON d.id = s.dataset_id, to_tsquery('english', $1) q \
+         WHERE s.doc @@ q",
+        filters!(
+            "SELECT jsonb_array_elements_text($2::jsonb)",
+            "$3",
+            "$4",
+            "$5"
+        ),
+        "ORDER BY ts_rank_cd(s.doc, q) DESC, d.name LIMIT $6 OFFSET $7"
+    ),
+    all: concat!(
+        hit_columns!(
+            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = d.id)"
+        ),
+        "FROM datasets d WHERE TRUE",
+        filters!(
+            "SELECT jsonb_array_elements_text($1::jsonb)",
+            "$2",
+            "$3",
+            "$4"
+        ),
+        "ORDER BY d.name LIMIT $5 OFFSET $6"
+    ),
+    render: crate::SearchQuery::tsquery,
+};
+
+/// A dataset's searchable text, each field reduced to its words.
+pub(crate) struct Document {
+    pub name: String,
+    pub tags: String,
+    pub columns: String,
+    pub description: String,
+    pub supplier: String,
+    pub purpose: String,
+}
+
+impl Document {
+    pub fn new<'a>(
+        name: &str,
+        tags: impl IntoIterator<Item = &'a str>,
+        columns: impl IntoIterator<Item = &'a str>,
+        description: &str,
+        supplier: &str,
+        purpose: &str,
+    ) -> Document {
+        let text = |s: &str| crate::search::words(s).join(" ");
+        let many = |items: &mut dyn Iterator<Item = &'a str>| {
+            items.map(text).collect::<Vec<_>>().join(" ")
+        };
+        Document {
+            name: text(name),
+            tags: many(&mut tags.into_iter()),
+            columns: many(&mut columns.into_iter()),
+            description: text(description),
+            supplier: text(supplier),
+            purpose: text(purpose),
+        }
+    }
+}
