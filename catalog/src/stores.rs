@@ -217,6 +217,10 @@ pub trait DatasetStore: Send + Sync {
     /// description, supplier and purpose) when it has a query, by name
     /// when not.
     async fn search_datasets(&self, request: &SearchRequest<'_>) -> Result<Vec<DatasetHit>>;
+    /// Indexes for search up to `limit` datasets that have no search
+    /// document (published before search existed, or seeded in bulk);
+    /// returns how many it indexed.
+    async fn index_unsearchable(&self, limit: i64) -> Result<u64>;
     /// Replaces a dataset's tags (deduplicated), re-indexing it for
     /// search; audited with `actor`. Returns the tags, sorted.
     async fn set_tags(&self, dataset_id: &str, tags: &[Tag], actor: &str) -> Result<Vec<String>>;

@@ -511,6 +511,18 @@ pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStor
         ["census.people"]
     );
 
+    // Publication indexed each dataset; one only reserved has no document
+    // until indexed, and is not found while unpublished.
+    assert_eq!(store.index_unsearchable(100).await.unwrap(), 0);
+    let pending = scanned_clean(store, &a, "c5").await;
+    store
+        .start_convert(&pending.id, "w", &[dataset(&a, "census.pending")])
+        .await
+        .unwrap();
+    assert_eq!(store.index_unsearchable(100).await.unwrap(), 1);
+    assert_eq!(store.index_unsearchable(100).await.unwrap(), 0);
+    assert!(search(store, Some("pending")).await.is_empty());
+
     // Tags are replaced whole, re-indexed and audited.
     store.set_tags(&r1.dataset_id, &[], &u.id).await.unwrap();
     assert!(search(store, Some("ons")).await.is_empty());

@@ -156,6 +156,11 @@ impl App {
         backfill::backfill_iceberg(self.catalog.as_ref(), &self.lakes, "system:iceberg").await
     }
 
+    /// [`backfill::index_search`] on this daemon's catalog.
+    pub async fn index_search(&self) -> Result<u64, IngestError> {
+        backfill::index_search(self.catalog.as_ref()).await
+    }
+
     /// An acquisition that must exist.
     pub async fn acquisition(&self, id: &str) -> Result<Acquisition, IngestError> {
         governance::acquisition(self.catalog.as_ref(), id).await

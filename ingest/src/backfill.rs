@@ -1,6 +1,8 @@
+//! What a catalog from an earlier release lacks, made up at start:
 //! Iceberg metadata for versions published before Airlock wrote it, so
-//! that the REST catalog serves a lake's whole history, not only what was
-//! published since.
+//! that the REST catalog serves a lake's whole history, and search
+//! documents for datasets published before search existed
+//! ([`index_search`]).
 //!
 //! Key decision: a published version's files are never rewritten. For
 //! each version the catalog records no Iceberg metadata for, the pass
@@ -138,4 +140,19 @@ async fn backfill_version(
         }
     }
     Ok(Outcome::Written(count))
+}
+
+/// Datasets indexed for search at a time.
+const SEARCH_PAGE: i64 = 500;
+
+/// Indexes every dataset that has no search document; returns how many.
+pub async fn index_search(catalog: &dyn CatalogStore) -> Result<u64, IngestError> {
+    let mut indexed = 0;
+    loop {
+        let done = catalog.index_unsearchable(SEARCH_PAGE).await?;
+        indexed += done;
+        if done == 0 {
+            return Ok(indexed);
+        }
+    }
 }

@@ -42,18 +42,31 @@ pub async fn serve(
         })
     };
     let transfers = tokio::spawn(transfer::run(app.clone(), stop.clone()));
-    // Once at start: Iceberg metadata for versions published without it.
+    // Once at start: what an earlier release's catalog lacks.
     let backfill = {
         let (app, stop) = (app.clone(), stop.clone());
         tokio::spawn(async move {
-            tokio::select! {
-                _ = stop.cancelled() => {}
-                done = app.backfill_iceberg() => match done {
-                    Ok(s) => tracing::info!(written = s.written, recorded = s.recorded,
-                        skipped = s.skipped, "Iceberg metadata backfilled"),
+            let work = async {
+                match app.index_search().await {
+                    Ok(n) => tracing::info!(datasets = n, "search index complete"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "search indexing failed; it runs again at the next start")
+                    }
+                }
+                match app.backfill_iceberg().await {
+                    Ok(s) => tracing::info!(
+                        written = s.written,
+                        recorded = s.recorded,
+                        skipped = s.skipped,
+                        "Iceberg metadata backfilled"
+                    ),
                     Err(e) => tracing::warn!(error = %e,
                         "Iceberg backfill failed; it runs again at the next start"),
-                },
+                }
+            };
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = work => {}
             }
         })
     };

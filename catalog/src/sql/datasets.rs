@@ -34,6 +34,22 @@ macro_rules! datasets_sql {
                     .await?)
             }
 
+            async fn index_unsearchable(&self, limit: i64) -> Result<u64> {
+                let missing: Vec<(String,)> = sqlx::query_as(
+                    "SELECT id FROM datasets d WHERE NOT EXISTS \
+                     (SELECT 1 FROM dataset_search s WHERE s.dataset_id = d.id) ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut tx = self.pool.begin().await?;
+                for (id,) in &missing {
+                    Self::index_dataset(&mut *tx, id).await?;
+                }
+                tx.commit().await?;
+                Ok(missing.len() as u64)
+            }
+
             async fn set_tags(&self, dataset_id: &str, tags: &[Tag], actor: &str) -> Result<Vec<String>> {
                 let mut tags: Vec<&str> = tags.iter().map(Tag::as_str).collect();
                 tags.sort_unstable();
@@ -42,6 +58,10 @@ macro_rules! datasets_sql {
                     return Err(CatalogError::TooManyTags);
                 }
                 let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
+                    .bind(dataset_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let known: Option<(String,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = $1")
                     .bind(dataset_id)
                     .fetch_optional(&mut *tx)
@@ -49,10 +69,6 @@ macro_rules! datasets_sql {
                 if known.is_none() {
                     return Err(CatalogError::NotFound(format!("dataset {dataset_id}")));
                 }
-                sqlx::query("DELETE FROM dataset_tags WHERE dataset_id = $1")
-                    .bind(dataset_id)
-                    .execute(&mut *tx)
-                    .await?;
                 for tag in &tags {
                     sqlx::query("INSERT INTO dataset_tags (dataset_id, tag) VALUES ($1, $2)")
                         .bind(dataset_id)

@@ -280,6 +280,12 @@ macro_rules! sql_store {
             /// and purpose, its tags and every published version's column
             /// names.
             async fn index_dataset(conn: &mut $conn, dataset_id: &str) -> Result<()> {
+                // A write first: a SQLite transaction takes its write lock
+                // up front.
+                sqlx::query("DELETE FROM dataset_search WHERE dataset_id = $1")
+                    .bind(dataset_id)
+                    .execute(&mut *conn)
+                    .await?;
                 let Some((name, description, supplier, purpose)): Option<(String, String, String, String)> =
                     sqlx::query_as(
                         "SELECT d.name, d.description, a.supplier, a.purpose FROM datasets d \
@@ -313,10 +319,6 @@ macro_rules! sql_store {
                     &supplier,
                     &purpose,
                 );
-                sqlx::query("DELETE FROM dataset_search WHERE dataset_id = $1")
-                    .bind(dataset_id)
-                    .execute(&mut *conn)
-                    .await?;
                 sqlx::query(Self::SEARCH.insert)
                     .bind(dataset_id)
                     .bind(doc.name)
