@@ -35,10 +35,7 @@ macro_rules! datasets_sql {
             }
 
             async fn index_unsearchable(&self, limit: i64) -> Result<u64> {
-                let missing: Vec<(String,)> = sqlx::query_as(
-                    "SELECT id FROM datasets d WHERE NOT EXISTS \
-                     (SELECT 1 FROM dataset_search s WHERE s.dataset_id = d.id) ORDER BY id LIMIT $1",
-                )
+                let missing: Vec<(String,)> = sqlx::query_as(Self::SEARCH.missing)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;

@@ -282,7 +282,7 @@ macro_rules! sql_store {
             async fn index_dataset(conn: &mut $conn, dataset_id: &str) -> Result<()> {
                 // A write first: a SQLite transaction takes its write lock
                 // up front.
-                sqlx::query("DELETE FROM dataset_search WHERE dataset_id = $1")
+                sqlx::query(Self::SEARCH.delete)
                     .bind(dataset_id)
                     .execute(&mut *conn)
                     .await?;
@@ -319,6 +319,10 @@ macro_rules! sql_store {
                     &supplier,
                     &purpose,
                 );
+                sqlx::query(Self::SEARCH.prepare)
+                    .bind(dataset_id)
+                    .execute(&mut *conn)
+                    .await?;
                 sqlx::query(Self::SEARCH.insert)
                     .bind(dataset_id)
                     .bind(doc.name)

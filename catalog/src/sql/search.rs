@@ -7,6 +7,13 @@
 
 /// One dialect's statements.
 pub(crate) struct SearchSql {
+    /// Removes a dataset's document (`$1` its id), the first statement
+    /// of a rewrite.
+    pub delete: &'static str,
+    /// Prepares a dataset (`$1`) for its document.
+    pub prepare: &'static str,
+    /// Up to `$1` datasets that have no document, by id.
+    pub missing: &'static str,
     /// Adds a dataset's document: `$1` the dataset id, `$2` name, `$3`
     /// tags, `$4` column names, `$5` description, `$6` supplier, `$7`
     /// purpose. The old one is deleted first.
@@ -47,14 +54,19 @@ macro_rules! filters {
 }
 
 pub(crate) const SQLITE: SearchSql = SearchSql {
-    insert: "INSERT INTO dataset_search (dataset_id, name, tags, columns, description, supplier, purpose) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    delete: "DELETE FROM dataset_search WHERE rowid = \
+             (SELECT n FROM dataset_search_ids WHERE dataset_id = $1)",
+    prepare: "INSERT INTO dataset_search_ids (dataset_id) VALUES ($1) ON CONFLICT (dataset_id) DO NOTHING",
+    missing: "SELECT id FROM datasets d WHERE NOT EXISTS \
+              (SELECT 1 FROM dataset_search_ids i WHERE i.dataset_id = d.id) ORDER BY id LIMIT $1",
+    insert: "INSERT INTO dataset_search (rowid, dataset_id, name, tags, columns, description, supplier, purpose) \
+             VALUES ((SELECT n FROM dataset_search_ids WHERE dataset_id = $1), $1, $2, $3, $4, $5, $6, $7)",
     text: concat!(
         hit_columns!(
             "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = d.id ORDER BY tag))"
         ),
-        "FROM dataset_search JOIN datasets d ON d.id = dataset_search.dataset_id \
-         WHERE dataset_search MATCH $1",
+        "FROM dataset_search JOIN dataset_search_ids i ON i.n = dataset_search.rowid \
+         JOIN datasets d ON d.id = i.dataset_id WHERE dataset_search MATCH $1",
         filters!("SELECT value FROM json_each($2)", "$3", "$4", "$5"),
         "ORDER BY bm25(dataset_search, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 1.0), d.name LIMIT $6 OFFSET $7"
     ),
@@ -70,6 +82,10 @@ pub(crate) const SQLITE: SearchSql = SearchSql {
 };
 
 pub(crate) const POSTGRES: SearchSql = SearchSql {
+    delete: "DELETE FROM dataset_search WHERE dataset_id = $1",
+    prepare: "SELECT $1::text",
+    missing: "SELECT id FROM datasets d WHERE NOT EXISTS \
+              (SELECT 1 FROM dataset_search s WHERE s.dataset_id = d.id) ORDER BY id LIMIT $1",
     insert: "INSERT INTO dataset_search (dataset_id, doc) VALUES ($1, \
              setweight(to_tsvector('english', $2), 'A') || \
              setweight(to_tsvector('english', $3 || ' ' || $4), 'B') || \
