@@ -221,7 +221,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let text = match i % 5 {
             0 => rng.pick(TOPICS).to_owned(),
             1 => format!("{} {}", rng.pick(TOPICS), rng.pick(WORDS)),
-            2 => format!("{}*", &rng.pick(COLUMNS)[..3.min(rng.pick(COLUMNS).len())]),
+            2 => {
+                let column = rng.pick(COLUMNS);
+                format!("{}*", &column[..column.len().min(3)])
+            }
             3 => format!(
                 "{} OR {} -{}",
                 rng.pick(WORDS),
