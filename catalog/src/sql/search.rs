@@ -29,15 +29,20 @@ pub(crate) struct SearchSql {
     pub render: fn(&crate::SearchQuery) -> String,
 }
 
-/// The columns of a hit, then the filters and the published check that
-/// every search shares, by dialect.
-macro_rules! hit_columns {
-    ($tags:literal) => {
+/// A page of hits: the inner query ranks, filters and limits over the
+/// index; only the page's rows get their tags, then keep their order.
+/// `filters!` are the filters and the published check that every search
+/// shares, by dialect.
+macro_rules! page {
+    ($tags:literal, $inner:expr, $order:literal) => {
         concat!(
-            "SELECT d.id, d.name, d.zone, d.classification, d.description, d.acquisition_id, \
-             d.created_at, COALESCE(",
+            "SELECT h.id, h.name, h.zone, h.classification, h.description, h.acquisition_id, \
+             h.created_at, COALESCE(",
             $tags,
-            ", '') AS tags "
+            ", '') AS tags FROM (",
+            $inner,
+            ") h ORDER BY ",
+            $order
         )
     };
 }
@@ -61,22 +66,25 @@ pub(crate) const SQLITE: SearchSql = SearchSql {
               (SELECT 1 FROM dataset_search_ids i WHERE i.dataset_id = d.id) ORDER BY id LIMIT $1",
     insert: "INSERT INTO dataset_search (rowid, dataset_id, name, tags, columns, description, supplier, purpose) \
              VALUES ((SELECT n FROM dataset_search_ids WHERE dataset_id = $1), $1, $2, $3, $4, $5, $6, $7)",
-    text: concat!(
-        hit_columns!(
-            "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = d.id ORDER BY tag))"
+    text: page!(
+        "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = h.id ORDER BY tag))",
+        concat!(
+            "SELECT d.*, bm25(dataset_search, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 1.0) AS score \
+             FROM dataset_search JOIN dataset_search_ids i ON i.n = dataset_search.rowid \
+             JOIN datasets d ON d.id = i.dataset_id WHERE dataset_search MATCH $1",
+            filters!("SELECT value FROM json_each($2)", "$3", "$4", "$5"),
+            "ORDER BY score, d.name LIMIT $6 OFFSET $7"
         ),
-        "FROM dataset_search JOIN dataset_search_ids i ON i.n = dataset_search.rowid \
-         JOIN datasets d ON d.id = i.dataset_id WHERE dataset_search MATCH $1",
-        filters!("SELECT value FROM json_each($2)", "$3", "$4", "$5"),
-        "ORDER BY bm25(dataset_search, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 1.0), d.name LIMIT $6 OFFSET $7"
+        "h.score, h.name"
     ),
-    all: concat!(
-        hit_columns!(
-            "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = d.id ORDER BY tag))"
+    all: page!(
+        "(SELECT group_concat(tag, ',') FROM (SELECT tag FROM dataset_tags t WHERE t.dataset_id = h.id ORDER BY tag))",
+        concat!(
+            "SELECT d.* FROM datasets d WHERE TRUE",
+            filters!("SELECT value FROM json_each($1)", "$2", "$3", "$4"),
+            "ORDER BY d.name LIMIT $5 OFFSET $6"
         ),
-        "FROM datasets d WHERE TRUE",
-        filters!("SELECT value FROM json_each($1)", "$2", "$3", "$4"),
-        "ORDER BY d.name LIMIT $5 OFFSET $6"
+        "h.name"
     ),
     render: crate::SearchQuery::fts5,
 };
@@ -91,32 +99,25 @@ pub(crate) const POSTGRES: SearchSql = SearchSql {
              setweight(to_tsvector('english', $3 || ' ' || $4), 'B') || \
              setweight(to_tsvector('english', $5), 'C') || \
              setweight(to_tsvector('english', $6 || ' ' || $7), 'D'))",
-    text: concat!(
-        hit_columns!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = d.id)"
+    text: page!(
+        "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = h.id)",
+        concat!(
+            "SELECT d.*, ts_rank_cd(s.doc, q) AS score \
+             FROM dataset_search s JOIN datasets d ON d.id = s.dataset_id, to_tsquery('english', $1) q \
+             WHERE s.doc @@ q",
+            filters!("SELECT jsonb_array_elements_text($2::jsonb)", "$3", "$4", "$5"),
+            "ORDER BY score DESC, d.name LIMIT $6 OFFSET $7"
         ),
-        "FROM dataset_search s JOIN datasets d ON d.id = s.dataset_id, to_tsquery('english', $1) q \
-         WHERE s.doc @@ q",
-        filters!(
-            "SELECT jsonb_array_elements_text($2::jsonb)",
-            "$3",
-            "$4",
-            "$5"
-        ),
-        "ORDER BY ts_rank_cd(s.doc, q) DESC, d.name LIMIT $6 OFFSET $7"
+        "h.score DESC, h.name"
     ),
-    all: concat!(
-        hit_columns!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = d.id)"
+    all: page!(
+        "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = h.id)",
+        concat!(
+            "SELECT d.* FROM datasets d WHERE TRUE",
+            filters!("SELECT jsonb_array_elements_text($1::jsonb)", "$2", "$3", "$4"),
+            "ORDER BY d.name LIMIT $5 OFFSET $6"
         ),
-        "FROM datasets d WHERE TRUE",
-        filters!(
-            "SELECT jsonb_array_elements_text($1::jsonb)",
-            "$2",
-            "$3",
-            "$4"
-        ),
-        "ORDER BY d.name LIMIT $5 OFFSET $6"
+        "h.name"
     ),
     render: crate::SearchQuery::tsquery,
 };
