@@ -17,17 +17,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
-WORK=$(mktemp -d /tmp/airlock-bench.XXXXXX)
-DAEMON_PID=""
-cleanup() {
-  [ -z "$DAEMON_PID" ] || kill "$DAEMON_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  if [ -n "${BENCH_KEEP:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT INT TERM
 # shellcheck source=bench/daemon.sh
 . "$ROOT/bench/daemon.sh"
-log() { printf '[bench] %s\n' "$*" >&2; }
+start_bench
 
 build_and_generate
 cat "$WORK/data.csv" >/dev/null

@@ -5,6 +5,23 @@
 # Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
 # BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216".
 
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# A scratch directory (WORK, kept with BENCH_KEEP=1) and a trap that stops
+# the daemon (DAEMON_PID) and a private clamd (CLAMD_PID, if any) and
+# removes it, however the bench ends.
+start_bench() {
+  WORK=$(mktemp -d /tmp/airlock-bench.XXXXXX)
+  DAEMON_PID=""
+  trap cleanup EXIT INT TERM
+}
+cleanup() {
+  [ -z "$DAEMON_PID" ] || kill "$DAEMON_PID" 2>/dev/null || true
+  [ -z "${CLAMD_PID:-}" ] || kill "$CLAMD_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ -n "${BENCH_KEEP:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+
 # Builds the release `airlock` (AIRLOCK) and generates a SIZE_MIB MiB CSV
 # at $WORK/data.csv (BYTES: its size).
 build_and_generate() {

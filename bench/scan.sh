@@ -21,19 +21,10 @@ BENCH_ENGINES=${BENCH_ENGINES:-clamav,yara,hashlist,filetype,archive}
 # StreamMaxLength is 4000M; Airlock's window is set to match (libclamav's
 # cap, 2e9). BENCH_WINDOW_BYTES=25165824 shows Debian's stock 25M setting.
 WINDOW=${BENCH_WINDOW_BYTES:-2000000000}
-WORK=$(mktemp -d /tmp/airlock-bench.XXXXXX)
-CLAMD_PID=""
-DAEMON_PID=""
-cleanup() {
-  [ -z "$DAEMON_PID" ] || kill "$DAEMON_PID" 2>/dev/null || true
-  [ -z "$CLAMD_PID" ] || kill "$CLAMD_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
 # shellcheck source=bench/daemon.sh
 . "$ROOT/bench/daemon.sh"
-log() { printf '[bench] %s\n' "$*" >&2; }
+start_bench
+CLAMD_PID=""
 now() { date +%s.%N; }
 
 command -v clamd >/dev/null && command -v clamdscan >/dev/null || {

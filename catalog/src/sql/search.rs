@@ -105,7 +105,12 @@ pub(crate) const POSTGRES: SearchSql = SearchSql {
             "SELECT d.*, ts_rank_cd(s.doc, q) AS score \
              FROM dataset_search s JOIN datasets d ON d.id = s.dataset_id, to_tsquery('english', $1) q \
              WHERE s.doc @@ q",
-            filters!("SELECT jsonb_array_elements_text($2::jsonb)", "$3", "$4", "$5"),
+            filters!(
+                "SELECT jsonb_array_elements_text($2::jsonb)",
+                "$3",
+                "$4",
+                "$5"
+            ),
             "ORDER BY score DESC, d.name LIMIT $6 OFFSET $7"
         ),
         "h.score DESC, h.name"
@@ -114,7 +119,12 @@ pub(crate) const POSTGRES: SearchSql = SearchSql {
         "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = h.id)",
         concat!(
             "SELECT d.* FROM datasets d WHERE TRUE",
-            filters!("SELECT jsonb_array_elements_text($1::jsonb)", "$2", "$3", "$4"),
+            filters!(
+                "SELECT jsonb_array_elements_text($1::jsonb)",
+                "$2",
+                "$3",
+                "$4"
+            ),
             "ORDER BY d.name LIMIT $5 OFFSET $6"
         ),
         "h.name"
