@@ -527,6 +527,69 @@ async fn a_version_streams_through_airlock_in_every_format() {
     assert_eq!(formats, ["csv", "parquet", "arrow", "parquet"]);
 }
 
+/// The dataset view shows each version with its own columns, their
+/// statistics as the conversion recorded them, and what changed in the
+/// schema from the version before.
+#[tokio::test]
+async fn each_version_shows_its_statistics_and_its_schema_changes() {
+    let (_clamd, d, acq) = setup("Profiled", "sandbox", "OFFICIAL").await;
+    publish_two_versions(&d, &acq).await;
+    let (_, page) = d.get(&d.analyst, "/v1/datasets?q=visits").await;
+    let ds = page["datasets"][0]["id"].as_str().unwrap().to_owned();
+    let (status, view) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;
+    assert_eq!(status, 200, "{view}");
+    let versions = view["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    let stats = |v: usize, column: &str| -> Value {
+        let c = versions[v]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == column)
+            .unwrap_or_else(|| panic!("no {column} in version {v}"));
+        let s = &c["statistics"];
+        json!([
+            s["null_count"],
+            s["min"],
+            s["max"],
+            s["distinct_count"],
+            s["distinct_estimate"]
+        ])
+    };
+    // FIRST: 1,Ada,3.5,2026-01-31, and 2,,-1.25,,
+    assert_eq!(stats(0, "id"), json!([0, "1", "2", 2, null]));
+    assert_eq!(stats(0, "name"), json!([1, "Ada", "Ada", 1, null]));
+    assert_eq!(stats(0, "score"), json!([0, "-1.25", "3.5", 2, null]));
+    assert_eq!(
+        stats(0, "visit_date"),
+        json!([1, "2026-01-31", "2026-01-31", 1, null])
+    );
+    assert_eq!(stats(0, "notes"), json!([2, null, null, 0, null]));
+    // SECOND: 3,Grace,7.0 and 4,Alan,1.5
+    assert_eq!(stats(1, "name"), json!([0, "Alan", "Grace", 2, null]));
+    assert_eq!(stats(1, "score"), json!([0, "1.5", "7.0", 2, null]));
+    assert_eq!(versions[0]["changes"], json!([]));
+    let type_of = |column: &str| {
+        versions[0]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == column)
+            .unwrap()["type"]
+            .clone()
+    };
+    assert_eq!(
+        versions[1]["changes"],
+        json!([
+            {"change": "removed", "column": "visit_date", "type": type_of("visit_date")},
+            {"change": "removed", "column": "notes", "type": type_of("notes")},
+            {"change": "nullability", "column": "name", "from": true, "to": false},
+        ])
+    );
+    // The dataset's own columns are the latest version's.
+    assert_eq!(view["columns"], versions[1]["columns"]);
+}
+
 /// Versions published before Airlock wrote or recorded Iceberg metadata
 /// are served after a restart: one whose `_iceberg` files are gone gets
 /// them written from its parts' footers, one whose files are there is only

@@ -444,6 +444,25 @@ pub struct ColumnInfo {
     /// …and how many of them were of each kind found.
     #[sqlx(skip)]
     pub pii: Vec<PiiCount>,
+    /// What the conversion found of its values.
+    #[sqlx(flatten)]
+    pub stats: ColumnStats,
+}
+
+/// A column's statistics, gathered as it was converted. A `None` is
+/// unknown: a version converted before statistics were kept, or a type
+/// they are not kept for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ColumnStats {
+    pub null_count: Option<i64>,
+    /// The least and greatest values as people read them, cut to 64
+    /// characters; a cut or inexact one ends in `…`.
+    pub min_value: Option<String>,
+    pub max_value: Option<String>,
+    /// Distinct values, counted exactly while few (up to 1,024)…
+    pub distinct_count: Option<i64>,
+    /// …or estimated past that (HyperLogLog, about 1.6% standard error).
+    pub distinct_estimate: Option<i64>,
 }
 
 /// Values of one kind of personal data in a column's sample.
@@ -635,8 +654,14 @@ pub struct DatasetDetail {
     pub dataset: Dataset,
     /// Sorted.
     pub tags: Vec<String>,
-    /// Published versions, oldest first.
-    pub versions: Vec<VersionInfo>,
-    /// The columns of the latest published version.
+    /// Published versions, oldest first, each with its columns.
+    pub versions: Vec<VersionDetail>,
+}
+
+/// A published version and its columns, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub info: VersionInfo,
     pub columns: Vec<ColumnInfo>,
 }

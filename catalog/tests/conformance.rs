@@ -127,6 +127,13 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                 source_name: None,
                 pii_sampled: 0,
                 pii: vec![],
+                stats: ColumnStats {
+                    null_count: Some(0),
+                    min_value: Some("1".into()),
+                    max_value: Some("3".into()),
+                    distinct_count: Some(3),
+                    distinct_estimate: None,
+                },
             },
             ColumnInfo {
                 name: "name_2".into(),
@@ -144,6 +151,13 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                         count: 1,
                     },
                 ],
+                stats: ColumnStats {
+                    null_count: Some(1),
+                    min_value: None,
+                    max_value: Some("zz…".into()),
+                    distinct_count: None,
+                    distinct_estimate: Some(5_000),
+                },
             },
         ],
         iceberg_parts: Some(1),
@@ -371,20 +385,20 @@ pub async fn a_file_walks_to_published(store: &dyn CatalogStore) {
     let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
     assert_eq!(d.dataset.name, "walk.survey");
     assert_eq!(d.versions.len(), 1);
-    assert_eq!(d.versions[0].rows, 3);
-    assert_eq!(d.versions[0].source_file_id, f.id);
-    assert_eq!(d.columns.len(), 2);
-    assert_eq!(d.columns[1].nullable, Flag(true));
+    assert_eq!(d.versions[0].info.rows, 3);
+    assert_eq!(d.versions[0].info.source_file_id, f.id);
+    assert_eq!(d.versions[0].columns.len(), 2);
+    assert_eq!(d.versions[0].columns[1].nullable, Flag(true));
     assert_eq!(
         (
-            d.columns[0].source_name.as_deref(),
-            d.columns[1].source_name.as_deref()
+            d.versions[0].columns[0].source_name.as_deref(),
+            d.versions[0].columns[1].source_name.as_deref()
         ),
         (None, Some("name")),
         "a renamed column keeps its delivered name"
     );
     assert_eq!(
-        d.columns,
+        d.versions[0].columns,
         version(&r, "file:///lake/walk/v1/", 3).columns,
         "columns read back whole, personal data findings included"
     );
@@ -568,6 +582,7 @@ pub async fn tables_are_found_by_zone_and_name_with_every_versions_columns(
         source_name: None,
         pii_sampled: 0,
         pii: vec![],
+        stats: ColumnStats::default(),
     });
     v2.iceberg_parts = None;
     store.publish(&f.id, "w", &[v2.clone()]).await.unwrap();
@@ -858,8 +873,8 @@ pub async fn one_file_publishes_several_datasets_at_once(store: &dyn CatalogStor
     assert_eq!(store.file_outputs(&f.id).await.unwrap(), r);
     for (res, rows) in r.iter().zip([1, 2]) {
         let d = store.dataset(&res.dataset_id).await.unwrap().unwrap();
-        assert_eq!(d.versions[0].rows, rows);
-        assert_eq!(d.versions[0].source_file_id, f.id);
+        assert_eq!(d.versions[0].info.rows, rows);
+        assert_eq!(d.versions[0].info.source_file_id, f.id);
     }
 }
 
@@ -988,7 +1003,7 @@ pub async fn a_rescan_replaces_verdicts_and_taints_the_published_version(store: 
         .unwrap();
     assert_eq!(store.verdicts(&c.file_id).await.unwrap(), vec![renewed]);
     let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
-    assert_eq!(d.versions[0].tainted_at, None);
+    assert_eq!(d.versions[0].info.tainted_at, None);
 
     let flagged = NewVerdict {
         detail: Some("New.Sig".into()),
@@ -1005,8 +1020,11 @@ pub async fn a_rescan_replaces_verdicts_and_taints_the_published_version(store: 
         .await
         .unwrap();
     let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
-    assert!(d.versions[0].tainted_at.is_some());
-    assert_eq!(d.versions[0].taint_reason.as_deref(), Some("yara: New.Sig"));
+    assert!(d.versions[0].info.tainted_at.is_some());
+    assert_eq!(
+        d.versions[0].info.taint_reason.as_deref(),
+        Some("yara: New.Sig")
+    );
     // A tainted version is not rescanned again, and the taint is audited.
     assert!(store.rescan_candidates(0, "", 10).await.unwrap().is_empty());
     let events = store.audit_events(0, 1000).await.unwrap();
@@ -1255,6 +1273,7 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
         .unwrap()
         .unwrap()
         .versions[0]
+        .info
         .created_at;
     assert!(
         store
@@ -1489,15 +1508,15 @@ pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn Cata
     let d = store.dataset(&r.dataset_id).await.unwrap().unwrap();
     assert_eq!(d.dataset.zone.as_str(), "archive");
     let v = &d.versions[0];
-    assert_eq!(v.transfer_id.as_deref(), Some(t.id.as_str()));
+    assert_eq!(v.info.transfer_id.as_deref(), Some(t.id.as_str()));
     assert_eq!(
-        v.transferred_from_dataset.as_deref(),
+        v.info.transferred_from_dataset.as_deref(),
         Some(src.dataset_id.as_str())
     );
-    assert_eq!(v.transferred_from_version, Some(src.version));
+    assert_eq!(v.info.transferred_from_version, Some(src.version));
     let source = store.dataset(&src.dataset_id).await.unwrap().unwrap();
     assert_eq!(
-        v.source_file_id, source.versions[0].source_file_id,
+        v.info.source_file_id, source.versions[0].info.source_file_id,
         "lineage to the source file"
     );
 

@@ -31,6 +31,7 @@ pub mod names;
 mod parquet_input;
 mod profile;
 mod source;
+pub mod stats;
 mod values;
 pub mod write;
 mod xlsx;
@@ -44,7 +45,7 @@ use arrow::error::ArrowError;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
-use airlock_catalog::{ColumnInfo, Contract, Flag, Position, SchemaCheck};
+use airlock_catalog::{ColumnInfo, ColumnStats, Contract, Flag, Position, SchemaCheck};
 
 pub use error::ConvertError;
 use error::invalid;
@@ -321,21 +322,32 @@ pub async fn to_parquet(
         };
         let nulls = out.nulls().to_vec();
         let found = out.profile().findings();
-        let parts = out.finish()?;
+        let written = out.finish()?;
+        let parts = written.parts;
         let columns = schema
             .fields()
             .iter()
             .zip(nulls)
             .zip(found)
+            .zip(written.bounds.into_iter().zip(written.distinct))
             .enumerate()
-            .map(|(i, ((f, n), (pii_sampled, pii)))| ColumnInfo {
-                name: f.name().clone(),
-                data_type: names::type_name(f.data_type()),
-                nullable: Flag(n > 0),
-                source_name: Some(source_names[i].clone()).filter(|s| s != f.name()),
-                pii_sampled,
-                pii,
-            })
+            .map(
+                |(i, (((f, n), (pii_sampled, pii)), (bounds, distinct)))| ColumnInfo {
+                    name: f.name().clone(),
+                    data_type: names::type_name(f.data_type()),
+                    nullable: Flag(n > 0),
+                    source_name: Some(source_names[i].clone()).filter(|s| s != f.name()),
+                    pii_sampled,
+                    pii,
+                    stats: ColumnStats {
+                        null_count: Some(n as i64),
+                        min_value: bounds.min,
+                        max_value: bounds.max,
+                        distinct_count: distinct.filter(|d| d.exact).map(|d| d.count as i64),
+                        distinct_estimate: distinct.filter(|d| !d.exact).map(|d| d.count as i64),
+                    },
+                },
+            )
             .collect();
         Ok(Converted {
             rows: parts.iter().map(|p| p.rows).sum(),

@@ -33,6 +33,7 @@ use parquet::schema::types::ColumnPath;
 use tokio_util::io::SyncIoBridge;
 
 use crate::ConvertError;
+use crate::stats::{Bounds, Distinct, DistinctCount, Summary};
 
 /// How the output is laid out.
 #[derive(Debug, Clone)]
@@ -75,6 +76,18 @@ pub struct PartWriter {
     nulls: Vec<usize>,
     /// Personal data per column, from a sample of what is written.
     profile: crate::profile::Profile,
+    /// Each column's bounds, from the closed parts' footers.
+    bounds: Bounds,
+}
+
+/// What a writer wrote: its parts, and per column its bounds and distinct
+/// values.
+#[derive(Debug)]
+pub struct Written {
+    pub parts: Vec<Part>,
+    pub bounds: Vec<Summary>,
+    /// `None` for a column of a type not counted.
+    pub distinct: Vec<Option<DistinctCount>>,
 }
 
 struct OpenPart {
@@ -130,6 +143,9 @@ struct State {
     idle: usize,
     writer: Awaits,
     stop: bool,
+    /// Distinct values per top-level column, over every row group; `None`
+    /// while an encoder has it.
+    distinct: Vec<Option<Distinct>>,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +203,12 @@ impl Encoders {
     /// Starts a row group with its columns' writers.
     fn start(&self, columns: Vec<(FieldRef, Leaves)>) {
         let mut st = lock(&self.shared);
+        if st.distinct.is_empty() {
+            st.distinct = columns
+                .iter()
+                .map(|(f, _)| Some(Distinct::of(f.data_type())))
+                .collect();
+        }
         st.columns = columns
             .into_iter()
             .map(|(field, leaves)| Column {
@@ -241,6 +263,15 @@ impl Encoders {
         }
         all.sort_by_key(|(leaf, _)| *leaf);
         Ok(all.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// Distinct values per column so far (after `close`, every batch's).
+    fn distinct(&self) -> Vec<Option<DistinctCount>> {
+        let st = lock(&self.shared);
+        st.distinct
+            .iter()
+            .map(|d| d.as_ref().and_then(Distinct::count))
+            .collect()
     }
 
     fn wait<'a>(&self, mut st: MutexGuard<'a, State>, what: Awaits) -> MutexGuard<'a, State> {
@@ -301,11 +332,20 @@ fn encode_columns(shared: &Shared) {
                 let is_close = matches!(message, Message::Close);
                 let mut leaves = c.leaves.take().unwrap_or_default();
                 let field = c.field.clone();
+                let mut distinct = st.distinct.get_mut(i).and_then(Option::take);
                 drop(st);
                 // A panic in the encoder is a failure of this column, never
                 // a writer left waiting for it.
                 let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match message {
-                    Message::Batch(array) => encode(&field, &mut leaves, &array).map(|()| None),
+                    Message::Batch(array) => {
+                        encode(&field, &mut leaves, &array)?;
+                        // Counted here, in parallel with the other columns,
+                        // while the batch is in cache.
+                        if let Some(d) = &mut distinct {
+                            d.observe(array.as_ref());
+                        }
+                        Ok(None)
+                    }
                     Message::Close => close(std::mem::take(&mut leaves)).map(Some),
                 }))
                 .unwrap_or_else(|_| Err(ParquetError::General("a column encoder panicked".into())));
@@ -314,6 +354,9 @@ fn encode_columns(shared: &Shared) {
                     .map(|(_, w)| w.get_estimated_total_bytes())
                     .sum();
                 st = lock(shared);
+                if let Some(slot) = st.distinct.get_mut(i) {
+                    *slot = distinct;
+                }
                 let c = &mut st.columns[i];
                 (c.leaves, c.bytes) = (Some(leaves), bytes);
                 match outcome {
@@ -414,6 +457,7 @@ impl PartWriter {
         let nulls = vec![0; schema.fields().len()];
         let profile = crate::profile::Profile::new(&schema);
         let schema = storable(&schema);
+        let bounds = Bounds::new(&schema);
         Self {
             store,
             prefix,
@@ -425,6 +469,7 @@ impl PartWriter {
             parts: Vec::new(),
             nulls,
             profile,
+            bounds,
         }
     }
 
@@ -453,7 +498,8 @@ impl PartWriter {
             self.props = properties(&plain, self.opts.zstd_level);
         }
         for (n, col) in self.nulls.iter_mut().zip(batch.columns()) {
-            *n += col.null_count();
+            // Logical: a column of Arrow's null type has no null buffer.
+            *n += col.logical_null_count();
         }
         self.profile.observe(batch);
         let mut rest = RecordBatch::try_new(
@@ -499,14 +545,28 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Closes the last part; returns every part written.
-    pub fn finish(mut self) -> Result<Vec<Part>, ConvertError> {
+    /// Closes the last part; returns every part written, with the
+    /// columns' statistics.
+    pub fn finish(mut self) -> Result<Written, ConvertError> {
         if self.open.is_some() || self.parts.is_empty() {
             // An empty input still makes one (empty) part with the schema.
             self.part()?;
             self.end_part()?;
         }
-        Ok(self.parts)
+        let distinct = match &self.encoders {
+            Some(encoders) => encoders.distinct(),
+            None => self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| Distinct::of(f.data_type()).count())
+                .collect(),
+        };
+        Ok(Written {
+            parts: std::mem::take(&mut self.parts),
+            bounds: self.bounds.summaries(),
+            distinct,
+        })
     }
 
     /// Gives up: deletes the parts written, abandons the open one.
@@ -568,7 +628,8 @@ impl PartWriter {
             return Ok(());
         };
         let mut file = part.file;
-        file.finish()?;
+        let metadata = file.finish()?;
+        self.bounds.absorb(&self.schema, &metadata);
         let size_bytes = file.bytes_written() as i64;
         // The footer is written and flushed: complete the upload.
         file.inner_mut().shutdown()?;

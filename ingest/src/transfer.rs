@@ -72,7 +72,7 @@ pub async fn request(
             },
         )
         .map_err(|_| not_found())?;
-    if !d.versions.iter().any(|v| v.version == version) {
+    if !d.versions.iter().any(|v| v.info.version == version) {
         return Err(not_found());
     }
     let reason = reason.trim();
@@ -235,7 +235,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
         .dataset(&t.dataset_id)
         .await?
         .ok_or_else(|| IngestError::InvalidInput("the source version is gone".into()))?;
-    if !d.versions.iter().any(|v| v.version == t.version) {
+    if !d.versions.iter().any(|v| v.info.version == t.version) {
         return Err(IngestError::InvalidInput(format!(
             "version {} of {} is no longer published",
             t.version, d.dataset.name
@@ -244,6 +244,7 @@ async fn process(app: &App, t: &Transfer, target: &Lake) -> Result<(), IngestErr
     if let Some(v) = d
         .versions
         .iter()
+        .map(|v| &v.info)
         .find(|v| v.version == t.version && v.tainted_at.is_some())
     {
         return Err(IngestError::InvalidInput(format!(

@@ -8,8 +8,55 @@ pub(crate) struct VersionColumn {
     pub column: crate::ColumnInfo,
 }
 
+/// The fields of a [`crate::ColumnInfo`], each after `$p` (a table's
+/// alias and dot).
+macro_rules! column_fields {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "name, ",
+            $p,
+            "data_type, ",
+            $p,
+            "nullable, ",
+            $p,
+            "source_name, ",
+            $p,
+            "pii_sampled, ",
+            $p,
+            "null_count, ",
+            $p,
+            "min_value, ",
+            $p,
+            "max_value, ",
+            $p,
+            "distinct_count, ",
+            $p,
+            "distinct_estimate"
+        )
+    };
+}
+
 macro_rules! datasets_sql {
     ($store:ident) => {
+        impl $store {
+            /// The columns of a dataset's published versions, by version
+            /// and in order.
+            async fn published_columns(&self, dataset_id: &str) -> Result<Vec<VersionColumn>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT c.version, ",
+                    $crate::sql::datasets::column_fields!("c."),
+                    " FROM dataset_columns c JOIN dataset_versions v \
+                     ON v.dataset_id = c.dataset_id AND v.version = c.version \
+                     WHERE c.dataset_id = $1 AND v.state = $2 ORDER BY c.version, c.ordinal"
+                ))
+                .bind(dataset_id)
+                .bind(VersionState::Published.as_str())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl DatasetStore for $store {
             async fn search_datasets(&self, r: &SearchRequest<'_>) -> Result<Vec<DatasetHit>> {
@@ -103,27 +150,32 @@ macro_rules! datasets_sql {
                 .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-                let Some(latest) = versions.last() else {
+                if versions.is_empty() {
                     return Ok(None);
-                };
-                let mut columns: Vec<ColumnInfo> = sqlx::query_as(
-                    "SELECT name, data_type, nullable, source_name, pii_sampled FROM dataset_columns \
-                     WHERE dataset_id = $1 AND version = $2 ORDER BY ordinal",
+                }
+                let mut versions: Vec<VersionDetail> = versions
+                    .into_iter()
+                    .map(|info| VersionDetail { info, columns: Vec::new() })
+                    .collect();
+                let columns = self.published_columns(id).await?;
+                for c in columns {
+                    if let Some(v) = versions.iter_mut().find(|v| v.info.version == c.version) {
+                        v.columns.push(c.column);
+                    }
+                }
+                let found: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+                    "SELECT version, ordinal, kind, count FROM column_pii WHERE dataset_id = $1 \
+                     ORDER BY version, ordinal, kind",
                 )
                 .bind(id)
-                .bind(latest.version)
                 .fetch_all(&self.pool)
                 .await?;
-                let found: Vec<(i64, String, i64)> = sqlx::query_as(
-                    "SELECT ordinal, kind, count FROM column_pii WHERE dataset_id = $1 AND version = $2 \
-                     ORDER BY ordinal, kind",
-                )
-                .bind(id)
-                .bind(latest.version)
-                .fetch_all(&self.pool)
-                .await?;
-                for (ordinal, kind, count) in found {
-                    if let Some(c) = usize::try_from(ordinal).ok().and_then(|i| columns.get_mut(i)) {
+                for (version, ordinal, kind, count) in found {
+                    let column = versions
+                        .iter_mut()
+                        .find(|v| v.info.version == version)
+                        .and_then(|v| usize::try_from(ordinal).ok().and_then(|i| v.columns.get_mut(i)));
+                    if let Some(c) = column {
                         c.pii.push(PiiCount { kind, count });
                     }
                 }
@@ -133,7 +185,7 @@ macro_rules! datasets_sql {
                         .fetch_all(&self.pool)
                         .await?;
                 let tags = tags.into_iter().map(|t| t.0).collect();
-                Ok(Some(DatasetDetail { dataset, tags, versions, columns }))
+                Ok(Some(DatasetDetail { dataset, tags, versions }))
             }
 
             async fn dataset_named(&self, zone: &ZoneName, name: &str) -> Result<Option<Dataset>> {
@@ -171,16 +223,7 @@ macro_rules! datasets_sql {
                 .bind(VersionState::Published.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-                let columns: Vec<VersionColumn> = sqlx::query_as(
-                    "SELECT c.version, c.name, c.data_type, c.nullable, c.source_name, c.pii_sampled \
-                     FROM dataset_columns c JOIN dataset_versions v \
-                     ON v.dataset_id = c.dataset_id AND v.version = c.version \
-                     WHERE c.dataset_id = $1 AND v.state = $2 ORDER BY c.version, c.ordinal",
-                )
-                .bind(dataset_id)
-                .bind(VersionState::Published.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+                let columns = self.published_columns(dataset_id).await?;
                 for c in columns {
                     if let Some(v) = versions.iter_mut().find(|v| v.version == c.version) {
                         v.columns.push(c.column);
@@ -319,4 +362,5 @@ macro_rules! datasets_sql {
         }
     };
 }
+pub(crate) use column_fields;
 pub(crate) use datasets_sql;

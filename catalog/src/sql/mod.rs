@@ -616,7 +616,8 @@ macro_rules! sql_store {
                 for (i, c) in v.columns.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
-                         source_name, pii_sampled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         source_name, pii_sampled, null_count, min_value, max_value, distinct_count, \
+                         distinct_estimate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(&v.dataset_id)
                     .bind(v.version)
@@ -626,6 +627,11 @@ macro_rules! sql_store {
                     .bind(i64::from(c.nullable.0))
                     .bind(&c.source_name)
                     .bind(c.pii_sampled)
+                    .bind(c.stats.null_count)
+                    .bind(&c.stats.min_value)
+                    .bind(&c.stats.max_value)
+                    .bind(c.stats.distinct_count)
+                    .bind(c.stats.distinct_estimate)
                     .execute(&mut *conn)
                     .await?;
                     for p in &c.pii {

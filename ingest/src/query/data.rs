@@ -101,6 +101,7 @@ impl Reader<'_> {
         let v = d
             .versions
             .iter()
+            .map(|v| &v.info)
             .find(|v| v.version == version)
             .ok_or_else(|| IngestError::NotFound(format!("version {version} of dataset {id}")))?;
         if v.tainted_at.is_some() {

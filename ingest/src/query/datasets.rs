@@ -1,6 +1,6 @@
-//! Published datasets: full-text search, one dataset with its versions,
-//! their lineage and the latest version's columns, and its tags. Searching
-//! and reading a dataset are audited.
+//! Published datasets: full-text search, one dataset with its versions
+//! (see [`super::versions`]), and its tags. Searching and reading a
+//! dataset are audited.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,7 +9,8 @@ use airlock_catalog::{DatasetDetail, SearchQuery, SearchRequest, Tag};
 use airlock_policies::{Action, Principal};
 use airlock_zones::{Classification, ZoneKind, ZoneName};
 
-use super::{Reader, rfc3339};
+use super::Reader;
+use super::versions::{ColumnView, VersionView, version_views};
 use crate::IngestError;
 
 /// A catalog search as a caller asks for it.
@@ -131,8 +132,9 @@ impl Reader<'_> {
         Ok(self.catalog.set_tags(id, &tags, &who.user_id).await?)
     }
 
-    /// A dataset with its published versions and the latest version's
-    /// columns; outside the caller's zones it does not exist.
+    /// A dataset with its published versions, each with its columns, their
+    /// statistics and what changed from the version before; outside the
+    /// caller's zones it does not exist.
     pub async fn dataset(self, who: &Principal, id: &str) -> Result<DatasetView, IngestError> {
         let d = self.visible_dataset(who, id).await?;
         let policies = self.policies.authorize(
@@ -158,50 +160,12 @@ impl Reader<'_> {
             classification: d.dataset.classification.to_string(),
             description: d.dataset.description,
             acquisition_id: d.dataset.acquisition_id,
-            versions: d
-                .versions
-                .into_iter()
-                .map(|v| VersionView {
-                    version: v.version,
-                    location: v.location,
-                    rows: v.rows,
-                    size_bytes: v.size_bytes,
-                    created_at: rfc3339(v.created_at),
-                    source_file_ids: vec![v.source_file_id],
-                    tainted_at: v.tainted_at.map(rfc3339),
-                    taint_reason: v.taint_reason,
-                    transferred_from: match (
-                        v.transfer_id,
-                        v.transferred_from_dataset,
-                        v.transferred_from_version,
-                    ) {
-                        (Some(transfer_id), Some(dataset_id), Some(version)) => Some(LineageView {
-                            transfer_id,
-                            dataset_id,
-                            version,
-                        }),
-                        _ => None,
-                    },
-                })
-                .collect(),
             columns: d
-                .columns
-                .into_iter()
-                .map(|c| ColumnView {
-                    name: c.name,
-                    data_type: c.data_type,
-                    nullable: c.nullable.0,
-                    pii_sampled: c.pii_sampled,
-                    pii: c
-                        .pii
-                        .into_iter()
-                        .map(|p| PiiView {
-                            kind: p.kind,
-                            count: p.count,
-                        })
-                        .collect(),
-                })
-                .collect(),
+                .versions
+                .last()
+                .map(|v| v.columns.iter().map(ColumnView::of).collect())
+                .unwrap_or_default(),
+            versions: version_views(d.versions),
         })
     }
 }
@@ -246,53 +210,6 @@ pub struct DatasetPage {
     /// Where the next page starts; absent on the last.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct VersionView {
-    pub version: i64,
-    pub location: String,
-    pub rows: i64,
-    pub size_bytes: i64,
-    pub created_at: String,
-    pub source_file_ids: Vec<String>,
-    /// Set when a rescan flagged a source file after publication: when,
-    /// and what was found.
-    pub tainted_at: Option<String>,
-    pub taint_reason: Option<String>,
-    /// For a copy a transfer made: the transfer and the version it copied.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transferred_from: Option<LineageView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LineageView {
-    pub transfer_id: String,
-    pub dataset_id: String,
-    pub version: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ColumnView {
-    pub name: String,
-    /// int64, float64, bool, date, timestamp, string, …
-    #[serde(rename = "type")]
-    pub data_type: String,
-    /// Whether any null was seen.
-    pub nullable: bool,
-    /// How many values the PII detectors looked at (the first 10,000
-    /// present ones)…
-    pub pii_sampled: i64,
-    /// …and how many were personal data, by kind. Never the values.
-    pub pii: Vec<PiiView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PiiView {
-    /// email, phone, ni_number, nhs_number, postcode, payment_card, ipv4,
-    /// ipv6 or date_of_birth.
-    pub kind: String,
-    pub count: i64,
 }
 
 #[derive(Serialize, ToSchema)]

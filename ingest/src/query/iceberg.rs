@@ -198,6 +198,7 @@ mod tests {
             source_name: None,
             pii_sampled: 0,
             pii: vec![],
+            stats: Default::default(),
         }
     }
 

@@ -19,6 +19,7 @@ mod files;
 mod iceberg;
 mod reviews;
 mod transfers;
+mod versions;
 
 pub use access::{LakeAccess, LakeReaderConfig};
 pub use data::{DataFormat, VersionData};
@@ -26,13 +27,11 @@ pub use iceberg::LoadedTable;
 
 pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
 pub use audit::AuditView;
-pub use datasets::{
-    ColumnView, DatasetPage, DatasetSearch, DatasetSummary, DatasetView, LineageView, PiiView,
-    VersionView,
-};
+pub use datasets::{DatasetPage, DatasetSearch, DatasetSummary, DatasetView};
 pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
 pub use reviews::{HeldFileView, ReviewQueue, UserRef};
 pub use transfers::{PartVerdictView, TransferView};
+pub use versions::{ColumnView, LineageView, PiiView, SchemaChange, StatisticsView, VersionView};
 
 use airlock_catalog::{Acquisition, CatalogStore};
 use airlock_policies::Policies;
