@@ -10,6 +10,11 @@
 #   bench/convert.sh                     # 1 GiB
 #   BENCH_SIZE_MIB=256 bench/convert.sh
 #   BENCH_AIRLOCK_ONLY=1 BENCH_SIZE_MIB=2048 bench/convert.sh   # RSS flatness
+#   BENCH_BASELINE_BIN=/path/to/older/airlock bench/convert.sh  # before/after
+#
+# With BENCH_BASELINE_BIN, an older build of the daemon takes its turn in
+# every round too ("baseline"), so a change's cost is measured against the
+# build before it on the same file, in the same run.
 #
 # Targets (issue 4): Airlock >= 1.0x the faster of DuckDB and polars, peak
 # RSS <= 256 MiB, and RSS flat across sizes (run it at 100 and 2048).
@@ -62,16 +67,20 @@ with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
         w.write_batch(b)"
   fi
 
-  log "airlock (round $round; daemon: upload, filetype scan, then conversion)"
-  rm -rf "$WORK/data"
-  deliver_to_airlock "$AIRLOCK" $'[[scanner.engines]]\ntype = "filetype"'
-  # Conversion time: from the file entering `converting` until `published`.
-  read -r secs state kib cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
-    "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
-  [ "$state" = published ] || { log "airlock ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
-  echo "airlock $round $secs $kib $(size_of "$WORK/data") $cpu" >> "$RESULTS"
-  kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null || true
-  DAEMON_PID=""
+  for build in ${BENCH_BASELINE_BIN:+baseline} airlock; do
+    bin=$AIRLOCK
+    [ "$build" = airlock ] || bin=$BENCH_BASELINE_BIN
+    log "$build (round $round; daemon: upload, filetype scan, then conversion)"
+    rm -rf "$WORK/data"
+    deliver_to_airlock "$bin" $'[[scanner.engines]]\ntype = "filetype"'
+    # Conversion time: from the file entering `converting` until `published`.
+    read -r secs state kib cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \
+      "$TOKEN" "$DAEMON_PID" converting published,rejected,held)
+    [ "$state" = published ] || { log "$build ended in $state"; tail -20 "$WORK/airlock.log" >&2; exit 1; }
+    echo "$build $round $secs $kib $(size_of "$WORK/data") $cpu" >> "$RESULTS"
+    kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null || true
+    DAEMON_PID=""
+  done
 done
 
 python3 - "$BYTES" "$RESULTS" <<'EOF'
@@ -95,6 +104,12 @@ air = runs["airlock"]
 cpu = statistics.median(r[3] for r in air.values())
 wall = statistics.median(r[0] for r in air.values())
 print(f"airlock used {cpu:.2f} CPU seconds: {cpu / wall:.2f} cores on average (medians)")
+if "baseline" in runs:
+    base = runs["baseline"]
+    by_round = [air[r][0] / base[r][0] for r in sorted(air) if r in base]
+    print("airlock / baseline time, by round: " + ", ".join(f"{r:.3f}" for r in by_round))
+    print(f"median {statistics.median(by_round):.3f}; peak RSS {max(r[1] for r in air.values()) / 1024:.0f}"
+          f" MiB against {max(r[1] for r in base.values()) / 1024:.0f} MiB")
 if "duckdb" not in runs:
     sys.exit(0)
 ratios = []
