@@ -9,6 +9,17 @@
 //! built from plain words only. The syntax is what search boxes teach:
 //! words (all must match), `"a phrase"`, `prefix*`, `this OR that`, and
 //! `-excluded`.
+//!
+//! Ranking is bounded: neither engine can find the best k of many matches
+//! without scoring them all (FTS5's bm25 and PostgreSQL's `ts_rank_cd`
+//! cost about a microsecond a match), so a common word in 100,000
+//! datasets would cost 50 ms or more. Hits come instead in [`Tier`]s, by
+//! the best field that holds the whole query (a name before tags and
+//! columns, before the description, before supplier and purpose, before
+//! words found across fields), and within a tier in windows of
+//! [`RANK_WINDOW`] matches, newest first, each window ranked by the
+//! engine's score. A page reads only as many windows as it needs, each
+//! an index walk that stops at the window's end.
 
 use crate::CatalogError;
 
@@ -16,6 +27,82 @@ use crate::CatalogError;
 pub const MAX_QUERY_CHARS: usize = 256;
 /// Most words and phrases in one query.
 pub const MAX_TERMS: usize = 32;
+
+/// Matches a tier ranks at a time (see the module's documentation).
+pub const RANK_WINDOW: usize = 256;
+
+/// Where a dataset's match was found, best first: every hit of a tier
+/// ranks above every hit of the next. A dataset belongs to the first tier
+/// whose fields hold the whole query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Name,
+    TagsOrColumns,
+    Description,
+    SupplierOrPurpose,
+    /// The query's words found, but in different fields.
+    AcrossFields,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 5] = [
+        Tier::Name,
+        Tier::TagsOrColumns,
+        Tier::Description,
+        Tier::SupplierOrPurpose,
+        Tier::AcrossFields,
+    ];
+}
+
+/// A window of a tier's hits, newest first.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// Each dataset's id and score (higher is better).
+    pub hits: Vec<(String, f64)>,
+    /// Whether the window took all [`RANK_WINDOW`] matches it could
+    /// (before any exclusion): if not, the tier has no more.
+    pub full: bool,
+}
+
+/// The ids of hits `offset..offset + limit` in rank order: tier by tier,
+/// window by window, each window ranked by score (ties newest first).
+/// `window(tier, n)` fetches a tier's `n`th window of [`RANK_WINDOW`]
+/// matches, newest first. Reads only the windows the page needs.
+pub async fn ranked_page<F, Fut>(
+    offset: usize,
+    limit: usize,
+    mut window: F,
+) -> Result<Vec<String>, CatalogError>
+where
+    F: FnMut(Tier, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Window, CatalogError>>,
+{
+    let need = offset.saturating_add(limit);
+    let mut ranked: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    'tiers: for tier in Tier::ALL {
+        for n in 0.. {
+            let Window { mut hits, full } = window(tier, n).await?;
+            // A dataset an earlier tier ranked is not ranked again. A tier
+            // is only reached once every earlier one ran out, so all their
+            // hits are here, and fewer than a page.
+            hits.retain(|(id, _)| !seen.contains(id));
+            // Stable: equal scores keep the window's newest-first order.
+            hits.sort_by(|a, b| b.1.total_cmp(&a.1));
+            for (id, _) in hits {
+                seen.insert(id.clone());
+                ranked.push(id);
+            }
+            if ranked.len() >= need {
+                break 'tiers;
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(ranked.into_iter().skip(offset).take(limit).collect())
+}
 
 /// A parsed query: every clause must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,59 +282,108 @@ impl SearchQuery {
         Ok(SearchQuery { clauses })
     }
 
-    /// The query as an FTS5 `MATCH` expression.
-    pub fn fts5(&self) -> String {
-        let term = |t: &Term| {
-            format!(
-                "\"{}\"{}",
-                t.words.join(" "),
-                if t.prefix { "*" } else { "" }
-            )
-        };
+    /// The words that must be found, without the exclusions, as an FTS5
+    /// `MATCH` expression: what a tier's table must hold (see
+    /// [`Self::fts5_excluded`]).
+    pub fn fts5_words(&self) -> String {
+        self.fts5_positive()
+    }
+
+    /// The excluded words and phrases as one FTS5 expression that any of
+    /// them matches; `None` when nothing is excluded.
+    pub fn fts5_excluded(&self) -> Option<String> {
+        let excluded: Vec<String> = self
+            .clauses
+            .iter()
+            .filter_map(|c| match c {
+                Clause::Not(t) => Some(t.fts5()),
+                Clause::AnyOf(_) => None,
+            })
+            .collect();
+        (!excluded.is_empty()).then(|| excluded.join(" OR "))
+    }
+
+    fn fts5_positive(&self) -> String {
         let mut out: Vec<String> = Vec::new();
         for c in &self.clauses {
             if let Clause::AnyOf(any) = c {
-                let any: Vec<String> = any.iter().map(term).collect();
+                let any: Vec<String> = any.iter().map(Term::fts5).collect();
                 out.push(format!("({})", any.join(" OR ")));
             }
         }
-        let mut text = out.join(" AND ");
+        out.join(" AND ")
+    }
+
+    fn fts5_exclusions(&self) -> String {
+        let mut text = String::new();
         for c in &self.clauses {
             if let Clause::Not(t) = c {
                 text.push_str(" NOT ");
-                text.push_str(&term(t));
+                text.push_str(&t.fts5());
             }
         }
         text
     }
 
+    /// The query as an FTS5 `MATCH` expression.
+    pub fn fts5(&self) -> String {
+        self.fts5_positive() + &self.fts5_exclusions()
+    }
+
     /// The query as PostgreSQL `to_tsquery` text.
     pub fn tsquery(&self) -> String {
-        let term = |t: &Term| {
-            let last = t.words.len() - 1;
-            let words: Vec<String> = t
-                .words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    let suffix = if t.prefix && i == last { ":*" } else { "" };
-                    format!("'{}'{suffix}", w.replace('\'', "''"))
-                })
-                .collect();
-            format!("({})", words.join(" <-> "))
-        };
         let clauses: Vec<String> = self
             .clauses
             .iter()
             .map(|c| match c {
-                Clause::AnyOf(any) => {
-                    let any: Vec<String> = any.iter().map(term).collect();
-                    format!("({})", any.join(" | "))
-                }
-                Clause::Not(t) => format!("!{}", term(t)),
+                Clause::AnyOf(any) => Term::tsquery_any(any),
+                Clause::Not(t) => format!("!{}", t.tsquery()),
             })
             .collect();
         clauses.join(" & ")
+    }
+
+    /// The words that must be found, without the exclusions, as
+    /// `to_tsquery` text: what a tier's fields must hold.
+    pub fn tsquery_positive(&self) -> String {
+        let clauses: Vec<String> = self
+            .clauses
+            .iter()
+            .filter_map(|c| match c {
+                Clause::AnyOf(any) => Some(Term::tsquery_any(any)),
+                Clause::Not(_) => None,
+            })
+            .collect();
+        clauses.join(" & ")
+    }
+}
+
+impl Term {
+    fn fts5(&self) -> String {
+        format!(
+            "\"{}\"{}",
+            self.words.join(" "),
+            if self.prefix { "*" } else { "" }
+        )
+    }
+
+    fn tsquery(&self) -> String {
+        let last = self.words.len() - 1;
+        let words: Vec<String> = self
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let suffix = if self.prefix && i == last { ":*" } else { "" };
+                format!("'{}'{suffix}", w.replace('\'', "''"))
+            })
+            .collect();
+        format!("({})", words.join(" <-> "))
+    }
+
+    fn tsquery_any(any: &[Term]) -> String {
+        let any: Vec<String> = any.iter().map(Term::tsquery).collect();
+        format!("({})", any.join(" | "))
     }
 }
 
@@ -323,6 +459,65 @@ mod tests {
                 .to_string()
                 .contains("at most")
         );
+    }
+
+    /// A tier's hits as the engine would give them: `(id, score)` newest
+    /// first, cut into windows.
+    fn windows(
+        tiers: &[Vec<(String, f64)>],
+    ) -> impl FnMut(Tier, usize) -> std::future::Ready<Result<Window, CatalogError>> + '_ {
+        move |tier, n| {
+            let all = &tiers[tier as usize];
+            let hits: Vec<_> = all
+                .iter()
+                .skip(n * RANK_WINDOW)
+                .take(RANK_WINDOW)
+                .cloned()
+                .collect();
+            let full = hits.len() == RANK_WINDOW;
+            std::future::ready(Ok(Window { hits, full }))
+        }
+    }
+
+    #[test]
+    fn pages_come_tier_by_tier_and_window_by_window_without_repeats() {
+        let hit = |id: &str, score: f64| (id.to_owned(), score);
+        // Names: a window and a bit, scores rising with age, so that each
+        // window's ranking is visible. Tags hold one name hit again.
+        let names: Vec<_> = (0..RANK_WINDOW + 2)
+            .map(|i| hit(&format!("n{i:03}"), i as f64))
+            .collect();
+        let tags = vec![hit("t1", 1.0), hit("n000", 9.0), hit("t2", 2.0)];
+        let tiers = vec![
+            names,
+            tags,
+            vec![],
+            vec![hit("s1", 1.0)],
+            vec![hit("x1", 1.0)],
+        ];
+        let all = run_ready(ranked_page(0, 1000, windows(&tiers))).unwrap();
+        // The first window best first, then the second, then the tags'
+        // own hits (n000 was ranked already), then supplier, then across.
+        let mut expected: Vec<String> =
+            (0..RANK_WINDOW).rev().map(|i| format!("n{i:03}")).collect();
+        expected.extend(["n257", "n256", "t2", "t1", "s1", "x1"].map(String::from));
+        assert_eq!(all, expected);
+        // Any page is the same slice of that order.
+        for (offset, limit) in [(0, 3), (250, 10), (258, 2), (261, 5)] {
+            let page = run_ready(ranked_page(offset, limit, windows(&tiers))).unwrap();
+            let end = (offset + limit).min(expected.len());
+            assert_eq!(page, expected[offset..end], "{offset}+{limit}");
+        }
+    }
+
+    /// Runs a future that never waits.
+    fn run_ready<T>(f: impl std::future::Future<Output = T>) -> T {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => unreachable!("the windows are ready at once"),
+        }
     }
 
     #[test]

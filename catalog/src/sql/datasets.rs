@@ -65,20 +65,65 @@ macro_rules! datasets_sql {
                 let classification = r.classification.map(|c| c.as_str());
                 let tag = r.tag.map(|t| t.as_str());
                 let published = VersionState::Published.as_str();
-                // The same binds follow the query, when there is one.
-                let statement = match r.query {
-                    Some(q) => sqlx::query_as(Self::SEARCH.text).bind((Self::SEARCH.render)(q)),
-                    None => sqlx::query_as(Self::SEARCH.all),
+                let (limit, offset) = (r.limit.max(0), r.offset.max(0));
+                let Some(query) = r.query else {
+                    return Ok(sqlx::query_as(Self::SEARCH.all)
+                        .bind(zones)
+                        .bind(classification)
+                        .bind(tag)
+                        .bind(published)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(&self.pool)
+                        .await?);
                 };
-                Ok(statement
-                    .bind(zones)
-                    .bind(classification)
-                    .bind(tag)
-                    .bind(published)
-                    .bind(r.limit)
-                    .bind(r.offset)
-                    .fetch_all(&self.pool)
-                    .await?)
+                let size = RANK_WINDOW as i64;
+                let excluded = Self::SEARCH.exclusions.zip(query.fts5_excluded());
+                let ids = ranked_page(offset as usize, limit as usize, |tier, n| {
+                    let mut statement = sqlx::query_as(Self::SEARCH.tiers[tier as usize])
+                        .bind(zones.as_str())
+                        .bind(classification)
+                        .bind(tag)
+                        .bind(published)
+                        .bind(size)
+                        .bind(size * n as i64);
+                    for text in (Self::SEARCH.query_texts)(query, tier) {
+                        statement = statement.bind(text);
+                    }
+                    let excluded = excluded.clone();
+                    async move {
+                        let rows: Vec<(String, f64, i64)> = statement.fetch_all(&self.pool).await?;
+                        let full = rows.len() as i64 >= size;
+                        let places = rows.iter().map(|r| r.2);
+                        let mut drop = std::collections::HashSet::new();
+                        if let (Some((sql, text)), Some(low), Some(high)) =
+                            (excluded, places.clone().min(), places.max())
+                        {
+                            let found: Vec<(i64,)> = sqlx::query_as(sql)
+                                .bind(text)
+                                .bind(low)
+                                .bind(high)
+                                .fetch_all(&self.pool)
+                                .await?;
+                            drop.extend(found.into_iter().map(|(n,)| n));
+                        }
+                        let hits = rows
+                            .into_iter()
+                            .filter(|r| !drop.contains(&r.2))
+                            .map(|(id, score, _)| (id, score))
+                            .collect();
+                        Ok(Window { hits, full })
+                    }
+                })
+                .await?;
+                let json = serde_json::to_string(&ids).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
+                let mut hits: Vec<DatasetHit> =
+                    sqlx::query_as(Self::SEARCH.load).bind(json).fetch_all(&self.pool).await?;
+                // Back into rank order.
+                let rank: std::collections::HashMap<&str, usize> =
+                    ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+                hits.sort_by_key(|h| rank.get(h.dataset.id.as_str()).copied());
+                Ok(hits)
             }
 
             async fn index_unsearchable(&self, limit: i64) -> Result<u64> {

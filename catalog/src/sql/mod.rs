@@ -22,6 +22,7 @@ use sqlx::sqlite::{
 use serde_json::json;
 
 use crate::audit::{GENESIS_HASH, event_hash};
+use crate::search::{RANK_WINDOW, Window, ranked_page};
 use crate::*;
 use airlock_zones::ZoneName;
 use datasets::VersionColumn;
@@ -282,10 +283,9 @@ macro_rules! sql_store {
             async fn index_dataset(conn: &mut $conn, dataset_id: &str) -> Result<()> {
                 // A write first: a SQLite transaction takes its write lock
                 // up front.
-                sqlx::query(Self::SEARCH.delete)
-                    .bind(dataset_id)
-                    .execute(&mut *conn)
-                    .await?;
+                for &delete in Self::SEARCH.delete {
+                    sqlx::query(delete).bind(dataset_id).execute(&mut *conn).await?;
+                }
                 let Some((name, description, supplier, purpose)): Option<(String, String, String, String)> =
                     sqlx::query_as(
                         "SELECT d.name, d.description, a.supplier, a.purpose FROM datasets d \
@@ -333,6 +333,9 @@ macro_rules! sql_store {
                     .bind(doc.purpose)
                     .execute(&mut *conn)
                     .await?;
+                for &derive in Self::SEARCH.derive {
+                    sqlx::query(derive).bind(dataset_id).execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
