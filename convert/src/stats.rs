@@ -12,16 +12,17 @@
 //! that. Either costs at most a few KiB per column.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, make_comparator};
+use arrow::buffer::NullBuffer;
 use arrow::compute::{SortOptions, cast, concat};
 use arrow::datatypes::{DataType, Schema};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::file::metadata::ParquetMetaData;
-use twox_hash::XxHash3_64;
+
+use foldhash::quality::FixedState;
 
 /// Distinct values a column is counted exactly up to.
 pub const EXACT_UP_TO: usize = 1024;
@@ -31,21 +32,48 @@ pub const MAX_VALUE_CHARS: usize = 64;
 const PRECISION: u32 = 12;
 const REGISTERS: usize = 1 << PRECISION;
 
-/// The values' hashes already are uniform: the set uses them as they are.
-#[derive(Debug, Default)]
-pub struct Identity(u64);
+/// The hashes of the distinct values seen while they are few: open
+/// addressing over a flat table twice [`EXACT_UP_TO`] in size, indexed by
+/// the hash's low bits (the hashes are uniform already). Zero marks an
+/// empty slot, so a value whose hash is zero is kept as one: a merge of
+/// two values one time in 2^64.
+#[derive(Debug, Clone)]
+pub struct HashSet64 {
+    slots: Box<[u64; SLOTS]>,
+    len: usize,
+}
 
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+const SLOTS: usize = 2 * EXACT_UP_TO;
+
+impl HashSet64 {
+    fn new() -> Self {
+        Self {
+            slots: Box::new([0; SLOTS]),
+            len: 0,
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+
+    /// Adds `h`; whether it was new.
+    #[inline]
+    fn insert(&mut self, h: u64) -> bool {
+        let h = h.max(1);
+        let mut i = h as usize & (SLOTS - 1);
+        loop {
+            let slot = &mut self.slots[i];
+            if *slot == h {
+                return false;
+            }
+            if *slot == 0 {
+                *slot = h;
+                self.len += 1;
+                return true;
+            }
+            i = (i + 1) & (SLOTS - 1);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().copied().filter(|&h| h != 0)
     }
 }
 
@@ -54,7 +82,7 @@ impl Hasher for Identity {
 pub enum Distinct {
     /// The hashes of every distinct value seen (64-bit hashes: a collision
     /// below [`EXACT_UP_TO`] values is about one chance in 10^13).
-    Exact(HashSet<u64, BuildHasherDefault<Identity>>),
+    Exact(HashSet64),
     /// A HyperLogLog sketch: per register, the highest rank seen.
     Sketch(Box<[u8; REGISTERS]>),
     /// A type it does not count (nested types).
@@ -72,17 +100,21 @@ impl Distinct {
     /// Counting for a column of this type.
     pub fn of(data_type: &DataType) -> Self {
         if hashable(data_type) {
-            Self::Exact(HashSet::default())
+            Self::Exact(HashSet64::new())
         } else {
             Self::Unsupported
         }
     }
 
-    /// Counts a batch of the column's values (nulls are not values).
+    /// Counts a batch of the column's values (nulls are not values). The
+    /// values are read straight from the array's buffers and hashed in
+    /// one tight loop, then counted in another.
     pub fn observe(&mut self, values: &dyn Array) {
         if matches!(self, Self::Unsupported) {
             return;
         }
+        let nulls = values.nulls().filter(|n| n.null_count() > 0);
+        let mut hashes: Vec<u64> = Vec::with_capacity(values.len());
         match values.data_type() {
             DataType::Dictionary(_, value_type) => {
                 // Counted by value: a dictionary may hold values no row uses.
@@ -90,49 +122,42 @@ impl Distinct {
                     Ok(plain) => self.observe(plain.as_ref()),
                     Err(_) => *self = Self::Unsupported,
                 }
+                return;
             }
             DataType::Utf8 => {
                 let a = values.as_string::<i32>();
-                a.iter()
-                    .flatten()
-                    .for_each(|v| self.add(hash(v.as_bytes())));
+                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
             }
             DataType::LargeUtf8 => {
                 let a = values.as_string::<i64>();
-                a.iter()
-                    .flatten()
-                    .for_each(|v| self.add(hash(v.as_bytes())));
+                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
+            }
+            DataType::Binary => {
+                let a = values.as_binary::<i32>();
+                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
+            }
+            DataType::LargeBinary => {
+                let a = values.as_binary::<i64>();
+                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
             }
             DataType::Utf8View => {
                 let a = values.as_string_view();
-                a.iter()
-                    .flatten()
-                    .for_each(|v| self.add(hash(v.as_bytes())));
+                hashes.extend(a.iter().flatten().map(|v| hash(v.as_bytes())));
             }
-            DataType::Binary => values
-                .as_binary::<i32>()
-                .iter()
-                .flatten()
-                .for_each(|v| self.add(hash(v))),
-            DataType::LargeBinary => values
-                .as_binary::<i64>()
-                .iter()
-                .flatten()
-                .for_each(|v| self.add(hash(v))),
             DataType::Boolean => {
                 // At most two values: whether each occurs, by bit counts.
                 let a: &BooleanArray = values.as_boolean();
                 let trues = a.true_count();
-                if trues > 0 {
-                    self.add(hash(&[1]));
-                }
-                if a.len() - a.null_count() > trues {
-                    self.add(hash(&[0]));
+                let falses = a.len() - a.null_count() - trues;
+                for (seen, v) in [(trues > 0, 1u8), (falses > 0, 0u8)] {
+                    if seen {
+                        hashes.push(hash(&[v]));
+                    }
                 }
             }
             DataType::FixedSizeBinary(_) => {
                 let a = values.as_fixed_size_binary();
-                a.iter().flatten().for_each(|v| self.add(hash(v)));
+                hashes.extend(a.iter().flatten().map(hash));
             }
             dt => {
                 let Some(width) = dt.primitive_width() else {
@@ -141,41 +166,56 @@ impl Distinct {
                 };
                 let data = values.to_data();
                 let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
-                let each = bytes.chunks_exact(width).take(values.len());
+                let bytes = &bytes[..(values.len() * width).min(bytes.len())];
                 // Eight bytes or fewer: a 64-bit mix of the value itself,
-                // a fraction of the cost of hashing its bytes.
-                let hash_value = |v: &[u8]| match width {
-                    1..=8 => {
-                        let mut word = [0u8; 8];
-                        word[..width].copy_from_slice(v);
-                        mix(u64::from_le_bytes(word))
+                // a fraction of the cost of hashing its bytes; read at a
+                // width known when compiled.
+                match width {
+                    1 => mix_fixed::<1>(&mut hashes, bytes, nulls),
+                    2 => mix_fixed::<2>(&mut hashes, bytes, nulls),
+                    4 => mix_fixed::<4>(&mut hashes, bytes, nulls),
+                    8 => mix_fixed::<8>(&mut hashes, bytes, nulls),
+                    _ => {
+                        let each = bytes.chunks_exact(width).enumerate();
+                        hashes.extend(
+                            each.filter(|(i, _)| nulls.is_none_or(|n| n.is_valid(*i)))
+                                .map(|(_, v)| hash(v)),
+                        );
                     }
-                    _ => hash(v),
-                };
-                if values.null_count() == 0 {
-                    each.for_each(|v| self.add(hash_value(v)));
-                } else {
-                    each.enumerate()
-                        .filter(|(i, _)| values.is_valid(*i))
-                        .for_each(|(_, v)| self.add(hash_value(v)));
                 }
             }
         }
+        self.add_all(&hashes);
     }
 
-    fn add(&mut self, h: u64) {
-        match self {
-            Self::Exact(set) => {
-                if set.insert(h) && set.len() > EXACT_UP_TO {
-                    let mut registers = Box::new([0u8; REGISTERS]);
-                    for &h in set.iter() {
-                        record(&mut registers, h);
+    /// Counts values by their hashes: one match for the whole batch, not
+    /// one a value.
+    fn add_all(&mut self, mut hashes: &[u64]) {
+        while !hashes.is_empty() {
+            match self {
+                Self::Exact(set) => {
+                    let mut counted = hashes.len();
+                    for (i, &h) in hashes.iter().enumerate() {
+                        if set.insert(h) && set.len > EXACT_UP_TO {
+                            let mut registers = Box::new([0u8; REGISTERS]);
+                            for h in set.iter() {
+                                record(&mut registers, h);
+                            }
+                            *self = Self::Sketch(registers);
+                            counted = i + 1;
+                            break;
+                        }
                     }
-                    *self = Self::Sketch(registers);
+                    hashes = &hashes[counted..];
                 }
+                Self::Sketch(registers) => {
+                    for &h in hashes {
+                        record(registers, h);
+                    }
+                    return;
+                }
+                Self::Unsupported => return,
             }
-            Self::Sketch(registers) => record(registers, h),
-            Self::Unsupported => {}
         }
     }
 
@@ -183,7 +223,7 @@ impl Distinct {
     pub fn count(&self) -> Option<DistinctCount> {
         match self {
             Self::Exact(set) => Some(DistinctCount {
-                count: set.len() as u64,
+                count: set.len as u64,
                 exact: true,
             }),
             Self::Sketch(registers) => Some(DistinctCount {
@@ -192,6 +232,45 @@ impl Distinct {
             }),
             Self::Unsupported => None,
         }
+    }
+}
+
+/// Appends the mixed values of a primitive array of `N`-byte values,
+/// skipping nulls.
+fn mix_fixed<const N: usize>(out: &mut Vec<u64>, bytes: &[u8], nulls: Option<&NullBuffer>) {
+    let word = |v: &[u8]| {
+        let mut word = [0u8; 8];
+        word[..N].copy_from_slice(v);
+        mix(u64::from_le_bytes(word))
+    };
+    let all = bytes.chunks_exact(N);
+    match nulls {
+        None => out.extend(all.map(word)),
+        Some(nulls) => out.extend(
+            all.zip(nulls.iter())
+                .filter(|(_, valid)| *valid)
+                .map(|(v, _)| word(v)),
+        ),
+    }
+}
+
+/// Appends the hashes of a variable-width array's valid values, read from
+/// its offsets and data buffers.
+fn hash_bytes<O: arrow::array::OffsetSizeTrait>(
+    out: &mut Vec<u64>,
+    offsets: &[O],
+    data: &[u8],
+    nulls: Option<&NullBuffer>,
+) {
+    let value = |w: &[O]| hash(&data[w[0].as_usize()..w[1].as_usize()]);
+    let all = offsets.windows(2);
+    match nulls {
+        None => out.extend(all.map(value)),
+        Some(nulls) => out.extend(
+            all.zip(nulls.iter())
+                .filter(|(_, valid)| *valid)
+                .map(|(w, _)| value(w)),
+        ),
     }
 }
 
@@ -209,13 +288,19 @@ fn hashable(data_type: &DataType) -> bool {
     }
 }
 
+/// foldhash (quality), at a fixed seed: a few instructions for the short
+/// strings columns mostly hold, and uniform enough for the sketch.
+const HASHER: FixedState = FixedState::with_seed(0x5eed_a1c0_c0de_0001);
+
+#[inline]
 fn hash(bytes: &[u8]) -> u64 {
-    XxHash3_64::oneshot(bytes)
+    HASHER.hash_one(bytes)
 }
 
 /// MurmurHash3's 64-bit finaliser: every input bit flips each output bit
 /// with probability one half, which the sketch's registers need. A
 /// bijection, so distinct values never collide.
+#[inline]
 fn mix(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -226,6 +311,7 @@ fn mix(mut k: u64) -> u64 {
 
 /// A register takes the hash's top bits as its index, and keeps the
 /// highest rank (leading zeros of the rest, plus one) it has seen.
+#[inline]
 fn record(registers: &mut [u8; REGISTERS], h: u64) {
     let index = (h >> (64 - PRECISION)) as usize;
     let rest = h << PRECISION;
@@ -417,6 +503,37 @@ mod tests {
         assert!(!c.exact);
         let error = (c.count as f64 - 200_000.0).abs() / 200_000.0;
         assert!(error < 0.05, "estimate {} of 200000", c.count);
+    }
+
+    #[test]
+    fn nulls_and_slices_are_read_from_the_buffers_as_they_lie() {
+        let exact = |count| Some(DistinctCount { count, exact: true });
+        let mut d = Distinct::of(&DataType::Utf8);
+        d.observe(&StringArray::from(vec![
+            Some("a"),
+            None,
+            Some("b"),
+            Some("a"),
+            None,
+        ]));
+        assert_eq!(d.count(), exact(2));
+        // Zero is a value (its mix is zero, the table's empty mark).
+        let mut d = Distinct::of(&DataType::Int32);
+        d.observe(&arrow::array::Int32Array::from(vec![
+            Some(0),
+            None,
+            Some(0),
+            Some(-1),
+        ]));
+        assert_eq!(d.count(), exact(2));
+        let all = Int64Array::from(vec![Some(1), Some(2), None, Some(3), Some(4), Some(5)]);
+        let mut d = Distinct::of(&DataType::Int64);
+        d.observe(&all.slice(1, 3));
+        assert_eq!(d.count(), exact(2));
+        let words = StringArray::from(vec!["x", "y", "z", "y"]);
+        let mut d = Distinct::of(&DataType::Utf8);
+        d.observe(&words.slice(1, 3));
+        assert_eq!(d.count(), exact(2));
     }
 
     #[test]
