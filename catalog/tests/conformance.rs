@@ -561,6 +561,55 @@ pub async fn versions_count_up_and_search_finds_datasets(store: &dyn CatalogStor
     }
 }
 
+/// More hits than one window: pages walk the windows in turn, each
+/// dataset comes once, the newest window first, and an exclusion holds in
+/// a later window too.
+pub async fn search_pages_walk_every_window_once(store: &dyn CatalogStore) {
+    use airlock_catalog::search::RANK_WINDOW;
+    let u = user(store, "eng").await;
+    let a = acquisition(store, &u, "waves").await;
+    let total = RANK_WINDOW + 44;
+    for i in 0..total {
+        publish_one(store, &a, &format!("w{i}"), &format!("wave.n{i:03}")).await;
+    }
+    let sandbox: Vec<ZoneName> = vec!["sandbox".parse().unwrap()];
+    let walk = |text: &'static str| {
+        let sandbox = sandbox.clone();
+        async move {
+            let mut names = Vec::new();
+            loop {
+                let page = found(
+                    store,
+                    Some(text),
+                    &sandbox,
+                    None,
+                    None,
+                    (50, names.len() as i64),
+                )
+                .await;
+                if page.is_empty() {
+                    break names;
+                }
+                names.extend(page);
+            }
+        }
+    };
+    let names = walk("wave").await;
+    let mut once = names.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!((names.len(), once.len()), (total, total));
+    // The first window holds the newest RANK_WINDOW datasets.
+    let oldest = format!("wave.n{:03}", total - RANK_WINDOW);
+    assert!(
+        names[..RANK_WINDOW].iter().all(|n| *n >= oldest),
+        "{names:?}"
+    );
+    let without = walk("wave -n007").await;
+    assert_eq!(without.len(), total - 1);
+    assert!(!without.contains(&"wave.n007".to_owned()));
+}
+
 pub async fn tables_are_found_by_zone_and_name_with_every_versions_columns(
     store: &dyn CatalogStore,
 ) {
@@ -1607,6 +1656,7 @@ macro_rules! conformance {
                 users_and_tokens, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
                 an_acquisitions_files_list_newest_first_page_by_page,
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
+                search_pages_walk_every_window_once,
                 tables_are_found_by_zone_and_name_with_every_versions_columns,
                 leases_exclude_other_workers, held_files_wait_for_their_retry,
                 transient_failures_keep_state_and_back_off, rejection_releases_the_reserved_version,
