@@ -18,8 +18,11 @@
 //! columns, before the description, before supplier and purpose, before
 //! words found across fields), and within a tier in windows of
 //! [`RANK_WINDOW`] matches, newest first, each window ranked by the
-//! engine's score. A page reads only as many windows as it needs, each
-//! an index walk that stops at the window's end.
+//! engine's score. Each field group has an index of its own, so a tier's
+//! walk meets only its own matches and the earlier tiers' (fewer than a
+//! page, since a tier is reached only once those ran out), which
+//! [`ranked_page`] drops. A page reads only as many windows as it needs,
+//! each an index walk that stops at the window's end.
 
 use crate::CatalogError;
 
@@ -283,10 +286,17 @@ impl SearchQuery {
     }
 
     /// The words that must be found, without the exclusions, as an FTS5
-    /// `MATCH` expression: what a tier's table must hold (see
-    /// [`Self::fts5_excluded`]).
+    /// `MATCH` expression: what a tier's table must hold (the exclusions
+    /// are [`Self::fts5_excluded`]).
     pub fn fts5_words(&self) -> String {
-        self.fts5_positive()
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.clauses {
+            if let Clause::AnyOf(any) = c {
+                let any: Vec<String> = any.iter().map(Term::fts5).collect();
+                out.push(format!("({})", any.join(" OR ")));
+            }
+        }
+        out.join(" AND ")
     }
 
     /// The excluded words and phrases as one FTS5 expression that any of
@@ -301,33 +311,6 @@ impl SearchQuery {
             })
             .collect();
         (!excluded.is_empty()).then(|| excluded.join(" OR "))
-    }
-
-    fn fts5_positive(&self) -> String {
-        let mut out: Vec<String> = Vec::new();
-        for c in &self.clauses {
-            if let Clause::AnyOf(any) = c {
-                let any: Vec<String> = any.iter().map(Term::fts5).collect();
-                out.push(format!("({})", any.join(" OR ")));
-            }
-        }
-        out.join(" AND ")
-    }
-
-    fn fts5_exclusions(&self) -> String {
-        let mut text = String::new();
-        for c in &self.clauses {
-            if let Clause::Not(t) = c {
-                text.push_str(" NOT ");
-                text.push_str(&t.fts5());
-            }
-        }
-        text
-    }
-
-    /// The query as an FTS5 `MATCH` expression.
-    pub fn fts5(&self) -> String {
-        self.fts5_positive() + &self.fts5_exclusions()
     }
 
     /// The query as PostgreSQL `to_tsquery` text.
@@ -393,7 +376,7 @@ mod tests {
 
     fn both(text: &str) -> (String, String) {
         let q = SearchQuery::parse(text).unwrap();
-        (q.fts5(), q.tsquery())
+        (q.fts5_words(), q.tsquery())
     }
 
     #[test]
@@ -405,13 +388,22 @@ mod tests {
                 "(('labour')) & (('survey'))".into()
             )
         );
+        // FTS5 is given the words and, apart, what they exclude.
+        let q = SearchQuery::parse("\"labour force\" surv* -draft -\"pilot run\"").unwrap();
+        assert_eq!(q.fts5_words(), "(\"labour force\") AND (\"surv\"*)");
         assert_eq!(
-            both("\"labour force\" surv* -draft"),
-            (
-                "(\"labour force\") AND (\"surv\"*) NOT \"draft\"".into(),
-                "(('labour' <-> 'force')) & (('surv':*)) & !('draft')".into()
-            )
+            q.fts5_excluded().as_deref(),
+            Some("\"draft\" OR \"pilot run\"")
         );
+        assert_eq!(
+            q.tsquery(),
+            "(('labour' <-> 'force')) & (('surv':*)) & !('draft') & !('pilot' <-> 'run')"
+        );
+        assert_eq!(
+            q.tsquery_positive(),
+            "(('labour' <-> 'force')) & (('surv':*))"
+        );
+        assert_eq!(SearchQuery::parse("labour").unwrap().fts5_excluded(), None);
         assert_eq!(
             both("census OR survey 2021"),
             (

@@ -87,7 +87,7 @@ macro_rules! datasets_sql {
                         .bind(published)
                         .bind(size)
                         .bind(size * n as i64);
-                    for text in (Self::SEARCH.query_texts)(query, tier) {
+                    for text in (Self::SEARCH.query_texts)(query) {
                         statement = statement.bind(text);
                     }
                     let excluded = excluded.clone();

@@ -6,8 +6,6 @@
 //! them), and filter and return a tier's hits the same way: a window at
 //! a time, newest first (see [`crate::search`]).
 
-use crate::search::Tier;
-
 /// One dialect's statements.
 pub(crate) struct SearchSql {
     /// Remove a dataset's documents (`$1` its id), the first statements
@@ -23,7 +21,7 @@ pub(crate) struct SearchSql {
     pub insert: &'static str,
     /// Then derive the tiers' own indexes from it (`$1` the dataset id).
     pub derive: &'static [&'static str],
-    /// One window of a tier's hits, by [`Tier::ALL`]'s order: `$1` the
+    /// One window of a tier's hits, by [`crate::search::Tier::ALL`]'s order: `$1` the
     /// zones as a JSON array, `$2` classification or NULL, `$3` tag or
     /// NULL, `$4` the published state, `$5` the window's size, `$6` its
     /// offset, then the query texts from `query_texts`. Rows: dataset id,
@@ -31,7 +29,7 @@ pub(crate) struct SearchSql {
     /// newest first.
     pub tiers: [&'static str; 5],
     /// The query texts a tier's statement takes, from `$7` on.
-    pub query_texts: fn(&crate::SearchQuery, Tier) -> Vec<String>,
+    pub query_texts: fn(&crate::SearchQuery) -> Vec<String>,
     /// Where the tiers' statements cannot apply a query's exclusions:
     /// the places, between `$2` and `$3`, of datasets that hold an
     /// excluded word (`$1`, from [`crate::SearchQuery::fts5_excluded`]).
@@ -146,7 +144,7 @@ pub(crate) const SQLITE: SearchSql = SearchSql {
         sqlite_tier!("dataset_search_source", "1.0, 1.0"),
         sqlite_tier!("dataset_search", "0.0, 10.0, 5.0, 4.0, 2.0, 1.0, 1.0"),
     ],
-    query_texts: |q, _| vec![q.fts5_words()],
+    query_texts: |q| vec![q.fts5_words()],
     exclusions: Some(
         "SELECT rowid FROM dataset_search WHERE dataset_search MATCH $1 AND rowid BETWEEN $2 AND $3",
     ),
@@ -207,7 +205,7 @@ pub(crate) const POSTGRES: SearchSql = SearchSql {
         postgres_tier!("s.source_doc @@ p"),
         postgres_tier!("TRUE"),
     ],
-    query_texts: |q, _| vec![q.tsquery_positive(), q.tsquery()],
+    query_texts: |q| vec![q.tsquery_positive(), q.tsquery()],
     exclusions: None,
     load: with_tags!(
         "(SELECT string_agg(tag, ',' ORDER BY tag) FROM dataset_tags t WHERE t.dataset_id = h.id)",
