@@ -26,6 +26,8 @@
 
 use crate::CatalogError;
 
+pub mod steps;
+
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
 /// Most words and phrases in one query.
@@ -313,22 +315,10 @@ impl SearchQuery {
         (!excluded.is_empty()).then(|| excluded.join(" OR "))
     }
 
-    /// The query as PostgreSQL `to_tsquery` text.
-    pub fn tsquery(&self) -> String {
-        let clauses: Vec<String> = self
-            .clauses
-            .iter()
-            .map(|c| match c {
-                Clause::AnyOf(any) => Term::tsquery_any(any),
-                Clause::Not(t) => format!("!{}", t.tsquery()),
-            })
-            .collect();
-        clauses.join(" & ")
-    }
-
     /// The words that must be found, without the exclusions, as
-    /// `to_tsquery` text: what a tier's fields must hold.
-    pub fn tsquery_positive(&self) -> String {
+    /// `to_tsquery` text: what a tier's fields must hold (the exclusions
+    /// are [`Self::tsquery_excluded`]).
+    pub fn tsquery_words(&self) -> String {
         let clauses: Vec<String> = self
             .clauses
             .iter()
@@ -338,6 +328,29 @@ impl SearchQuery {
             })
             .collect();
         clauses.join(" & ")
+    }
+
+    /// Whether a word that must be found is a phrase: an engine that
+    /// finds places by their words must check its positions after.
+    pub fn has_phrase(&self) -> bool {
+        self.clauses.iter().any(|c| match c {
+            Clause::AnyOf(any) => any.iter().any(|t| t.words.len() > 1),
+            Clause::Not(_) => false,
+        })
+    }
+
+    /// The excluded words and phrases as one `to_tsquery` text that any
+    /// of them matches; `None` when nothing is excluded.
+    pub fn tsquery_excluded(&self) -> Option<String> {
+        let excluded: Vec<String> = self
+            .clauses
+            .iter()
+            .filter_map(|c| match c {
+                Clause::Not(t) => Some(t.tsquery()),
+                Clause::AnyOf(_) => None,
+            })
+            .collect();
+        (!excluded.is_empty()).then(|| excluded.join(" | "))
     }
 }
 
@@ -376,7 +389,7 @@ mod tests {
 
     fn both(text: &str) -> (String, String) {
         let q = SearchQuery::parse(text).unwrap();
-        (q.fts5_words(), q.tsquery())
+        (q.fts5_words(), q.tsquery_words())
     }
 
     #[test]
@@ -395,15 +408,20 @@ mod tests {
             q.fts5_excluded().as_deref(),
             Some("\"draft\" OR \"pilot run\"")
         );
+        // So is PostgreSQL.
+        assert_eq!(q.tsquery_words(), "(('labour' <-> 'force')) & (('surv':*))");
         assert_eq!(
-            q.tsquery(),
-            "(('labour' <-> 'force')) & (('surv':*)) & !('draft') & !('pilot' <-> 'run')"
+            q.tsquery_excluded().as_deref(),
+            Some("('draft') | ('pilot' <-> 'run')")
         );
+        assert!(q.has_phrase());
+        let plain = SearchQuery::parse("labour -\"pilot run\"").unwrap();
+        assert!(!plain.has_phrase());
+        let plain = SearchQuery::parse("labour").unwrap();
         assert_eq!(
-            q.tsquery_positive(),
-            "(('labour' <-> 'force')) & (('surv':*))"
+            (plain.fts5_excluded(), plain.tsquery_excluded()),
+            (None, None)
         );
-        assert_eq!(SearchQuery::parse("labour").unwrap().fts5_excluded(), None);
         assert_eq!(
             both("census OR survey 2021"),
             (

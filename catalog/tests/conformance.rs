@@ -1345,6 +1345,7 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
         ),
         ("ret.x", r.version, "published", 365)
     );
+    assert_eq!(search(store, Some("ret")).await, ["ret.x"]);
     let proof = serde_json::json!({"objects": [{"key": "ret.x/v1/part-00000.parquet"}]});
     store
         .begin_deletion(&r.dataset_id, r.version, "system:retention", proof)
@@ -1353,6 +1354,7 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
     // Out of every view at once, and due until finished, whatever the time.
     assert!(store.dataset(&r.dataset_id).await.unwrap().is_none());
     assert!(search(store, None).await.is_empty());
+    assert!(search(store, Some("ret")).await.is_empty());
     let due = store.expired_versions(published_at, 10).await.unwrap();
     assert_eq!(due[0].state, VersionState::Deleting);
     let again = store
@@ -1394,6 +1396,8 @@ pub async fn retention_deletes_expired_versions_in_two_steps(store: &dyn Catalog
         publish_one(store, &a, "uu", "ret.x").await.version,
         r.version + 1
     );
+    // And the dataset is found again.
+    assert_eq!(search(store, Some("ret")).await, ["ret.x"]);
 }
 
 pub async fn a_transfer_is_released_then_published_with_lineage(store: &dyn CatalogStore) {

@@ -77,43 +77,75 @@ macro_rules! datasets_sql {
                         .fetch_all(&self.pool)
                         .await?);
                 };
-                let size = RANK_WINDOW as i64;
-                let excluded = Self::SEARCH.exclusions.zip(query.fts5_excluded());
-                let ids = ranked_page(offset as usize, limit as usize, |tier, n| {
-                    let mut statement = sqlx::query_as(Self::SEARCH.tiers[tier as usize])
-                        .bind(zones.as_str())
-                        .bind(classification)
-                        .bind(tag)
-                        .bind(published)
-                        .bind(size)
-                        .bind(size * n as i64);
-                    for text in (Self::SEARCH.query_texts)(query) {
-                        statement = statement.bind(text);
-                    }
-                    let excluded = excluded.clone();
-                    async move {
-                        let rows: Vec<(String, f64, i64)> = statement.fetch_all(&self.pool).await?;
-                        let full = rows.len() as i64 >= size;
-                        let places = rows.iter().map(|r| r.2);
-                        let mut drop = std::collections::HashSet::new();
-                        if let (Some((sql, text)), Some(low), Some(high)) =
-                            (excluded, places.clone().min(), places.max())
-                        {
-                            let found: Vec<(i64,)> = sqlx::query_as(sql)
-                                .bind(text)
-                                .bind(low)
-                                .bind(high)
+                let words = (Self::SEARCH.words)(query);
+                let excluded = (Self::SEARCH.excluded)(query);
+                let (words, excluded) = (words.as_str(), excluded.as_deref());
+                let zones = zones.as_str();
+                let (oldest, newest): (i64, i64) = sqlx::query_as(Self::SEARCH.places).fetch_one(&self.pool).await?;
+                let match_cost = if query.has_phrase() { PHRASE_MATCH_COST } else { MATCH_COST };
+                let steps = std::sync::Mutex::new(Tier::ALL.map(|_| Steps::new(oldest, newest, match_cost)));
+                let steps = &steps;
+                let ids = ranked_page(offset as usize, limit as usize, |tier, n| async move {
+                    let size = RANK_WINDOW;
+                    let mut rows: Vec<(String, f64, i64)> = Vec::new();
+                    match Self::SEARCH.tiers[tier as usize] {
+                        TierSql::Ordered(sql) => {
+                            rows = sqlx::query_as(sql)
+                                .bind(zones)
+                                .bind(classification)
+                                .bind(tag)
+                                .bind(published)
+                                .bind(size as i64)
+                                .bind((size * n) as i64)
+                                .bind(words)
                                 .fetch_all(&self.pool)
                                 .await?;
-                            drop.extend(found.into_iter().map(|(n,)| n));
                         }
-                        let hits = rows
-                            .into_iter()
-                            .filter(|r| !drop.contains(&r.2))
-                            .map(|(id, score, _)| (id, score))
-                            .collect();
-                        Ok(Window { hits, full })
+                        TierSql::Chosen { walk, matches } => {
+                            // Windows come in turn: the tier's steps carry on
+                            // from where the last one stopped.
+                            let next = |need| steps.lock().expect("steps").get(tier as usize)?.next(need);
+                            while let Some(step) = next(size - rows.len()) {
+                                let need = size - rows.len();
+                                let (sql, low, high) = match step {
+                                    Step::Walk { low, high } => (walk, low, high),
+                                    Step::Matches { high } => (matches, 0, high),
+                                };
+                                let found: Vec<(String, f64, i64)> = sqlx::query_as(sql)
+                                    .bind(zones)
+                                    .bind(classification)
+                                    .bind(tag)
+                                    .bind(need as i64)
+                                    .bind(low)
+                                    .bind(high)
+                                    .bind(words)
+                                    .fetch_all(&self.pool)
+                                    .await?;
+                                let oldest = found.last().map(|r| r.2);
+                                steps.lock().expect("steps")[tier as usize].record(step, found.len(), need, oldest);
+                                rows.extend(found);
+                            }
+                        }
                     }
+                    let full = rows.len() >= size;
+                    let mut drop = std::collections::HashSet::new();
+                    if let Some(text) = excluded.filter(|_| !rows.is_empty()) {
+                        let places: Vec<i64> = rows.iter().map(|r| r.2).collect();
+                        let places =
+                            serde_json::to_string(&places).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
+                        let found: Vec<(i64,)> = sqlx::query_as(Self::SEARCH.exclusions)
+                            .bind(text)
+                            .bind(places)
+                            .fetch_all(&self.pool)
+                            .await?;
+                        drop.extend(found.into_iter().map(|(n,)| n));
+                    }
+                    let hits = rows
+                        .into_iter()
+                        .filter(|r| !drop.contains(&r.2))
+                        .map(|(id, score, _)| (id, score))
+                        .collect();
+                    Ok(Window { hits, full })
                 })
                 .await?;
                 let json = serde_json::to_string(&ids).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
@@ -367,6 +399,9 @@ macro_rules! datasets_sql {
                         "dataset {dataset_id} version {version} is not published"
                     )));
                 }
+                // A version leaving publication may unlist the dataset, or
+                // take columns from its document.
+                Self::index_dataset(&mut *tx, dataset_id).await?;
                 let subject = format!("{dataset_id}/v{version}");
                 Self::audit(&mut *tx, crate::sql::now_ms(), actor, "dataset.delete.begin", &subject, proof)
                     .await?;

@@ -22,10 +22,12 @@ use sqlx::sqlite::{
 use serde_json::json;
 
 use crate::audit::{GENESIS_HASH, event_hash};
-use crate::search::{RANK_WINDOW, Window, ranked_page};
+use crate::search::steps::{MATCH_COST, PHRASE_MATCH_COST, Step, Steps};
+use crate::search::{RANK_WINDOW, Tier, Window, ranked_page};
 use crate::*;
 use airlock_zones::ZoneName;
 use datasets::VersionColumn;
+use search::TierSql;
 
 mod acquisitions;
 mod audit_log;
@@ -279,7 +281,8 @@ macro_rules! sql_store {
             /// Rewrites a dataset's search document from what the catalog
             /// holds: its name and description, its acquisition's supplier
             /// and purpose, its tags and every published version's column
-            /// names.
+            /// names. Called whenever one of them changes, and whenever a
+            /// version is published or leaves publication.
             async fn index_dataset(conn: &mut $conn, dataset_id: &str) -> Result<()> {
                 // A write first: a SQLite transaction takes its write lock
                 // up front.
@@ -297,6 +300,23 @@ macro_rules! sql_store {
                 else {
                     return Ok(());
                 };
+                // Marks the dataset indexed, and gives it its place.
+                sqlx::query(Self::SEARCH.prepare)
+                    .bind(dataset_id)
+                    .execute(&mut *conn)
+                    .await?;
+                // Only a listed dataset, one with a published version, has a
+                // document: a search then needs no other table to know it.
+                let listed: Option<(i64,)> = sqlx::query_as(
+                    "SELECT version FROM dataset_versions WHERE dataset_id = $1 AND state = $2 LIMIT 1",
+                )
+                .bind(dataset_id)
+                .bind(VersionState::Published.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if listed.is_none() {
+                    return Ok(());
+                }
                 let tags: Vec<(String,)> =
                     sqlx::query_as("SELECT tag FROM dataset_tags WHERE dataset_id = $1 ORDER BY tag")
                         .bind(dataset_id)
@@ -319,10 +339,6 @@ macro_rules! sql_store {
                     &supplier,
                     &purpose,
                 );
-                sqlx::query(Self::SEARCH.prepare)
-                    .bind(dataset_id)
-                    .execute(&mut *conn)
-                    .await?;
                 sqlx::query(Self::SEARCH.insert)
                     .bind(dataset_id)
                     .bind(doc.name)
