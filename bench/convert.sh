@@ -41,6 +41,7 @@ measure() { python3 "$ROOT/bench/measure.py" "$@"; }
 tool() { # NAME OUTPUT IMPORT CODE
   local kib cpu
   log "$1 (round $round)"
+  sync
   read -r _ kib cpu < <(measure "$PY" -c "import time
 $3
 t0 = time.perf_counter()
@@ -67,11 +68,17 @@ with pq.ParquetWriter('$WORK/arrow.parquet', r.schema, compression='zstd') as w:
         w.write_batch(b)"
   fi
 
-  for build in ${BENCH_BASELINE_BIN:+baseline} airlock; do
+  # With a baseline, the builds alternate which goes first, so that neither
+  # always runs in the other's wake.
+  builds="${BENCH_BASELINE_BIN:+baseline} airlock"
+  [ $((round % 2)) = 0 ] && [ -n "${BENCH_BASELINE_BIN:-}" ] && builds="airlock baseline"
+  for build in $builds; do
     bin=$AIRLOCK
     [ "$build" = airlock ] || bin=$BENCH_BASELINE_BIN
     log "$build (round $round; daemon: upload, filetype scan, then conversion)"
     rm -rf "$WORK/data"
+    # The last run's files reach the disk before this one is timed.
+    sync
     deliver_to_airlock "$bin" $'[[scanner.engines]]\ntype = "filetype"'
     # Conversion time: from the file entering `converting` until `published`.
     read -r secs state kib cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \

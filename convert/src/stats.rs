@@ -12,7 +12,7 @@
 //! that. Either costs at most a few KiB per column.
 
 use std::cmp::Ordering;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, make_comparator};
 use arrow::buffer::NullBuffer;
@@ -107,115 +107,34 @@ impl Distinct {
     }
 
     /// Counts a batch of the column's values (nulls are not values). The
-    /// values are read straight from the array's buffers and hashed in
-    /// one tight loop, then counted in another.
+    /// values are read straight from the array's buffers and each hash
+    /// goes at once to the table or the sketch, in one loop a batch
+    /// monomorphised for both.
     pub fn observe(&mut self, values: &dyn Array) {
-        if matches!(self, Self::Unsupported) {
-            return;
-        }
-        let nulls = values.nulls().filter(|n| n.null_count() > 0);
-        let mut hashes: Vec<u64> = Vec::with_capacity(values.len());
-        match values.data_type() {
-            DataType::Dictionary(_, value_type) => {
-                // Counted by value: a dictionary may hold values no row uses.
-                match cast(values, value_type) {
-                    Ok(plain) => self.observe(plain.as_ref()),
-                    Err(_) => *self = Self::Unsupported,
-                }
-                return;
-            }
-            DataType::Utf8 => {
-                let a = values.as_string::<i32>();
-                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
-            }
-            DataType::LargeUtf8 => {
-                let a = values.as_string::<i64>();
-                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
-            }
-            DataType::Binary => {
-                let a = values.as_binary::<i32>();
-                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
-            }
-            DataType::LargeBinary => {
-                let a = values.as_binary::<i64>();
-                hash_bytes(&mut hashes, a.value_offsets(), a.value_data(), nulls);
-            }
-            DataType::Utf8View => {
-                let a = values.as_string_view();
-                hashes.extend(a.iter().flatten().map(|v| hash(v.as_bytes())));
-            }
-            DataType::Boolean => {
-                // At most two values: whether each occurs, by bit counts.
-                let a: &BooleanArray = values.as_boolean();
-                let trues = a.true_count();
-                let falses = a.len() - a.null_count() - trues;
-                for (seen, v) in [(trues > 0, 1u8), (falses > 0, 0u8)] {
-                    if seen {
-                        hashes.push(hash(&[v]));
-                    }
-                }
-            }
-            DataType::FixedSizeBinary(_) => {
-                let a = values.as_fixed_size_binary();
-                hashes.extend(a.iter().flatten().map(hash));
-            }
-            dt => {
-                let Some(width) = dt.primitive_width() else {
-                    *self = Self::Unsupported;
-                    return;
+        let counted = match self {
+            Self::Unsupported => return,
+            Self::Sketch(registers) => hash_values(values, &mut Registers(registers)),
+            Self::Exact(set) => {
+                let mut table = Table {
+                    set,
+                    overflow: Vec::new(),
                 };
-                let data = values.to_data();
-                let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
-                let bytes = &bytes[..(values.len() * width).min(bytes.len())];
-                // Eight bytes or fewer: a 64-bit mix of the value itself,
-                // a fraction of the cost of hashing its bytes; read at a
-                // width known when compiled.
-                match width {
-                    1 => mix_fixed::<1>(&mut hashes, bytes, nulls),
-                    2 => mix_fixed::<2>(&mut hashes, bytes, nulls),
-                    4 => mix_fixed::<4>(&mut hashes, bytes, nulls),
-                    8 => mix_fixed::<8>(&mut hashes, bytes, nulls),
-                    _ => {
-                        let each = bytes.chunks_exact(width).enumerate();
-                        hashes.extend(
-                            each.filter(|(i, _)| nulls.is_none_or(|n| n.is_valid(*i)))
-                                .map(|(_, v)| hash(v)),
-                        );
+                let counted = hash_values(values, &mut table);
+                let overflow = table.overflow;
+                if counted && set.len > EXACT_UP_TO {
+                    // Too many to count exactly: what was counted, and the
+                    // rest of the batch, go into a sketch.
+                    let mut registers = Box::new([0u8; REGISTERS]);
+                    for h in set.iter().chain(overflow) {
+                        record(&mut registers, h);
                     }
+                    *self = Self::Sketch(registers);
                 }
+                counted
             }
-        }
-        self.add_all(&hashes);
-    }
-
-    /// Counts values by their hashes: one match for the whole batch, not
-    /// one a value.
-    fn add_all(&mut self, mut hashes: &[u64]) {
-        while !hashes.is_empty() {
-            match self {
-                Self::Exact(set) => {
-                    let mut counted = hashes.len();
-                    for (i, &h) in hashes.iter().enumerate() {
-                        if set.insert(h) && set.len > EXACT_UP_TO {
-                            let mut registers = Box::new([0u8; REGISTERS]);
-                            for h in set.iter() {
-                                record(&mut registers, h);
-                            }
-                            *self = Self::Sketch(registers);
-                            counted = i + 1;
-                            break;
-                        }
-                    }
-                    hashes = &hashes[counted..];
-                }
-                Self::Sketch(registers) => {
-                    for &h in hashes {
-                        record(registers, h);
-                    }
-                    return;
-                }
-                Self::Unsupported => return,
-            }
+        };
+        if !counted {
+            *self = Self::Unsupported;
         }
     }
 
@@ -235,9 +154,116 @@ impl Distinct {
     }
 }
 
-/// Appends the mixed values of a primitive array of `N`-byte values,
-/// skipping nulls.
-fn mix_fixed<const N: usize>(out: &mut Vec<u64>, bytes: &[u8], nulls: Option<&NullBuffer>) {
+/// Where a batch's hashes go as they are made.
+trait Sink {
+    fn add(&mut self, h: u64);
+}
+
+/// The exact phase: each hash into the table until it holds more than
+/// [`EXACT_UP_TO`], the rest of the batch aside for the sketch.
+struct Table<'a> {
+    set: &'a mut HashSet64,
+    overflow: Vec<u64>,
+}
+
+impl Sink for Table<'_> {
+    #[inline]
+    fn add(&mut self, h: u64) {
+        if self.set.len <= EXACT_UP_TO {
+            self.set.insert(h);
+        } else {
+            self.overflow.push(h);
+        }
+    }
+}
+
+/// The sketch phase: each hash straight into its register.
+struct Registers<'a>(&'a mut [u8; REGISTERS]);
+
+impl Sink for Registers<'_> {
+    #[inline]
+    fn add(&mut self, h: u64) {
+        record(self.0, h);
+    }
+}
+
+/// Hashes a batch's valid values into `sink`; false for a type not
+/// counted.
+fn hash_values(values: &dyn Array, sink: &mut impl Sink) -> bool {
+    let nulls = values.nulls().filter(|n| n.null_count() > 0);
+    match values.data_type() {
+        DataType::Dictionary(_, value_type) => {
+            // Counted by value: a dictionary may hold values no row uses.
+            match cast(values, value_type) {
+                Ok(plain) => return hash_values(plain.as_ref(), sink),
+                Err(_) => return false,
+            }
+        }
+        DataType::Utf8 => {
+            let a = values.as_string::<i32>();
+            hash_bytes(sink, a.value_offsets(), a.value_data(), nulls);
+        }
+        DataType::LargeUtf8 => {
+            let a = values.as_string::<i64>();
+            hash_bytes(sink, a.value_offsets(), a.value_data(), nulls);
+        }
+        DataType::Binary => {
+            let a = values.as_binary::<i32>();
+            hash_bytes(sink, a.value_offsets(), a.value_data(), nulls);
+        }
+        DataType::LargeBinary => {
+            let a = values.as_binary::<i64>();
+            hash_bytes(sink, a.value_offsets(), a.value_data(), nulls);
+        }
+        DataType::Utf8View => {
+            let a = values.as_string_view();
+            a.iter()
+                .flatten()
+                .for_each(|v| sink.add(hash(v.as_bytes())));
+        }
+        DataType::Boolean => {
+            // At most two values: whether each occurs, by bit counts.
+            let a: &BooleanArray = values.as_boolean();
+            let trues = a.true_count();
+            let falses = a.len() - a.null_count() - trues;
+            for (seen, v) in [(trues > 0, 1u8), (falses > 0, 0u8)] {
+                if seen {
+                    sink.add(hash(&[v]));
+                }
+            }
+        }
+        DataType::FixedSizeBinary(_) => {
+            let a = values.as_fixed_size_binary();
+            a.iter().flatten().for_each(|v| sink.add(hash(v)));
+        }
+        dt => {
+            let Some(width) = dt.primitive_width() else {
+                return false;
+            };
+            let data = values.to_data();
+            let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
+            let bytes = &bytes[..(values.len() * width).min(bytes.len())];
+            // Eight bytes or fewer: a 64-bit mix of the value itself, a
+            // fraction of the cost of hashing its bytes; read at a width
+            // known when compiled.
+            match width {
+                1 => mix_fixed::<1>(sink, bytes, nulls),
+                2 => mix_fixed::<2>(sink, bytes, nulls),
+                4 => mix_fixed::<4>(sink, bytes, nulls),
+                8 => mix_fixed::<8>(sink, bytes, nulls),
+                _ => {
+                    let each = bytes.chunks_exact(width).enumerate();
+                    each.filter(|(i, _)| nulls.is_none_or(|n| n.is_valid(*i)))
+                        .for_each(|(_, v)| sink.add(hash(v)));
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Hashes the valid values of a primitive array of `N`-byte values.
+fn mix_fixed<const N: usize>(sink: &mut impl Sink, bytes: &[u8], nulls: Option<&NullBuffer>) {
     let word = |v: &[u8]| {
         let mut word = [0u8; 8];
         word[..N].copy_from_slice(v);
@@ -245,19 +271,18 @@ fn mix_fixed<const N: usize>(out: &mut Vec<u64>, bytes: &[u8], nulls: Option<&Nu
     };
     let all = bytes.chunks_exact(N);
     match nulls {
-        None => out.extend(all.map(word)),
-        Some(nulls) => out.extend(
-            all.zip(nulls.iter())
-                .filter(|(_, valid)| *valid)
-                .map(|(v, _)| word(v)),
-        ),
+        None => all.for_each(|v| sink.add(word(v))),
+        Some(nulls) => all
+            .zip(nulls.iter())
+            .filter(|(_, valid)| *valid)
+            .for_each(|(v, _)| sink.add(word(v))),
     }
 }
 
-/// Appends the hashes of a variable-width array's valid values, read from
-/// its offsets and data buffers.
+/// Hashes the valid values of a variable-width array, read from its
+/// offsets and data buffers.
 fn hash_bytes<O: arrow::array::OffsetSizeTrait>(
-    out: &mut Vec<u64>,
+    sink: &mut impl Sink,
     offsets: &[O],
     data: &[u8],
     nulls: Option<&NullBuffer>,
@@ -265,12 +290,11 @@ fn hash_bytes<O: arrow::array::OffsetSizeTrait>(
     let value = |w: &[O]| hash(&data[w[0].as_usize()..w[1].as_usize()]);
     let all = offsets.windows(2);
     match nulls {
-        None => out.extend(all.map(value)),
-        Some(nulls) => out.extend(
-            all.zip(nulls.iter())
-                .filter(|(_, valid)| *valid)
-                .map(|(w, _)| value(w)),
-        ),
+        None => all.for_each(|w| sink.add(value(w))),
+        Some(nulls) => all
+            .zip(nulls.iter())
+            .filter(|(_, valid)| *valid)
+            .for_each(|(w, _)| sink.add(value(w))),
     }
 }
 
@@ -292,14 +316,20 @@ fn hashable(data_type: &DataType) -> bool {
 /// strings columns mostly hold, and uniform enough for the sketch.
 const HASHER: FixedState = FixedState::with_seed(0x5eed_a1c0_c0de_0001);
 
+/// The bytes alone, without the length prefix that `Hash` for a slice
+/// adds: one value is hashed at a time, so there is nothing to separate.
 #[inline]
 fn hash(bytes: &[u8]) -> u64 {
-    HASHER.hash_one(bytes)
+    let mut hasher = HASHER.build_hasher();
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 /// MurmurHash3's 64-bit finaliser: every input bit flips each output bit
-/// with probability one half, which the sketch's registers need. A
-/// bijection, so distinct values never collide.
+/// with probability one half, which the sketch's registers need (one
+/// folded multiply, three instructions fewer, leaves sequential ids
+/// estimated at nearly twice their count). A bijection, so distinct
+/// values never collide.
 #[inline]
 fn mix(mut k: u64) -> u64 {
     k ^= k >> 33;
@@ -310,12 +340,15 @@ fn mix(mut k: u64) -> u64 {
 }
 
 /// A register takes the hash's top bits as its index, and keeps the
-/// highest rank (leading zeros of the rest, plus one) it has seen.
+/// highest rank (trailing zeros of the other bits, plus one) it has seen:
+/// the bits below the index are as uniform as any, and counting from the
+/// bottom takes two instructions fewer than from the top.
 #[inline]
 fn record(registers: &mut [u8; REGISTERS], h: u64) {
     let index = (h >> (64 - PRECISION)) as usize;
-    let rest = h << PRECISION;
-    let rank = (rest.leading_zeros() + 1).min(64 - PRECISION + 1) as u8;
+    // The bit above the rest caps the rank at 64 - PRECISION and spares
+    // the count a case for zero.
+    let rank = ((h | (1 << (63 - PRECISION))).trailing_zeros() + 1) as u8;
     if registers[index] < rank {
         registers[index] = rank;
     }
