@@ -217,23 +217,35 @@ macro_rules! postgres_filters {
 macro_rules! postgres_tier {
     ($table:literal) => {
         TierSql::Chosen {
-            walk: concat!(
-                "SELECT t.dataset_id, ts_rank_cd(t.words, t.query)::float8 AS score, t.n FROM \
-                 (SELECT t.dataset_id, t.n, t.words, p AS query FROM ",
+            walk: postgres_step!(
                 $table,
-                " t, to_tsquery('english', $7) p WHERE t.n > $5 AND t.n <= $6 AND ts_match_vq(t.words, p)",
-                postgres_filters!(),
-                "ORDER BY t.n DESC LIMIT $4) t ORDER BY t.n DESC"
+                "t.n > $5 AND t.n <= $6 AND ts_match_vq(t.words, p)",
+                "t.n"
             ),
-            matches: concat!(
-                "SELECT t.dataset_id, ts_rank_cd(t.words, t.query)::float8 AS score, t.n FROM \
-                 (SELECT t.dataset_id, t.n, t.words, p AS query FROM ",
+            matches: postgres_step!(
                 $table,
-                " t, to_tsquery('english', $7) p WHERE t.words @@ p AND t.n + 0 > $5 AND t.n + 0 <= $6",
-                postgres_filters!(),
-                "ORDER BY t.n + 0 DESC LIMIT $4) t ORDER BY t.n DESC"
+                "t.words @@ p AND t.n + 0 > $5 AND t.n + 0 <= $6",
+                "t.n + 0"
             ),
         }
+    };
+}
+
+/// One step's statement on a PostgreSQL tier: the newest `$4` rows of
+/// `$table` that `$matching` holds, by `$order`, each then ranked.
+macro_rules! postgres_step {
+    ($table:literal, $matching:literal, $order:literal) => {
+        concat!(
+            "SELECT t.dataset_id, ts_rank_cd(t.words, t.query)::float8 AS score, t.n FROM \
+             (SELECT t.dataset_id, t.n, t.words, p AS query FROM ",
+            $table,
+            " t, to_tsquery('english', $7) p WHERE ",
+            $matching,
+            postgres_filters!(),
+            "ORDER BY ",
+            $order,
+            " DESC LIMIT $4) t ORDER BY t.n DESC"
+        )
     };
 }
 
