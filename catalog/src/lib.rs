@@ -53,6 +53,9 @@ pub enum CatalogError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The user is disabled: nothing may sign them in.
+    #[error("user {0} is disabled")]
+    UserDisabled(String),
     /// The subject is not in a state that allows the change.
     #[error("{0}")]
     WrongState(String),

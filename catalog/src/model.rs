@@ -228,6 +228,62 @@ impl User {
     }
 }
 
+/// A bearer token to store: its hash (never the token), when it was
+/// issued, and when it stops admitting its holder (`None`: never).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub hash: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// The user a stored token belongs to, with what decides whether it still
+/// admits them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenHolder {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+}
+
+/// Why a known token no longer admits its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    Expired,
+    Revoked,
+    /// Its holder is disabled: every token of theirs is refused.
+    UserDisabled,
+}
+
+impl TokenHolder {
+    /// The user, if the token admits them at `now` (Unix milliseconds).
+    pub fn admits(self, now: i64) -> Result<User, TokenRefusal> {
+        if self.disabled_at.is_some() {
+            Err(TokenRefusal::UserDisabled)
+        } else if self.revoked_at.is_some() {
+            Err(TokenRefusal::Revoked)
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Err(TokenRefusal::Expired)
+        } else {
+            Ok(self.user)
+        }
+    }
+}
+
+/// A user as administrators see them: enabled or not, and how many tokens
+/// still admit them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct UserEntry {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub user: User,
+    pub disabled_at: Option<i64>,
+    /// Tokens neither revoked nor expired.
+    pub live_tokens: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Acquisition {
     pub id: String,

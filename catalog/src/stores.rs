@@ -14,13 +14,39 @@ use crate::*;
 #[async_trait::async_trait]
 pub trait UserStore: Send + Sync {
     /// Creates a user holding one bearer token, of which only the hash is
-    /// stored.
-    async fn create_user(&self, user: &User, token_hash: &str) -> Result<User>;
-    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
+    /// stored; `actor` (who created it) is audited.
+    async fn create_user(&self, user: &User, token: &NewToken, actor: &str) -> Result<User>;
+    /// A token's holder, whatever the token's standing
+    /// ([`TokenHolder::admits`] judges it).
+    async fn token_holder(&self, token_hash: &str) -> Result<Option<TokenHolder>>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
+    /// A user who is not disabled: whom a key-based sign-in (SFTP) admits.
+    async fn enabled_user(&self, id: &str) -> Result<Option<User>>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// Every user by name, with whether they are disabled and how many of
+    /// their tokens are live at `now`.
+    async fn users(&self, now: i64) -> Result<Vec<UserEntry>>;
     /// Creates or updates a user known from an identity provider (no
-    /// token), auditing a change; unchanged, it is only read.
+    /// token), auditing a change; unchanged, it is only read. A disabled
+    /// user fails with [`CatalogError::UserDisabled`] and is not changed.
     async fn sync_user(&self, user: &User) -> Result<User>;
+    /// Gives a user one more token.
+    async fn issue_token(&self, user_id: &str, token: &NewToken, actor: &str) -> Result<()>;
+    /// Replaces a live token with a new one for the same user, in one
+    /// transaction: the old one is revoked as the new one is stored.
+    /// [`CatalogError::WrongState`] when the old one is no longer live.
+    async fn rotate_token(&self, old_hash: &str, token: &NewToken) -> Result<()>;
+    /// Revokes every live token of a user; how many.
+    async fn revoke_tokens(&self, user_id: &str, actor: &str, at: i64) -> Result<u64>;
+    /// Disables a user (every token and sign-in refused) or enables them
+    /// again; a change is audited, a repeat is not.
+    async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        actor: &str,
+        at: i64,
+    ) -> Result<()>;
 }
 
 /// Acquisitions and their reviews.

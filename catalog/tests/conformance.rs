@@ -15,6 +15,14 @@ fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+fn token(hash: &str, expires_at: Option<i64>) -> NewToken {
+    NewToken {
+        hash: hash.into(),
+        created_at: 1,
+        expires_at,
+    }
+}
+
 async fn user(store: &dyn CatalogStore, name: &str) -> User {
     let u = User {
         id: id(),
@@ -24,7 +32,7 @@ async fn user(store: &dyn CatalogStore, name: &str) -> User {
         zones: Clearance::default(),
     };
     store
-        .create_user(&u, &format!("hash-of-{name}"))
+        .create_user(&u, &token(&format!("hash-of-{name}"), None), "system:test")
         .await
         .unwrap()
 }
@@ -217,12 +225,8 @@ async fn publish_one(
 
 pub async fn users_and_tokens(store: &dyn CatalogStore) {
     let u = user(store, "ada").await;
-    let found = store
-        .user_by_token_hash("hash-of-ada")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found, u);
+    let found = store.token_holder("hash-of-ada").await.unwrap().unwrap();
+    assert_eq!(found.admits(2), Ok(u.clone()));
     assert_eq!(store.user(&u.id).await.unwrap(), Some(u.clone()));
     assert!(store.user("nope").await.unwrap().is_none());
     // Users from an identity provider: created once, updated on change.
@@ -250,7 +254,7 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         .filter(|e| e.action == "user.sync")
         .count();
     assert_eq!(syncs, 2, "a change is audited; a repeat is not");
-    assert!(store.user_by_token_hash("nope").await.unwrap().is_none());
+    assert!(store.token_holder("nope").await.unwrap().is_none());
     let dup = User {
         id: id(),
         name: "ada".into(),
@@ -258,7 +262,10 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         created_at: 2,
         zones: "sandbox".parse().unwrap(),
     };
-    let err = store.create_user(&dup, "other").await.unwrap_err();
+    let err = store
+        .create_user(&dup, &token("other", None), "system:test")
+        .await
+        .unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
     // An analyst's clearances read back with the user.
     let ann = User {
@@ -266,9 +273,140 @@ pub async fn users_and_tokens(store: &dyn CatalogStore) {
         id: id(),
         ..dup
     };
-    store.create_user(&ann, "hash-of-ann").await.unwrap();
-    let found = store.user_by_token_hash("hash-of-ann").await.unwrap();
-    assert_eq!(found, Some(ann));
+    store
+        .create_user(&ann, &token("hash-of-ann", Some(100)), "system:test")
+        .await
+        .unwrap();
+    let found = store.token_holder("hash-of-ann").await.unwrap().unwrap();
+    assert_eq!(found.clone().admits(99), Ok(ann.clone()));
+    assert_eq!(found.admits(100), Err(TokenRefusal::Expired));
+    assert_eq!(store.user_by_name("ann").await.unwrap(), Some(ann));
+    assert!(store.user_by_name("nobody").await.unwrap().is_none());
+}
+
+pub async fn tokens_expire_rotate_and_revoke(store: &dyn CatalogStore) {
+    let bo = user(store, "bo").await;
+    let admits = |hash: &'static str, now| async move {
+        let holder = store.token_holder(hash).await.unwrap().unwrap();
+        holder.admits(now).map(|u| u.name)
+    };
+    let live = |now| async move {
+        let users = store.users(now).await.unwrap();
+        let bo = users.into_iter().find(|e| e.user.name == "bo").unwrap();
+        (bo.live_tokens, bo.disabled_at)
+    };
+    // A second token, with an expiry; an unknown user gets none.
+    store
+        .issue_token(&bo.id, &token("bo-2", Some(50)), "admin-1")
+        .await
+        .unwrap();
+    let err = store
+        .issue_token("no-such-user", &token("x", None), "admin-1")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::NotFound(_)), "{err}");
+    assert_eq!(live(10).await, (2, None));
+    assert_eq!(live(50).await, (1, None), "an expired token is not live");
+
+    // Rotation: the new token admits, the old one is revoked at once, and
+    // a revoked or expired token cannot be rotated again.
+    let rotated = NewToken {
+        hash: "bo-3".into(),
+        created_at: 20,
+        expires_at: None,
+    };
+    store.rotate_token("hash-of-bo", &rotated).await.unwrap();
+    assert_eq!(admits("bo-3", 21).await, Ok("bo".into()));
+    assert_eq!(admits("hash-of-bo", 21).await, Err(TokenRefusal::Revoked));
+    let again = NewToken {
+        hash: "bo-4".into(),
+        ..rotated.clone()
+    };
+    let err = store.rotate_token("hash-of-bo", &again).await.unwrap_err();
+    assert!(matches!(err, CatalogError::WrongState(_)), "{err}");
+    let late = NewToken {
+        hash: "bo-5".into(),
+        created_at: 60,
+        expires_at: None,
+    };
+    let err = store.rotate_token("bo-2", &late).await.unwrap_err();
+    assert!(matches!(err, CatalogError::WrongState(_)), "{err}");
+    assert!(store.token_holder("bo-4").await.unwrap().is_none());
+
+    // Disabling refuses every token; enabling again admits the live ones.
+    store
+        .set_user_disabled(&bo.id, true, "admin-1", 30)
+        .await
+        .unwrap();
+    store
+        .set_user_disabled(&bo.id, true, "admin-1", 31)
+        .await
+        .unwrap();
+    assert_eq!(admits("bo-3", 32).await, Err(TokenRefusal::UserDisabled));
+    assert!(store.enabled_user(&bo.id).await.unwrap().is_none());
+    assert_eq!(store.user(&bo.id).await.unwrap(), Some(bo.clone()));
+    assert_eq!(live(32).await, (2, Some(30)), "the first disabling counts");
+    store
+        .set_user_disabled(&bo.id, false, "admin-1", 33)
+        .await
+        .unwrap();
+    assert_eq!(admits("bo-3", 34).await, Ok("bo".into()));
+    assert_eq!(store.enabled_user(&bo.id).await.unwrap(), Some(bo.clone()));
+
+    // Revocation takes every live token.
+    assert_eq!(store.revoke_tokens(&bo.id, "admin-1", 40).await.unwrap(), 2);
+    assert_eq!(admits("bo-3", 41).await, Err(TokenRefusal::Revoked));
+    assert_eq!(admits("bo-2", 41).await, Err(TokenRefusal::Revoked));
+    assert_eq!(live(41).await, (0, None));
+
+    // Each change is audited once, under who made it.
+    let events: Vec<(String, String)> = store
+        .audit_events(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.subject == bo.id)
+        .map(|e| (e.action, e.actor))
+        .collect();
+    let expected = [
+        ("user.create", "system:test"),
+        ("token.issue", "admin-1"),
+        ("token.rotate", bo.id.as_str()),
+        ("user.disable", "admin-1"),
+        ("user.enable", "admin-1"),
+        ("token.revoke", "admin-1"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(events, expected);
+
+    // A disabled user from an identity provider is not signed in again,
+    // nor changed.
+    let sso = User {
+        id: "oidc:tam".into(),
+        name: "oidc:tam".into(),
+        role: Role::Engineer,
+        created_at: 5,
+        zones: Clearance::default(),
+    };
+    store.sync_user(&sso).await.unwrap();
+    store
+        .set_user_disabled(&sso.id, true, "admin-1", 6)
+        .await
+        .unwrap();
+    for role in [Role::Engineer, Role::Admin] {
+        let err = store
+            .sync_user(&User {
+                role,
+                ..sso.clone()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CatalogError::UserDisabled(_)), "{err}");
+    }
+    assert_eq!(store.user(&sso.id).await.unwrap(), Some(sso));
 }
 
 pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
@@ -1657,7 +1795,7 @@ macro_rules! conformance {
         mod $backend {
             use super::*;
             conformance!(@each $make;
-                users_and_tokens, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
+                users_and_tokens, tokens_expire_rotate_and_revoke, acquisitions_have_unique_slugs, same_bytes_are_recorded_once,
                 an_acquisitions_files_list_newest_first_page_by_page,
                 a_file_walks_to_published, versions_count_up_and_search_finds_datasets,
                 search_pages_walk_every_window_once,

@@ -1,32 +1,139 @@
-//! Bearer tokens: random, shown once, stored only as their SHA-256.
+//! Users and their bearer tokens: who a request comes from, and the one
+//! set of commands that administer users, from the command line or the
+//! admin API.
 //!
 //! Tokens carry 256 bits of randomness, so an unsalted fast hash is the
 //! right tool: it cannot be brute-forced, and lookups stay one indexed read.
+//! Only the hash is stored. A token is judged on every request (expiry,
+//! revocation, a disabled holder), so a refusal takes effect at once,
+//! with no cache to wait out.
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use airlock_catalog::{CatalogStore, User};
-use airlock_policies::{Principal, Role};
-use airlock_zones::{Clearance, ZoneName};
+use airlock_catalog::{CatalogStore, NewToken, User};
+use airlock_policies::{Action, Policies, Principal, Role};
+use airlock_zones::{Clearance, ZoneName, ZoneSet};
 
 use crate::{IngestError, now_ms};
 
 /// Every token starts with this, so leaked tokens are easy to scan for.
 pub const TOKEN_PREFIX: &str = "alk_";
 
+/// The longest expiry a token may be given.
+pub const MAX_EXPIRY_DAYS: u32 = 3650;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a user and returns it with its one bearer token. An analyst is
-/// cleared to read the datasets of `zones` (at least one); other roles take
-/// none.
+/// A new random token (shown once) and what the catalog stores of it.
+fn mint(expires_in_days: Option<u32>) -> Result<(String, NewToken), IngestError> {
+    let created_at = now_ms();
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_EXPIRY_DAYS) => Some(created_at + i64::from(days) * DAY_MS),
+        Some(_) => {
+            return Err(IngestError::bad_request(
+                "invalid_expiry",
+                format!("a token expires in 1 to {MAX_EXPIRY_DAYS} days"),
+            ));
+        }
+    };
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let stored = NewToken {
+        hash: hash_token(&token),
+        created_at,
+        expires_at,
+    };
+    Ok((token, stored))
+}
+
+/// Who administers users: whoever runs the command line on the daemon's
+/// own catalog, or a caller of the admin API, for whom Cedar decides each
+/// command (`manage_users`).
+#[derive(Clone, Copy)]
+pub enum Administrator<'a> {
+    CommandLine,
+    Caller {
+        who: &'a Principal,
+        policies: &'a Policies,
+    },
+}
+
+impl<'a> Administrator<'a> {
+    /// The actor the audit log names, once the command is allowed.
+    fn actor(self) -> Result<&'a str, IngestError> {
+        match self {
+            Administrator::CommandLine => Ok("system:cli"),
+            Administrator::Caller { who, policies } => {
+                policies.authorize(who, Action::ManageUsers)?;
+                Ok(&who.user_id)
+            }
+        }
+    }
+}
+
+/// A user to create, as an administrator asks for it.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    /// For an analyst, the names of the zones whose datasets they may read
+    /// (at least one); other roles take none.
+    pub zones: Vec<String>,
+    /// When the first token expires; `None`: it does not.
+    pub expires_in_days: Option<u32>,
+}
+
+/// Creates a user in zones that exist, and returns it with its first
+/// bearer token.
+pub async fn create_user(
+    catalog: &dyn CatalogStore,
+    known: &ZoneSet,
+    admin: Administrator<'_>,
+    new: NewUser,
+) -> Result<(User, String), IngestError> {
+    let actor = admin.actor()?;
+    let zones = new
+        .zones
+        .iter()
+        .map(|z| Ok(known.get(z)?.name.clone()))
+        .collect::<Result<Vec<_>, IngestError>>()?;
+    insert_user(
+        catalog,
+        actor,
+        &new.name,
+        new.role,
+        zones,
+        new.expires_in_days,
+    )
+    .await
+}
+
+/// Creates a user from the command line with a token that does not
+/// expire: what operators and the tests start from.
 pub async fn add_user(
     catalog: &dyn CatalogStore,
     name: &str,
     role: Role,
     zones: &[ZoneName],
+) -> Result<(User, String), IngestError> {
+    let actor = Administrator::CommandLine.actor()?;
+    insert_user(catalog, actor, name, role, zones.to_vec(), None).await
+}
+
+async fn insert_user(
+    catalog: &dyn CatalogStore,
+    actor: &str,
+    name: &str,
+    role: Role,
+    zones: Vec<ZoneName>,
+    expires_in_days: Option<u32>,
 ) -> Result<(User, String), IngestError> {
     match (role, zones.is_empty()) {
         (Role::Analyst, true) => {
@@ -46,46 +153,130 @@ pub async fn add_user(
     if name.is_empty()
         || name.len() > 64
         || name.chars().any(|c| c.is_control() || c.is_whitespace())
+        || name.starts_with("oidc:")
     {
         return Err(IngestError::bad_request(
             "invalid_name",
-            "a user name is 1-64 characters without spaces",
+            "a user name is 1-64 characters without spaces, not starting with oidc:",
         ));
     }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let (token, stored) = mint(expires_in_days)?;
     let user = User {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.to_owned(),
         role,
-        created_at: now_ms(),
-        zones: Clearance::new(zones.to_vec()),
+        created_at: stored.created_at,
+        zones: Clearance::new(zones),
     };
-    let user = catalog.create_user(&user, &hash_token(&token)).await?;
+    let user = catalog.create_user(&user, &stored, actor).await?;
     Ok((user, token))
 }
 
-/// The principal behind an `Authorization` header value: an Airlock token,
-/// or a JWT when OIDC is configured.
+/// A user that must exist, by name.
+async fn named(catalog: &dyn CatalogStore, name: &str) -> Result<User, IngestError> {
+    catalog
+        .user_by_name(name)
+        .await?
+        .ok_or_else(|| IngestError::NotFound(format!("user {name}")))
+}
+
+/// Gives a user a new token (after a revocation, say); returns it.
+pub async fn issue_token(
+    catalog: &dyn CatalogStore,
+    admin: Administrator<'_>,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> Result<String, IngestError> {
+    let actor = admin.actor()?;
+    let user = named(catalog, name).await?;
+    let (token, stored) = mint(expires_in_days)?;
+    catalog.issue_token(&user.id, &stored, actor).await?;
+    Ok(token)
+}
+
+/// Revokes every token a user holds; how many were live.
+pub async fn revoke_tokens(
+    catalog: &dyn CatalogStore,
+    admin: Administrator<'_>,
+    name: &str,
+) -> Result<u64, IngestError> {
+    let actor = admin.actor()?;
+    let user = named(catalog, name).await?;
+    Ok(catalog.revoke_tokens(&user.id, actor, now_ms()).await?)
+}
+
+/// Disables a user (every token and sign-in refused at once) or enables
+/// them again.
+pub async fn set_disabled(
+    catalog: &dyn CatalogStore,
+    admin: Administrator<'_>,
+    name: &str,
+    disabled: bool,
+) -> Result<User, IngestError> {
+    let actor = admin.actor()?;
+    let user = named(catalog, name).await?;
+    if let Administrator::Caller { who, .. } = admin
+        && who.user_id == user.id
+        && disabled
+    {
+        return Err(IngestError::Conflict(
+            "an administrator cannot disable themselves".into(),
+        ));
+    }
+    catalog
+        .set_user_disabled(&user.id, disabled, actor, now_ms())
+        .await?;
+    Ok(user)
+}
+
+/// Replaces the token a request was made with by a new one, revoking the
+/// old one in the same transaction; returns the new token.
+pub async fn rotate_token(
+    catalog: &dyn CatalogStore,
+    header: Option<&str>,
+    expires_in_days: Option<u32>,
+) -> Result<String, IngestError> {
+    let presented = bearer(header)?;
+    if !presented.starts_with(TOKEN_PREFIX) {
+        return Err(IngestError::bad_request(
+            "not_an_airlock_token",
+            "only an Airlock token can be rotated; an identity provider's token is renewed there",
+        ));
+    }
+    let (token, stored) = mint(expires_in_days)?;
+    catalog
+        .rotate_token(&hash_token(presented), &stored)
+        .await?;
+    Ok(token)
+}
+
+fn bearer(header: Option<&str>) -> Result<&str, IngestError> {
+    header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(IngestError::Unauthorized(None))
+}
+
+/// The principal behind an `Authorization` header value: an Airlock token
+/// that still admits its holder, or a JWT when OIDC is configured.
 pub async fn authenticate(
     catalog: &dyn CatalogStore,
     oidc: Option<&crate::oidc::Verifier>,
     header: Option<&str>,
 ) -> Result<Principal, IngestError> {
-    let token = header
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(IngestError::Unauthorized)?;
+    let token = bearer(header)?;
     if !token.starts_with(TOKEN_PREFIX) {
         return match oidc {
             Some(verifier) => crate::oidc::authenticate(verifier, catalog, token).await,
-            None => Err(IngestError::Unauthorized),
+            None => Err(IngestError::Unauthorized(None)),
         };
     }
-    let user = catalog
-        .user_by_token_hash(&hash_token(token))
+    let holder = catalog
+        .token_holder(&hash_token(token))
         .await?
-        .ok_or(IngestError::Unauthorized)?;
+        .ok_or(IngestError::Unauthorized(None))?;
+    let user = holder
+        .admits(now_ms())
+        .map_err(|why| IngestError::Unauthorized(Some(why)))?;
     Ok(user.principal())
 }

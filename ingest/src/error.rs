@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use airlock_catalog::CatalogError;
+use airlock_catalog::{CatalogError, TokenRefusal};
 use airlock_convert::ConvertError;
 use airlock_policies::PolicyError;
 use airlock_zones::ZoneError;
@@ -16,8 +16,10 @@ use airlock_zones::ZoneError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IngestError {
-    #[error("a valid bearer token is required")]
-    Unauthorized,
+    /// No credential, or one that no longer admits its holder; `None`
+    /// for a missing or unknown one (nothing said about which).
+    #[error("{}", unauthorized_message(*.0))]
+    Unauthorized(Option<TokenRefusal>),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error("{0} not found")]
@@ -84,6 +86,17 @@ pub enum TusRule {
     Checksum,
 }
 
+/// What a refused credential's holder reads. Only the holder of a known
+/// token learns why it is refused.
+fn unauthorized_message(why: Option<TokenRefusal>) -> &'static str {
+    match why {
+        None => "a valid bearer token is required",
+        Some(TokenRefusal::Expired) => "the token has expired; ask an administrator for a new one",
+        Some(TokenRefusal::Revoked) => "the token has been revoked",
+        Some(TokenRefusal::UserDisabled) => "the user is disabled",
+    }
+}
+
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -96,7 +109,16 @@ impl IngestError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         use IngestError::*;
         match self {
-            Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Unauthorized(why) => (
+                StatusCode::UNAUTHORIZED,
+                match why {
+                    None => "unauthorized",
+                    Some(TokenRefusal::Expired) => "token_expired",
+                    Some(TokenRefusal::Revoked) => "token_revoked",
+                    Some(TokenRefusal::UserDisabled) => "user_disabled",
+                },
+            ),
+            Catalog(CatalogError::UserDisabled(_)) => (StatusCode::UNAUTHORIZED, "user_disabled"),
             Busy { limit, .. } => match limit {
                 Limit::UploadsPerUser => (StatusCode::TOO_MANY_REQUESTS, "too_many_uploads"),
                 Limit::QuarantineBytes => (StatusCode::SERVICE_UNAVAILABLE, "quarantine_full"),

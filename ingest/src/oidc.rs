@@ -299,7 +299,7 @@ pub async fn authenticate(
 ) -> Result<Principal, IngestError> {
     let refused = |e: OidcError| {
         tracing::info!(error = %e, "OIDC token refused");
-        IngestError::Unauthorized
+        IngestError::Unauthorized(None)
     };
     let claims = verifier.claims(token).await.map_err(refused)?;
     let (role, zones) = verifier.role_and_zones(&claims).map_err(refused)?;

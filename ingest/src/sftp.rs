@@ -240,10 +240,11 @@ impl russh::server::Handler for Connection {
         let Some(entry) = self.configured(key.public_key) else {
             return Ok(Auth::reject());
         };
-        let user = match self.app.catalog.user(&entry.user_id).await {
+        // A disabled user's keys are refused like any other's.
+        let user = match self.app.catalog.enabled_user(&entry.user_id).await {
             Ok(Some(u)) if u.name == login => u,
             Ok(_) => {
-                tracing::warn!(peer = ?self.peer, login, %fingerprint, "sftp: key not for this login");
+                tracing::warn!(peer = ?self.peer, login, %fingerprint, "sftp: key not for this login, or its user is disabled");
                 return Ok(Auth::reject());
             }
             Err(e) => {

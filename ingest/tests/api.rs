@@ -220,11 +220,17 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
             "/v1/files/{id}",
             "/v1/files/{id}/review",
             "/v1/reviews",
+            "/v1/tokens/rotate",
             "/v1/transfers",
             "/v1/transfers/{id}",
             "/v1/transfers/{id}/review",
             "/v1/uploads",
             "/v1/uploads/{id}",
+            "/v1/users",
+            "/v1/users/{name}/disable",
+            "/v1/users/{name}/enable",
+            "/v1/users/{name}/revoke",
+            "/v1/users/{name}/tokens",
             "/v1/zones",
         ]
     );
@@ -232,7 +238,10 @@ async fn openapi_covers_every_route_and_every_v1_route_needs_a_token() {
         if !path.starts_with("/v1/") {
             continue;
         }
-        let uri = path.replace("{id}", "x").replace("{filename}", "f.csv");
+        let uri = path
+            .replace("{id}", "x")
+            .replace("{filename}", "f.csv")
+            .replace("{name}", "someone");
         for method in ops.as_object().unwrap().keys() {
             let (status, body) = f
                 .call(&method.to_uppercase(), &uri, None, Body::empty())

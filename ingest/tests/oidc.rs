@@ -167,6 +167,29 @@ async fn rs256_and_es256_tokens_sign_in_with_their_mapped_roles_and_four_eyes_ho
         .unwrap();
     let (status, _) = call(&app, "GET", "/v1/audit", &token, Value::Null).await;
     assert_eq!(status, StatusCode::OK);
+    // A disabled user is refused through their identity provider too, at
+    // once, whatever role the next token carries.
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/v1/users/oidc:ann/disable",
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = call(&app, "GET", "/v1/datasets", &analyst, Value::Null).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("user_disabled"))
+    );
+    let promoted = sign(
+        Algorithm::RS256,
+        "rsa-1",
+        &claims("ann", &["ons-reviewers"]),
+    );
+    let (status, _) = call(&app, "GET", "/v1/reviews", &promoted, Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

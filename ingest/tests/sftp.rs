@@ -267,6 +267,22 @@ async fn suppliers_put_files_over_sftp_and_can_do_nothing_else() {
     // No upload left a part behind.
     assert_eq!(std::fs::read_dir(incoming).unwrap().count(), 0);
 
+    // A disabled user's key no longer logs in; enabled again, it does.
+    let at = airlock_ingest::now_ms();
+    let catalog = app.catalog.as_ref();
+    catalog
+        .set_user_disabled(&eve.id, true, "test", at)
+        .await
+        .unwrap();
+    let out = run("ls /\n".into()).await;
+    assert!(!out.ok, "a disabled user logged in");
+    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+    catalog
+        .set_user_disabled(&eve.id, false, "test", at)
+        .await
+        .unwrap();
+    assert!(run("ls /\n".into()).await.ok);
+
     stop.cancel();
     server.await.unwrap().unwrap();
 }

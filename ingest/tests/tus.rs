@@ -304,10 +304,11 @@ async fn uploads_are_refused_unless_well_formed_and_can_be_ended_or_expire() {
     let eve_id = f
         .app
         .catalog
-        .user_by_token_hash(&auth::hash_token(&f.eve))
+        .token_holder(&auth::hash_token(&f.eve))
         .await
         .unwrap()
         .unwrap()
+        .user
         .id;
     let most = f.config.limits.max_concurrent_uploads_per_user;
     let held: Vec<_> = (0..most)

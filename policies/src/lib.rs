@@ -117,6 +117,9 @@ pub enum Action<'a> {
     ReadAudit,
     /// Reading the reviewers' queue.
     ListReviews,
+    /// Listing users, creating them, disabling them, issuing and revoking
+    /// their tokens.
+    ManageUsers,
     ViewAcquisition {
         owner_id: &'a str,
     },
@@ -179,6 +182,7 @@ impl Action<'_> {
             Action::CreateAcquisition => "create_acquisition",
             Action::ReadAudit => "read_audit",
             Action::ListReviews => "list_reviews",
+            Action::ManageUsers => "manage_users",
             Action::ViewAcquisition { .. } => "view_acquisition",
             Action::DeliverFile { .. } => "deliver_file",
             Action::ManageAcquisition { .. } => "manage_acquisition",
@@ -205,6 +209,7 @@ impl Action<'_> {
             Action::CreateAcquisition => "register acquisitions",
             Action::ReadAudit => "read the audit log",
             Action::ListReviews => "read the review queue",
+            Action::ManageUsers => "manage users",
             Action::ViewAcquisition { .. } => "view acquisitions",
             Action::DeliverFile { .. } => "deliver files",
             Action::ManageAcquisition { .. } => "submit or close acquisitions",
@@ -224,12 +229,13 @@ impl Action<'_> {
     }
 
     /// Every action's name, for `airlock policy explain`.
-    pub const NAMES: [&'static str; 18] = [
+    pub const NAMES: [&'static str; 21] = [
         "list_zones",
         "search_catalog",
         "create_acquisition",
         "read_audit",
         "list_reviews",
+        "manage_users",
         "view_acquisition",
         "deliver_file",
         "manage_acquisition",
@@ -237,6 +243,8 @@ impl Action<'_> {
         "view_file",
         "review_file",
         "view_dataset",
+        "read_dataset",
+        "tag_dataset",
         "request_transfer",
         "view_transfer",
         "release_transfer",
@@ -261,6 +269,7 @@ impl Action<'_> {
             "create_acquisition" => Action::CreateAcquisition,
             "read_audit" => Action::ReadAudit,
             "list_reviews" => Action::ListReviews,
+            "manage_users" => Action::ManageUsers,
             "view_acquisition" => Action::ViewAcquisition { owner_id: owner },
             "deliver_file" => Action::DeliverFile {
                 acquisition_owner_id: owner,

@@ -17,6 +17,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("search_catalog", "yyyy"),
     ("create_acquisition", "yy--"),
     ("read_audit", "---y"),
+    ("manage_users", "---y"),
     ("list_reviews", "-y-y"),
     ("view_acquisition own", "yy-y"),
     ("view_acquisition other's", "-y-y"),

@@ -745,8 +745,8 @@ sql_store!(
 
 /// Every aggregate's operations, for both backends.
 macro_rules! aggregates {
-    ($store:ident, skip_locked = $skip:literal) => {
-        users::users_sql!($store);
+    ($store:ident, $conn:ty, skip_locked = $skip:literal) => {
+        users::users_sql!($store, $conn);
         acquisitions::acquisitions_sql!($store);
         deliveries::deliveries_sql!($store);
         files::files_sql!($store, skip_locked = $skip);
@@ -755,8 +755,12 @@ macro_rules! aggregates {
         audit_log::audit_log_sql!($store);
     };
 }
-aggregates!(SqliteStore, skip_locked = "");
-aggregates!(PgStore, skip_locked = "FOR UPDATE SKIP LOCKED");
+aggregates!(SqliteStore, sqlx::SqliteConnection, skip_locked = "");
+aggregates!(
+    PgStore,
+    sqlx::PgConnection,
+    skip_locked = "FOR UPDATE SKIP LOCKED"
+);
 
 /// A user name already taken, named as such.
 fn name_taken(e: sqlx::Error, name: &str) -> CatalogError {

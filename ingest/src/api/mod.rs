@@ -17,6 +17,7 @@ mod iceberg;
 mod reviews;
 mod transfers;
 pub mod tus;
+mod users;
 
 use std::sync::Arc;
 
@@ -81,6 +82,12 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(datasets::get_version_data))
         .routes(routes!(datasets::set_dataset_tags))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::disable_user))
+        .routes(routes!(users::enable_user))
+        .routes(routes!(users::revoke_user_tokens))
+        .routes(routes!(users::issue_user_token))
+        .routes(routes!(users::rotate_token))
         .merge(tus::routes())
         .split_for_parts();
     let openapi = Arc::new(openapi);

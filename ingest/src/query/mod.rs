@@ -19,6 +19,7 @@ mod files;
 mod iceberg;
 mod reviews;
 mod transfers;
+mod users;
 mod versions;
 
 pub use access::{LakeAccess, LakeReaderConfig};
@@ -31,6 +32,7 @@ pub use datasets::{DatasetPage, DatasetSearch, DatasetSummary, DatasetView};
 pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
 pub use reviews::{HeldFileView, ReviewQueue, UserRef};
 pub use transfers::{PartVerdictView, TransferView};
+pub use users::UserView;
 pub use versions::{ColumnView, LineageView, PiiView, SchemaChange, StatisticsView, VersionView};
 
 use airlock_catalog::{Acquisition, CatalogStore};

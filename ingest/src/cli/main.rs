@@ -1,12 +1,19 @@
-//! The `airlock` command: the daemon and its administration.
+//! The `airlock` command: the daemon, its administration on the daemon's
+//! own machine (`serve`, `user`, `config`, `audit`, `policy`), and the
+//! client commands that reach a server over its API ([`remote`]).
+
+mod remote;
+mod table;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use airlock_ingest::{App, Config, auth};
+use airlock_ingest::auth::{self, Administrator, NewUser};
+use airlock_ingest::{App, Config};
 use airlock_policies::{Action, CheckedFile, Findings, Policies, Principal, Role, TransferFacts};
 use airlock_zones::{Classification, Clearance, ZoneName};
 
@@ -71,6 +78,41 @@ enum Command {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// Delivers files to an approved acquisition over tus, with progress;
+    /// run again, it resumes an interrupted upload.
+    Submit(remote::Submit),
+    /// A delivered file's state, verdicts and reason.
+    Status {
+        #[command(flatten)]
+        remote: remote::Remote,
+        file_id: String,
+    },
+    /// The review queue; with a subcommand, a decision.
+    Review {
+        #[command(flatten)]
+        remote: remote::Remote,
+        #[command(subcommand)]
+        command: Option<remote::ReviewCommand>,
+    },
+    /// Searches the catalog: words, "phrases", prefix*, OR, -excluded.
+    Search {
+        #[command(flatten)]
+        remote: remote::Remote,
+        query: String,
+        /// At most this many results (1-100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+    },
+    /// Reads the catalog's datasets.
+    Datasets {
+        #[command(subcommand)]
+        command: remote::DatasetsCommand,
+    },
+    /// Manages your own token.
+    Token {
+        #[command(subcommand)]
+        command: remote::TokenCommand,
     },
 }
 
@@ -144,6 +186,37 @@ enum UserCommand {
         /// (`sandbox,corporate`).
         #[arg(long, value_delimiter = ',')]
         zones: Vec<String>,
+        /// The token expires after this many days (1-3650); by default it
+        /// does not.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Issues a user one more token (after a revocation, say), printed once.
+    Token {
+        name: String,
+        /// The token expires after this many days (1-3650).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revokes every token a user holds, at once.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Disables a user: every token and sign-in is refused until enabled.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Enables a disabled user again.
+    Enable {
+        name: String,
         #[command(flatten)]
         common: Common,
     },
@@ -164,7 +237,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
@@ -173,6 +246,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Submit(args) => return remote::submit(args).await,
+        Command::Status { remote, file_id } => return remote::status(remote, file_id).await,
+        Command::Review { remote, command } => return remote::review(remote, command).await,
+        Command::Search {
+            remote,
+            query,
+            limit,
+        } => return remote::search(remote, query, limit).await,
+        Command::Datasets { command } => return remote::datasets(command).await,
+        Command::Token { command } => return remote::token(command).await,
         Command::Serve { common, listen } => {
             let mut config = common.load()?;
             if let Some(addr) = listen {
@@ -193,30 +276,7 @@ async fn main() -> anyhow::Result<()> {
             airlock_ingest::serve(app, listener, shutdown_signal()).await?;
             tracing::info!("airlock stopped");
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    name,
-                    role,
-                    zones,
-                    common,
-                },
-        } => {
-            let config = common.load()?;
-            let known = config.zone_set()?;
-            let zones = zones
-                .iter()
-                .map(|z| Ok(known.get(z)?.name.clone()))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            std::fs::create_dir_all(&config.data_dir)?;
-            let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
-            let (user, token) = auth::add_user(catalog.as_ref(), &name, role, &zones).await?;
-            eprintln!(
-                "created {} ({}) with id {}; its token is shown once:",
-                user.name, user.role, user.id
-            );
-            println!("{token}");
-        }
+        Command::User { command } => user_command(command).await?,
         Command::Config {
             command: ConfigCommand::Check { common },
         } => {
@@ -308,8 +368,69 @@ async fn main() -> anyhow::Result<()> {
             let explained = policies.explain(&who, request)?;
             print!("{explained}");
             if !explained.allowed {
-                std::process::exit(1);
+                return Ok(ExitCode::FAILURE);
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The user commands: on the daemon's own catalog, as its operator.
+async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    let common = match &command {
+        UserCommand::Add { common, .. }
+        | UserCommand::Token { common, .. }
+        | UserCommand::Revoke { common, .. }
+        | UserCommand::Disable { common, .. }
+        | UserCommand::Enable { common, .. } => common,
+    };
+    let config = common.load()?;
+    let zones = config.zone_set()?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let catalog = airlock_catalog::connect(&config.catalog_url()).await?;
+    let catalog = catalog.as_ref();
+    let admin = Administrator::CommandLine;
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            zones: names,
+            expires_in_days,
+            ..
+        } => {
+            let new = NewUser {
+                name,
+                role,
+                zones: names,
+                expires_in_days,
+            };
+            let (user, token) = auth::create_user(catalog, &zones, admin, new).await?;
+            eprintln!(
+                "created {} ({}) with id {}; its token is shown once:",
+                user.name, user.role, user.id
+            );
+            println!("{token}");
+        }
+        UserCommand::Token {
+            name,
+            expires_in_days,
+            ..
+        } => {
+            let token = auth::issue_token(catalog, admin, &name, expires_in_days).await?;
+            eprintln!("a new token for {name}, shown once:");
+            println!("{token}");
+        }
+        UserCommand::Revoke { name, .. } => {
+            let revoked = auth::revoke_tokens(catalog, admin, &name).await?;
+            println!("revoked {revoked} tokens of {name}");
+        }
+        UserCommand::Disable { name, .. } => {
+            auth::set_disabled(catalog, admin, &name, true).await?;
+            println!("disabled {name}: every token and sign-in is refused");
+        }
+        UserCommand::Enable { name, .. } => {
+            auth::set_disabled(catalog, admin, &name, false).await?;
+            println!("enabled {name}");
         }
     }
     Ok(())
