@@ -206,6 +206,26 @@ log "installing pyiceberg and DuckDB with its iceberg extension into the venv"
   duckdb-extension-httpfs==1.5.5
 export AIRLOCK_TEST_PYTHON="$WORK/venv/bin/python"
 
+# --- schemathesis, for the API contract test (tests/contract.rs) ----------------
+# In its own venv: it pins its own hypothesis, jsonschema and requests.
+log "installing schemathesis into its own venv"
+python3 -m venv "$WORK/st-venv"
+"$WORK/st-venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
+export AIRLOCK_TEST_SCHEMATHESIS="$WORK/st-venv/bin/schemathesis"
+
+# --- the generated Python client (tests/clients.rs) -------------------------------
+# The generator and ruff, to check clients/python is current, and the
+# committed client with its dependencies, for the end-to-end script.
+log "installing openapi-python-client and the generated Python client into a venv"
+python3 -m venv "$WORK/clients-venv"
+"$WORK/clients-venv/bin/pip" install -q --disable-pip-version-check openapi-python-client==0.29.1 \
+  ruff==0.17.6 httpx==0.28.1 attrs==25.4.0 setuptools==80.9.0 wheel==0.45.1
+# From a copy: a build leaves build/ and *.egg-info beside the sources.
+cp -r "$ROOT/clients/python" "$WORK/airlock-client"
+"$WORK/clients-venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation \
+  "$WORK/airlock-client"
+export AIRLOCK_TEST_CLIENTS_VENV="$WORK/clients-venv"
+
 # --- moto's S3 server: object tagging, which s3s-fs does not implement --------
 log "installing moto's S3 server into the venv"
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.6'

@@ -485,7 +485,7 @@ async fn a_version_streams_through_airlock_in_every_format() {
 
     for (token, query, status, code) in [
         (d.corporate_analyst.as_str(), "", 404, "not_found"),
-        (d.analyst.as_str(), "?format=xlsx", 400, "invalid_format"),
+        (d.analyst.as_str(), "?format=xlsx", 400, "invalid_query"),
         ("no-such-token", "", 401, "unauthorized"),
     ] {
         let r = download(token, query).await.unwrap();

@@ -35,6 +35,32 @@ fn yes() -> bool {
     true
 }
 
+/// The most characters in a declared column's name.
+pub const MAX_COLUMN_NAME_CHARS: usize = 1000;
+
+/// A declared column's name holds something besides white space: this
+/// (unanchored) regular expression finds a character that is not, as
+/// `str::trim` counts it.
+pub const COLUMN_NAME_PATTERN: &str =
+    r"[^\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// What [`ColumnType::from_str`] takes, as a regular expression: a plain
+/// type's name, or `decimal(P,S)` with 1 <= P <= 38 and S <= P, written
+/// without spaces or leading zeros.
+pub fn column_type_pattern() -> String {
+    let upto = |n: u32| match n {
+        0..=9 => format!("[0-{n}]"),
+        10..=19 => format!("[0-9]|1[0-{}]", n - 10),
+        20..=29 => format!("[0-9]|1[0-9]|2[0-{}]", n - 20),
+        _ => format!("[0-9]|[12][0-9]|3[0-{}]", n - 30),
+    };
+    let decimals: Vec<String> = (1..=38).map(|p| format!("{p},(?:{})", upto(p))).collect();
+    format!(
+        "^(?:bool|int64|float64|date|timestamp|timestamp_tz|string|decimal\\((?:{})\\))$",
+        decimals.join("|")
+    )
+}
+
 /// The most columns a contract declares.
 pub const MAX_DECLARED_COLUMNS: usize = 10_000;
 
@@ -52,8 +78,8 @@ impl Contract {
         }
         let mut seen = std::collections::HashSet::new();
         for c in &self.columns {
-            if c.name.trim().is_empty() || c.name.len() > 1000 {
-                return Err("a declared column's name must be 1-1000 bytes, not blank".into());
+            if c.name.trim().is_empty() || c.name.chars().count() > MAX_COLUMN_NAME_CHARS {
+                return Err("a declared column's name must be 1-1000 characters, not blank".into());
             }
             if !seen.insert(c.name.as_str()) {
                 return Err(format!("column {:?} is declared twice", c.name));
@@ -112,7 +138,7 @@ impl FromStr for ColumnType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let known = "bool, int64, float64, decimal(P,S), date, timestamp, timestamp_tz or string";
-        Ok(match s.trim() {
+        Ok(match s {
             "bool" => ColumnType::Bool,
             "int64" => ColumnType::Int64,
             "float64" => ColumnType::Float64,
@@ -127,7 +153,8 @@ impl FromStr for ColumnType {
                 else {
                     return Err(format!("unknown column type {other:?}; use {known}"));
                 };
-                let parse = |p: &str| p.trim().parse::<u8>().ok();
+                // Written plainly: digits only, no sign, space or leading zero.
+                let parse = |p: &str| p.parse::<u8>().ok().filter(|n| n.to_string() == p);
                 match args.split_once(',').map(|(p, s)| (parse(p), parse(s))) {
                     Some((Some(precision), Some(scale)))
                         if (1..=38).contains(&precision) && scale <= precision =>
@@ -249,6 +276,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_column_type_pattern_says_what_parsing_takes() {
+        let re = regex::Regex::new(&column_type_pattern()).unwrap();
+        let mut types = vec![
+            "bool",
+            "int64 ",
+            "decimal(1,2)",
+            "decimal(0,0)",
+            "decimal(39,0)",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        for p in 0..=40 {
+            for s in [0, 1, 9, 10, 19, 20, 29, 30, 38, 39] {
+                types.push(format!("decimal({p},{s})"));
+            }
+        }
+        for t in types {
+            assert_eq!(re.is_match(&t), t.parse::<ColumnType>().is_ok(), "{t:?}");
+        }
+        let name = regex::Regex::new(COLUMN_NAME_PATTERN).unwrap();
+        for n in ["a", " a ", " ", "\t\n", "\u{3000}", "\u{85}x", ""] {
+            assert_eq!(name.is_match(n), !n.trim().is_empty(), "{n:?}");
+        }
+    }
+
+    #[test]
     fn column_types_read_back_as_written() {
         for t in [
             "bool",
@@ -263,13 +317,14 @@ mod tests {
         ] {
             assert_eq!(t.parse::<ColumnType>().unwrap().to_string(), t);
         }
-        assert_eq!(
-            "decimal( 5 , 1 )".parse::<ColumnType>().unwrap(),
-            ColumnType::Decimal {
-                precision: 5,
-                scale: 1
-            }
-        );
+        for loose in [
+            "decimal( 5 , 1 )",
+            " int64",
+            "decimal(05,1)",
+            "decimal(+5,1)",
+        ] {
+            assert!(loose.parse::<ColumnType>().is_err(), "{loose:?}");
+        }
         for bad in [
             "int",
             "decimal(39,2)",

@@ -27,7 +27,8 @@ use std::sync::Arc;
 
 pub use audit::{AuditEvent, GENESIS_HASH};
 pub use contract::{
-    ColumnBreach, ColumnType, Contract, DeclaredColumn, MAX_DECLARED_COLUMNS, Position, SchemaCheck,
+    COLUMN_NAME_PATTERN, ColumnBreach, ColumnType, Contract, DeclaredColumn, MAX_COLUMN_NAME_CHARS,
+    MAX_DECLARED_COLUMNS, Position, SchemaCheck, column_type_pattern,
 };
 pub use model::*;
 pub use search::SearchQuery;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use airlock_catalog::{CatalogStore, NewToken, User};
 use airlock_policies::{Action, Policies, Principal, Role};
-use airlock_zones::{Clearance, ZoneName, ZoneSet};
+use airlock_zones::{Clearance, ZoneError, ZoneKind, ZoneName, ZoneSet};
 
 use crate::{IngestError, now_ms};
 
@@ -90,6 +90,9 @@ pub struct NewUser {
     pub expires_in_days: Option<u32>,
 }
 
+/// The most zones one analyst is cleared for.
+pub const MAX_CLEARED_ZONES: usize = 64;
+
 /// Creates a user in zones that exist, and returns it with its first
 /// bearer token.
 pub async fn create_user(
@@ -99,10 +102,22 @@ pub async fn create_user(
     new: NewUser,
 ) -> Result<(User, String), IngestError> {
     let actor = admin.actor()?;
+    let mut distinct = std::collections::HashSet::new();
+    if new.zones.len() > MAX_CLEARED_ZONES || !new.zones.iter().all(|z| distinct.insert(z)) {
+        return Err(IngestError::bad_request(
+            "invalid_zones",
+            format!("zones lists at most {MAX_CLEARED_ZONES} zones, each once"),
+        ));
+    }
     let zones = new
         .zones
         .iter()
-        .map(|z| Ok(known.get(z)?.name.clone()))
+        .map(|z| match known.get(z)? {
+            zone if zone.kind == ZoneKind::Ingest => {
+                Err(ZoneError::IngestIsNotALake(z.clone()).into())
+            }
+            zone => Ok(zone.name.clone()),
+        })
         .collect::<Result<Vec<_>, IngestError>>()?;
     insert_user(
         catalog,
@@ -113,6 +128,30 @@ pub async fn create_user(
         new.expires_in_days,
     )
     .await
+}
+
+/// A character a user name may hold: not white space, not a control
+/// character (a regular expression class, as [`check_user_name`] checks).
+pub const USER_NAME_CHARACTER: &str =
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// The prefix of the names OIDC users get, which no other user may take.
+pub const OIDC_NAME_PREFIX: &str = "oidc:";
+
+/// Refuses a user name that [`USER_NAME_PATTERN`] refuses, or that starts
+/// with [`OIDC_NAME_PREFIX`] (`400 invalid_name`).
+pub fn check_user_name(name: &str) -> Result<(), IngestError> {
+    let count = name.chars().count();
+    if !(1..=64).contains(&count)
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+        || name.starts_with(OIDC_NAME_PREFIX)
+    {
+        return Err(IngestError::bad_request(
+            "invalid_name",
+            "a user name is 1-64 characters without spaces, not starting with oidc:",
+        ));
+    }
+    Ok(())
 }
 
 /// Creates a user from the command line with a token that does not
@@ -150,16 +189,7 @@ async fn insert_user(
             ));
         }
     }
-    if name.is_empty()
-        || name.len() > 64
-        || name.chars().any(|c| c.is_control() || c.is_whitespace())
-        || name.starts_with("oidc:")
-    {
-        return Err(IngestError::bad_request(
-            "invalid_name",
-            "a user name is 1-64 characters without spaces, not starting with oidc:",
-        ));
-    }
+    check_user_name(name)?;
     let (token, stored) = mint(expires_in_days)?;
     let user = User {
         id: uuid::Uuid::now_v7().to_string(),
@@ -202,6 +232,14 @@ pub async fn revoke_tokens(
 ) -> Result<u64, IngestError> {
     let actor = admin.actor()?;
     let user = named(catalog, name).await?;
+    if let Administrator::Caller { who, .. } = admin
+        && who.user_id == user.id
+    {
+        // It would lock them out; `POST /v1/tokens/rotate` replaces a token.
+        return Err(IngestError::Conflict(
+            "an administrator cannot revoke their own tokens; rotate instead".into(),
+        ));
+    }
     Ok(catalog.revoke_tokens(&user.id, actor, now_ms()).await?)
 }
 

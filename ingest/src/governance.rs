@@ -20,6 +20,7 @@ use airlock_zones::{Classification, ZoneSet};
 use tokio::sync::Notify;
 
 use crate::names::slug;
+use crate::wire::{self, AllowanceText, ClassificationText, ContractText, ZoneNameText};
 use crate::{IngestError, now_ms};
 
 /// What the checks found in one delivered file.
@@ -148,13 +149,7 @@ pub(crate) fn review(
     reason: &str,
     policies: Vec<String>,
 ) -> Result<Review, IngestError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 2000 {
-        return Err(IngestError::bad_request(
-            "invalid_reason",
-            "a review needs a reason of 1-2000 bytes",
-        ));
-    }
+    let reason = wire::check_prose("invalid_reason", "reason", reason, 2000, true)?;
     Ok(Review {
         id: uuid::Uuid::now_v7().to_string(),
         subject_kind: kind,
@@ -302,46 +297,56 @@ pub async fn review_file(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAcquisition {
+    #[schema(schema_with = wire::line_schema::<200>)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = wire::optional_prose_schema::<10000>)]
     pub description: String,
     /// Who supplies the data.
+    #[schema(schema_with = wire::line_schema::<200>)]
     pub supplier: String,
     /// The legal basis for acquiring it, e.g. a statute and section.
+    #[schema(schema_with = wire::prose_schema::<2000>)]
     pub legal_basis: String,
     /// What the data is acquired for.
+    #[schema(schema_with = wire::prose_schema::<2000>)]
     pub purpose: String,
     /// Whether deliveries are expected to carry personal data. Personal
     /// data found in a delivery that did not declare it holds the file for
     /// review.
     pub personal_data: bool,
-    /// How long its datasets are kept after publication, in days (1-36500).
+    /// How long its datasets are kept after publication, in days.
+    #[schema(minimum = 1, maximum = 36500)]
     pub retention_days: i64,
     /// The ethics review's reference, where one was needed.
     #[serde(default)]
+    #[schema(schema_with = wire::optional_line_schema::<200>)]
     pub ethics_ref: String,
     /// Keep it a draft (submit it later with `POST …/submit`); otherwise it
     /// goes straight to review.
     #[serde(default)]
     pub draft: bool,
     /// A lake zone, e.g. `sandbox` or `corporate`.
+    #[schema(value_type = ZoneNameText)]
     pub target_zone: String,
-    /// PUBLIC, OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP-SECRET.
+    #[schema(value_type = ClassificationText)]
     pub classification: String,
     /// Content that scanning refuses unless the acquisition explicitly
-    /// allows it: `executables`, `scripts`, `macros`, `encrypted`.
+    /// allows it.
     #[serde(default)]
+    #[schema(value_type = Vec<AllowanceText>, max_items = 4)]
     pub allow: Vec<String>,
     /// For Excel workbooks: the sheet to publish. Without it a workbook
     /// must hold exactly one sheet.
     #[serde(default)]
+    #[schema(schema_with = wire::nullable_line_schema::<200>)]
     pub sheet: Option<String>,
     /// The declared schema (the contract) every delivery must keep:
     /// `{"columns": [{"name": "id", "type": "int64", "nullable": false}, …]}`.
     /// Types: bool, int64, float64, decimal(P,S), date, timestamp,
     /// timestamp_tz, string. Without it, types are inferred.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ContractText>)]
     pub schema: Option<Contract>,
 }
 
@@ -355,31 +360,41 @@ pub async fn register_acquisition(
     req: NewAcquisition,
 ) -> Result<Acquisition, IngestError> {
     let decided_by = desk.policies.authorize(who, Action::CreateAcquisition)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(IngestError::bad_request(
-            "invalid_name",
-            "name must be 1-200 characters",
-        ));
-    }
-    for (field, value, max) in [
-        ("description", &req.description, 10_000),
-        ("supplier", &req.supplier, 200),
-        ("legal_basis", &req.legal_basis, 2_000),
-        ("purpose", &req.purpose, 2_000),
-        ("ethics_ref", &req.ethics_ref, 200),
-    ] {
-        let required = matches!(field, "supplier" | "legal_basis" | "purpose");
-        if value.len() > max || (required && value.trim().is_empty()) {
-            return Err(IngestError::bad_request(
-                "invalid_acquisition",
-                format!(
-                    "{field} must be {}at most {max} bytes",
-                    if required { "given, and " } else { "" }
-                ),
-            ));
-        }
-    }
+    let name = wire::check_line("invalid_name", "name", &req.name, 200, true)?;
+    let description = wire::check_prose(
+        "invalid_acquisition",
+        "description",
+        &req.description,
+        10_000,
+        false,
+    )?;
+    let supplier = wire::check_line("invalid_acquisition", "supplier", &req.supplier, 200, true)?;
+    let legal_basis = wire::check_prose(
+        "invalid_acquisition",
+        "legal_basis",
+        &req.legal_basis,
+        2_000,
+        true,
+    )?;
+    let purpose = wire::check_prose("invalid_acquisition", "purpose", &req.purpose, 2_000, true)?;
+    let ethics_ref = wire::check_line(
+        "invalid_acquisition",
+        "ethics_ref",
+        &req.ethics_ref,
+        200,
+        false,
+    )?;
+    let sheet = match &req.sheet {
+        Some(sheet) => Some(wire::check_line(
+            "invalid_acquisition",
+            "sheet",
+            sheet,
+            200,
+            false,
+        )?)
+        .filter(|s| !s.is_empty()),
+        None => None,
+    };
     if !(1..=36_500).contains(&req.retention_days) {
         return Err(IngestError::bad_request(
             "invalid_acquisition",
@@ -388,6 +403,25 @@ pub async fn register_acquisition(
     }
     let classification: Classification = req.classification.parse()?;
     let zone = desk.zones.check_ingest(&req.target_zone, classification)?;
+    let unknown = req
+        .allow
+        .iter()
+        .find(|a| !Allowances::NAMES.contains(&a.as_str()));
+    if let Some(name) = unknown {
+        return Err(IngestError::bad_request(
+            "invalid_allow",
+            format!(
+                "unknown allowance {name:?}: expected one of {}",
+                Allowances::NAMES.join(", ")
+            ),
+        ));
+    }
+    if req.allow.len() > Allowances::NAMES.len() {
+        return Err(IngestError::bad_request(
+            "invalid_allow",
+            "allow names at most 4 allowances",
+        ));
+    }
     let allow = Allowances::parse(req.allow.iter().map(String::as_str))
         .map_err(|e| IngestError::bad_request("invalid_allow", e))?;
     if let Some(contract) = &req.schema {
@@ -402,7 +436,7 @@ pub async fn register_acquisition(
                 id: uuid::Uuid::now_v7().to_string(),
                 name: name.to_owned(),
                 slug: slug(name, "acquisition"),
-                description: req.description,
+                description: description.to_owned(),
                 target_zone: zone.name.clone(),
                 classification,
                 state: match req.draft {
@@ -411,14 +445,14 @@ pub async fn register_acquisition(
                 },
                 owner_id: who.user_id.clone(),
                 created_at: now_ms(),
-                supplier: req.supplier.trim().to_owned(),
-                legal_basis: req.legal_basis.trim().to_owned(),
-                purpose: req.purpose.trim().to_owned(),
+                supplier: supplier.to_owned(),
+                legal_basis: legal_basis.to_owned(),
+                purpose: purpose.to_owned(),
                 personal_data: req.personal_data,
                 retention_days: Some(req.retention_days),
-                ethics_ref: req.ethics_ref.trim().to_owned(),
+                ethics_ref: ethics_ref.to_owned(),
                 allow,
-                sheet: req.sheet.filter(|s| !s.is_empty()),
+                sheet: sheet.map(str::to_owned),
                 declared_schema: req.schema.as_ref().map(Contract::to_json),
             },
             &decided_by,

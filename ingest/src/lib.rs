@@ -37,6 +37,7 @@ pub mod retention;
 pub mod sftp;
 pub mod stages;
 pub mod transfer;
+pub mod wire;
 
 pub use airlock_catalog::now_ms;
 pub use app::App;

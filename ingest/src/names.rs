@@ -5,7 +5,20 @@ use std::fmt;
 
 use crate::IngestError;
 
-/// A delivered file's name: one path segment, printable, at most 255 bytes.
+/// What a [`FileName`] may be, as a regular expression: one or more
+/// characters, none a slash, backslash or control character, and not `.`
+/// or `..` (at most 255 of them, which JSON Schema says with `maxLength`).
+pub const FILE_NAME_PATTERN: &str = concat!(
+    r"^(?:[^./\\\u0000-\u001f\u007f-\u009f][^/\\\u0000-\u001f\u007f-\u009f]*",
+    r"|\.[^./\\\u0000-\u001f\u007f-\u009f][^/\\\u0000-\u001f\u007f-\u009f]*",
+    r"|\.\.[^/\\\u0000-\u001f\u007f-\u009f]+)$"
+);
+
+/// The most characters a [`FileName`] holds.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// A delivered file's name: one path segment, printable, at most 255
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName(String);
 
@@ -17,8 +30,8 @@ impl FileName {
                 format!("invalid file name {s:?}: {why}"),
             )
         };
-        if s.is_empty() || s.len() > 255 {
-            return Err(bad("it must be 1 to 255 bytes"));
+        if s.is_empty() || s.chars().count() > MAX_FILE_NAME_CHARS {
+            return Err(bad("it must be 1 to 255 characters"));
         }
         if s == "." || s == ".." {
             return Err(bad("it must name a file"));
@@ -31,23 +44,20 @@ impl FileName {
 
     /// The name of a file a drop endpoint found, which nobody can be asked
     /// to fix: the name itself if it is valid, else with every slash,
-    /// backslash and control character made `_` and cut to 255 bytes.
+    /// backslash and control character made `_` and cut to 255 characters.
     pub fn lossy(s: &str) -> Self {
         if let Ok(name) = Self::parse(s) {
             return name;
         }
-        let mut out = String::new();
-        for c in s.chars() {
-            let c = match c {
+        let out: String = s
+            .chars()
+            .map(|c| match c {
                 '/' | '\\' => '_',
                 c if c.is_control() => '_',
                 c => c,
-            };
-            if out.len() + c.len_utf8() > 255 {
-                break;
-            }
-            out.push(c);
-        }
+            })
+            .take(MAX_FILE_NAME_CHARS)
+            .collect();
         match out.as_str() {
             "" | "." | ".." => Self(format!("unnamed{out}")),
             _ => Self(out),
@@ -127,13 +137,43 @@ mod tests {
     }
 
     #[test]
+    fn the_file_name_pattern_says_what_parse_does() {
+        let re = regex::Regex::new(FILE_NAME_PATTERN).unwrap();
+        let names = [
+            "",
+            ".",
+            "..",
+            "...",
+            ".a",
+            "..a",
+            "a.",
+            "a",
+            "a/b",
+            "a\\b",
+            "x\0y",
+            "a\nb",
+            "\u{85}",
+            "é",
+            " ",
+            ". ",
+            "Survey 2026.csv",
+        ];
+        for name in names {
+            assert_eq!(re.is_match(name), FileName::parse(name).is_ok(), "{name:?}");
+        }
+        let long = "é".repeat(MAX_FILE_NAME_CHARS);
+        assert!(FileName::parse(&long).is_ok());
+        assert!(FileName::parse(&format!("{long}é")).is_err());
+    }
+
+    #[test]
     fn names_found_by_drop_endpoints_are_made_valid() {
         assert_eq!(FileName::lossy("ok.csv").as_str(), "ok.csv");
         assert_eq!(FileName::lossy("a\\b\tc.csv").as_str(), "a_b_c.csv");
         assert_eq!(FileName::lossy("").as_str(), "unnamed");
         assert_eq!(FileName::lossy("..").as_str(), "unnamed..");
         let long = FileName::lossy(&format!("{}\n.csv", "é".repeat(200)));
-        assert!(long.as_str().len() <= 255);
+        assert_eq!(long.as_str().chars().count(), 205);
         for name in ["a\\b\tc.csv", "", "..", &"é".repeat(200)] {
             let made = FileName::lossy(name);
             assert_eq!(

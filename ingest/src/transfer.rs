@@ -75,13 +75,7 @@ pub async fn request(
     if !d.versions.iter().any(|v| v.info.version == version) {
         return Err(not_found());
     }
-    let reason = reason.trim();
-    if reason.len() > 2000 {
-        return Err(IngestError::bad_request(
-            "invalid_reason",
-            "a transfer's reason is at most 2000 bytes",
-        ));
-    }
+    let reason = crate::wire::check_prose("invalid_reason", "reason", reason, 2000, false)?;
     let from = &d.dataset.zone;
     let classification = d.dataset.classification;
     // The one-way rules first, whatever the policies say.

@@ -152,6 +152,11 @@ async fn an_admin_creates_lists_and_controls_users() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) = f
+        .call("POST", "/v1/users/adam/revoke", &f.admin, Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(f.standing(&f.admin).await, Ok(()));
+    let (status, _) = f
         .call("POST", "/v1/users/nobody/revoke", &f.admin, Value::Null)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -2,18 +2,18 @@
 //! and close; and the zones they may target.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use airlock_catalog::AcquisitionState;
 
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, PathParams, QueryParams};
 use super::{ApiResult, AppState, ReviewRequest};
 use crate::error::ErrorBody;
 use crate::governance::{self, NewAcquisition};
-use crate::query::{AcquisitionView, FileSummary, ZoneView, page_limit};
+use crate::query::{AcquisitionView, FileSummary, MAX_PAGE, ZoneView, page_limit};
 
 /// The configured zones and their ceilings.
 #[utoipa::path(get, path = "/v1/zones", responses(
@@ -50,7 +50,7 @@ pub(super) async fn create_acquisition(
 pub(super) async fn get_acquisition(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
     Ok(Json(app.reader().acquisition(&who, &id).await?))
 }
@@ -61,7 +61,8 @@ pub(super) struct FilesQuery {
     /// Files delivered before this one (its id), for the next page.
     #[serde(default)]
     before: String,
-    /// At most this many (1-1000, default 100).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -72,10 +73,10 @@ pub(super) struct FilesQuery {
 pub(super) async fn list_acquisition_files(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
-    Query(q): Query<FilesQuery>,
+    PathParams(id): PathParams<String>,
+    QueryParams(q): QueryParams<FilesQuery>,
 ) -> ApiResult<Json<Vec<FileSummary>>> {
-    let limit = page_limit(q.limit);
+    let limit = page_limit(q.limit, 100, MAX_PAGE)?;
     let files = app.reader().acquisition_files(&who, &id, &q.before, limit);
     Ok(Json(files.await?))
 }
@@ -90,11 +91,11 @@ pub(super) async fn list_acquisition_files(
 pub(super) async fn review_acquisition(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(req): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<AcquisitionView>> {
     let acq =
-        governance::review_acquisition(app.desk(), &who, &id, req.decision()?, &req.reason).await?;
+        governance::review_acquisition(app.desk(), &who, &id, req.decision(), &req.reason).await?;
     Ok(Json(acq.into()))
 }
 
@@ -106,7 +107,7 @@ pub(super) async fn review_acquisition(
 pub(super) async fn submit_acquisition(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
     let (from, to) = (AcquisitionState::Draft, AcquisitionState::PendingReview);
     let acq = governance::move_acquisition(app.desk(), &who, &id, from, to).await?;
@@ -122,7 +123,7 @@ pub(super) async fn submit_acquisition(
 pub(super) async fn close_acquisition(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<AcquisitionView>> {
     let (from, to) = (AcquisitionState::Approved, AcquisitionState::Closed);
     let acq = governance::move_acquisition(app.desk(), &who, &id, from, to).await?;

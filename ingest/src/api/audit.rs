@@ -1,22 +1,24 @@
 //! The audit log, for admins.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extract::Caller;
+use super::extract::{Caller, QueryParams};
 use super::{ApiResult, AppState};
 use crate::error::ErrorBody;
-use crate::query::{AuditView, page_limit};
+use crate::query::{AuditView, MAX_PAGE, page_limit};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct AuditQuery {
     /// Events after this sequence number (0: from the first).
     #[serde(default)]
+    #[param(minimum = 0)]
     after: i64,
-    /// At most this many events (1-1000, default 100).
+    /// At most this many events (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -28,8 +30,9 @@ pub(super) struct AuditQuery {
 pub(super) async fn list_audit(
     State(app): AppState,
     Caller(who): Caller,
-    Query(q): Query<AuditQuery>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditView>>> {
-    let events = app.reader().audit(&who, q.after, page_limit(q.limit));
+    let limit = page_limit(q.limit, 100, MAX_PAGE)?;
+    let events = app.reader().audit(&who, q.after, limit);
     Ok(Json(events.await?))
 }

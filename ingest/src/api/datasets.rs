@@ -2,34 +2,42 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, PathParams, QueryParams};
 use super::{ApiResult, AppState};
 use crate::error::ErrorBody;
 use crate::query::{DataFormat, DatasetPage, DatasetSearch, DatasetView};
+use crate::wire::{ClassificationText, TagText, ZoneNameText};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct DatasetQuery {
     /// Full-text search over names, tags, column names, descriptions,
     /// suppliers and purposes: words (all must match), "phrases",
-    /// prefix*, OR between alternatives and -excluded. Absent: every
-    /// dataset, by name.
+    /// prefix*, OR between alternatives and -excluded. Absent or blank:
+    /// every dataset, by name. A query that does not parse (a `-` or `OR`
+    /// with nothing to act on, more than 32 words) is `400 invalid_query`.
+    #[param(max_length = 256)]
     q: Option<String>,
     /// Only this zone.
+    #[param(value_type = Option<ZoneNameText>)]
     zone: Option<String>,
     /// Only this classification.
+    #[param(value_type = Option<ClassificationText>)]
     classification: Option<String>,
     /// Only datasets with this tag.
+    #[param(value_type = Option<TagText>)]
     tag: Option<String>,
-    /// Results per page, 1 to 100 (20 if not given).
+    /// Results per page (20 if not given).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// Where the page starts (a previous page's `next_offset`).
+    #[param(minimum = 0, maximum = 1_000_000)]
     offset: Option<i64>,
 }
 
@@ -37,11 +45,11 @@ pub(super) struct DatasetQuery {
 /// and paged. Audited with the query.
 #[utoipa::path(get, path = "/v1/datasets", params(DatasetQuery), responses(
     (status = 200, body = DatasetPage), (status = 400, body = ErrorBody),
-    (status = 401, body = ErrorBody)))]
+    (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn list_datasets(
     State(app): AppState,
     Caller(who): Caller,
-    Query(q): Query<DatasetQuery>,
+    QueryParams(q): QueryParams<DatasetQuery>,
 ) -> ApiResult<Json<DatasetPage>> {
     let search = DatasetSearch {
         text: q.q,
@@ -58,7 +66,9 @@ pub(super) async fn list_datasets(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Tags {
-    /// Each 1 to 64 of a-z, 0-9, '-', '_' and '.'; at most 32.
+    /// Each 1 to 64 of a-z, 0-9, '-', '_' and '.', starting with a letter
+    /// or digit; at most 32.
+    #[schema(max_items = 32, value_type = Vec<TagText>)]
     tags: Vec<String>,
 }
 
@@ -70,7 +80,7 @@ pub(super) struct Tags {
 pub(super) async fn set_dataset_tags(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<Tags>,
 ) -> ApiResult<Json<Tags>> {
     let tags = app.reader().set_tags(&who, &id, &body.tags).await?;
@@ -84,7 +94,7 @@ pub(super) async fn set_dataset_tags(
 pub(super) async fn get_dataset(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<DatasetView>> {
     Ok(Json(app.reader().dataset(&who, &id).await?))
 }
@@ -93,7 +103,7 @@ pub(super) async fn get_dataset(
 #[into_params(parameter_in = Query)]
 pub(super) struct DataQuery {
     /// parquet (the default), csv or arrow (the Arrow IPC stream format).
-    format: Option<String>,
+    format: Option<DataFormat>,
 }
 
 /// A published version's data, streamed: Parquet, CSV or an Arrow IPC
@@ -110,10 +120,10 @@ pub(super) struct DataQuery {
 pub(super) async fn get_version_data(
     State(app): AppState,
     Caller(who): Caller,
-    Path((id, version)): Path<(String, i64)>,
-    Query(q): Query<DataQuery>,
+    PathParams((id, version)): PathParams<(String, i64)>,
+    QueryParams(q): QueryParams<DataQuery>,
 ) -> ApiResult<Response> {
-    let format: DataFormat = q.format.as_deref().unwrap_or("parquet").parse()?;
+    let format = q.format.unwrap_or(DataFormat::Parquet);
     let data = app
         .reader()
         .version_data(&who, &id, version, format)

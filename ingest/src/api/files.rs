@@ -3,26 +3,28 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use airlock_catalog::Channel;
 
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, PathParams, QueryParams};
 use super::{ApiResult, AppState, ReviewRequest};
 use crate::error::ErrorBody;
 use crate::governance;
 use crate::intake::{self, Arrival};
 use crate::names::FileName;
 use crate::query::{FileAccepted, FileView};
+use crate::wire::FileFormatText;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct UploadQuery {
-    /// The content's format, which scanning holds it to: csv, tsv, txt,
-    /// json, ndjson, parquet, avro, xlsx, zip, gz, tar or pdf.
+    /// The content's format, which scanning holds it to, where the file's
+    /// name does not tell it.
+    #[param(value_type = Option<FileFormatText>)]
     format: Option<String>,
 }
 
@@ -30,18 +32,19 @@ pub(super) struct UploadQuery {
 /// durable and recorded before the answer. `202` for a new delivery; `200`
 /// with the earlier record when the same bytes were already delivered.
 #[utoipa::path(put, path = "/v1/acquisitions/{id}/files/{filename}", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Option<Vec<u8>>, content_type = "application/octet-stream"),
     responses(
         (status = 202, body = FileAccepted), (status = 200, body = FileAccepted),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 507, body = ErrorBody)))]
 pub(super) async fn upload_file(
     State(app): AppState,
     Caller(who): Caller,
-    Path((acq_id, filename)): Path<(String, String)>,
-    Query(q): Query<UploadQuery>,
+    PathParams((acq_id, filename)): PathParams<(String, String)>,
+    QueryParams(q): QueryParams<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileAccepted>)> {
@@ -77,7 +80,7 @@ pub(super) async fn upload_file(
 pub(super) async fn get_file(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<FileView>> {
     Ok(Json(app.reader().file(&who, &id).await?))
 }
@@ -92,9 +95,9 @@ pub(super) async fn get_file(
 pub(super) async fn review_file(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(req): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<FileAccepted>> {
-    let f = governance::review_file(app.desk(), &who, &id, req.decision()?, &req.reason).await?;
+    let f = governance::review_file(app.desk(), &who, &id, req.decision(), &req.reason).await?;
     Ok(Json(f.into()))
 }

@@ -10,6 +10,7 @@
 
 mod acquisitions;
 mod audit;
+mod contract;
 mod datasets;
 pub mod extract;
 mod files;
@@ -31,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use airlock_catalog::ReviewDecision;
+use airlock_zones::ZoneSet;
 
 use crate::error::ErrorBody;
 use crate::{App, IngestError};
@@ -43,7 +45,14 @@ type ApiResult<T> = Result<T, IngestError>;
     info(title = "Airlock", description = "Scanned, governed, catalogued ingest into data lakes."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(ErrorBody))
+    components(schemas(
+        ErrorBody,
+        crate::wire::ZoneNameText,
+        crate::wire::ClassificationText,
+        crate::wire::FileFormatText,
+        crate::wire::TagText,
+        crate::query::DataFormat
+    ))
 )]
 struct ApiDoc;
 
@@ -59,9 +68,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API router; `/openapi.json` is generated from the same routes.
-pub fn router(app: Arc<App>) -> axum::Router {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every documented route.
+fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(acquisitions::list_zones))
         .routes(routes!(acquisitions::create_acquisition))
@@ -89,8 +98,19 @@ pub fn router(app: Arc<App>) -> axum::Router {
         .routes(routes!(users::issue_user_token))
         .routes(routes!(users::rotate_token))
         .merge(tus::routes())
-        .split_for_parts();
-    let openapi = Arc::new(openapi);
+}
+
+/// The OpenAPI document a daemon with these zones serves at
+/// `/openapi.json` (`airlock config openapi` prints it).
+pub fn document(zones: &ZoneSet) -> serde_json::Value {
+    let (_, openapi) = routes().split_for_parts();
+    contract::finish(&openapi, zones)
+}
+
+/// The API router; `/openapi.json` is generated from the same routes.
+pub fn router(app: Arc<App>) -> axum::Router {
+    let (router, openapi) = routes().split_for_parts();
+    let openapi = Arc::new(contract::finish(&openapi, &app.zones));
     router
         .route(
             "/openapi.json",
@@ -120,16 +140,25 @@ async fn healthz() -> Json<Health> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReviewRequest {
-    /// approve or reject.
-    decision: String,
+    decision: DecisionName,
     /// Why: kept with the decision and audited.
+    #[schema(schema_with = crate::wire::prose_schema::<2000>)]
     reason: String,
 }
 
+/// approve or reject.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum DecisionName {
+    Approve,
+    Reject,
+}
+
 impl ReviewRequest {
-    fn decision(&self) -> Result<ReviewDecision, IngestError> {
-        self.decision.parse().map_err(|_| {
-            IngestError::bad_request("invalid_decision", "decision must be approve or reject")
-        })
+    fn decision(&self) -> ReviewDecision {
+        match self.decision {
+            DecisionName::Approve => ReviewDecision::Approve,
+            DecisionName::Reject => ReviewDecision::Reject,
+        }
     }
 }

@@ -2,25 +2,31 @@
 //! it, and release or reject it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, PathParams};
 use super::{ApiResult, AppState, ReviewRequest};
 use crate::error::ErrorBody;
 use crate::query::TransferView;
+use crate::wire::ZoneNameText;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TransferRequest {
+    #[schema(min_length = 1, max_length = 128)]
     dataset_id: String,
+    /// The published version's number.
+    #[schema(minimum = 1)]
     version: i64,
     /// The lake zone to copy it to.
+    #[schema(value_type = ZoneNameText)]
     to_zone: String,
     /// Why: kept and audited, and what a releasing reviewer reads.
     #[serde(default)]
+    #[schema(schema_with = crate::wire::optional_prose_schema::<2000>)]
     reason: String,
 }
 
@@ -57,7 +63,7 @@ pub(super) async fn request_transfer(
 pub(super) async fn get_transfer(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<TransferView>> {
     Ok(Json(app.reader().transfer(&who, &id).await?))
 }
@@ -72,9 +78,9 @@ pub(super) async fn get_transfer(
 pub(super) async fn release_transfer(
     State(app): AppState,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(req): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<TransferView>> {
-    let t = crate::transfer::release(&app, &who, &id, req.decision()?, &req.reason).await?;
+    let t = crate::transfer::release(&app, &who, &id, req.decision(), &req.reason).await?;
     Ok(Json(t.into()))
 }

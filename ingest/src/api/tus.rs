@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -23,12 +23,16 @@ use base64::engine::general_purpose::STANDARD;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use airlock_catalog::{Channel, Upload, UploadState};
 
-use super::extract::Caller;
+use super::extract::{Caller, PathParams};
 use crate::error::TusRule;
 use crate::intake::{self, Arrival};
 use crate::names::FileName;
@@ -72,6 +76,92 @@ fn check_version(headers: &HeaderMap) -> Result<(), IngestError> {
     }
 }
 
+/// The headers a tus request carries, as the OpenAPI document states
+/// them: `Tus-Resumable` on every request but OPTIONS, and each
+/// operation's own.
+struct TusHeaders;
+
+/// `Upload-Length` and `Upload-Metadata`, which a creation carries.
+struct CreationHeaders;
+
+/// `Upload-Offset` and `Upload-Checksum`, which an append carries.
+struct AppendHeaders;
+
+fn header_parameter(name: &str, required: bool, schema: ObjectBuilder, about: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .schema(Some(schema.build()))
+        .description(Some(about))
+        .build()
+}
+
+fn text() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn bytes() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+}
+
+impl IntoParams for TusHeaders {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let about = "The protocol version the client speaks; 412 unless it is 1.0.0.";
+        vec![header_parameter(
+            "Tus-Resumable",
+            true,
+            text().enum_values(Some([VERSION])),
+            about,
+        )]
+    }
+}
+
+impl IntoParams for CreationHeaders {
+    fn into_params(provider: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = TusHeaders::into_params(provider);
+        params.push(header_parameter(
+            "Upload-Length",
+            true,
+            bytes(),
+            "The upload's whole length in bytes.",
+        ));
+        params.push(header_parameter(
+            "Upload-Metadata",
+            true,
+            text().pattern(Some(r"^[ -~]*$")),
+            "`key base64,key base64`: `acquisition_id`, `filename`, optionally `format`.",
+        ));
+        params
+    }
+}
+
+impl IntoParams for AppendHeaders {
+    fn into_params(provider: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = TusHeaders::into_params(provider);
+        params.push(header_parameter(
+            "Upload-Offset",
+            true,
+            bytes(),
+            "Where these bytes go: the upload's offset (409 otherwise).",
+        ));
+        params.push(header_parameter(
+            "Upload-Checksum",
+            false,
+            text().pattern(Some(r"^sha256 [A-Za-z0-9+/]*={0,2}$")),
+            "`sha256 BASE64` of this request's bytes; 460 when they differ.",
+        ));
+        params
+    }
+}
+
 fn expires(at_ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(at_ms)
         .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
@@ -80,7 +170,7 @@ fn expires(at_ms: i64) -> String {
 
 /// tus capabilities: version 1.0.0; creation, checksum (sha256),
 /// termination and expiration.
-#[utoipa::path(options, path = "/v1/uploads", tag = "tus", responses(
+#[utoipa::path(options, path = "/v1/uploads", operation_id = "describe_uploads", responses(
     (status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"),
     (status = 401, body = crate::error::ErrorBody)))]
 async fn describe(State(app): State<Arc<App>>, Caller(_who): Caller) -> Response {
@@ -123,12 +213,13 @@ fn metadata(raw: &str) -> Result<Vec<(String, String)>, IngestError> {
 /// Creates a resumable upload: `Upload-Length`, and `Upload-Metadata` with
 /// `acquisition_id`, `filename` and optionally `format` (base64 values).
 /// Answers with its `Location` and `Upload-Expires`.
-#[utoipa::path(post, path = "/v1/uploads", tag = "tus", responses(
+#[utoipa::path(post, path = "/v1/uploads", operation_id = "create_upload", params(CreationHeaders), responses(
     (status = 201, description = "Location: /v1/uploads/{id}"),
     (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
     (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
     (status = 412, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
-    (status = 503, body = crate::error::ErrorBody)))]
+    (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody),
+    (status = 507, body = crate::error::ErrorBody)))]
 async fn create(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
@@ -216,13 +307,13 @@ fn state_headers(u: &Upload) -> Vec<(&'static str, String)> {
 
 /// The upload's acknowledged `Upload-Offset` (and, once complete, its
 /// delivery as `Airlock-File-Id`).
-#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "tus", responses(
+#[utoipa::path(head, path = "/v1/uploads/{id}", operation_id = "get_upload_offset", params(TusHeaders), responses(
     (status = 200, description = "Upload-Offset, Upload-Length"),
-    (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    (status = 401), (status = 404), (status = 412)))]
 async fn offset(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, IngestError> {
     check_version(&headers)?;
@@ -232,17 +323,18 @@ async fn offset(
 
 /// Appends bytes at `Upload-Offset` (`application/offset+octet-stream`,
 /// optionally `Upload-Checksum: sha256 …`; 460 on a mismatch).
-#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "tus",
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+#[utoipa::path(patch, path = "/v1/uploads/{id}", operation_id = "append_to_upload", params(AppendHeaders),
+    request_body(content = Option<Vec<u8>>, content_type = "application/offset+octet-stream"),
     responses(
         (status = 204, description = "Upload-Offset; Airlock-File-Id once complete"),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
-        (status = 460, body = crate::error::ErrorBody)))]
+        (status = 409, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+        (status = 415, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
+        (status = 460, body = crate::error::ErrorBody), (status = 507, body = crate::error::ErrorBody)))]
 async fn append(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, IngestError> {
@@ -343,13 +435,13 @@ async fn append(
 }
 
 /// Ends an upload and forgets its bytes.
-#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "tus", responses(
+#[utoipa::path(delete, path = "/v1/uploads/{id}", operation_id = "terminate_upload", params(TusHeaders), responses(
     (status = 204), (status = 401, body = crate::error::ErrorBody),
-    (status = 404, body = crate::error::ErrorBody)))]
+    (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody)))]
 async fn terminate(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, IngestError> {
     check_version(&headers)?;

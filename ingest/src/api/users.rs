@@ -3,18 +3,19 @@
 //! token. A token is in a response once, when it is made, and never again.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use airlock_policies::Role;
 
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, PathParams};
 use super::{ApiResult, AppState};
 use crate::auth::{self, Administrator, NewUser};
 use crate::error::ErrorBody;
 use crate::query::UserView;
+use crate::wire::{UserNameText, ZoneNameText};
 
 /// A user's role.
 #[derive(Deserialize, ToSchema, Clone, Copy)]
@@ -41,18 +42,30 @@ impl From<RoleName> for Role {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateUser {
-    /// 1-64 characters, no spaces.
-    #[schema(min_length = 1, max_length = 64, pattern = r"^\S+$")]
+    #[schema(value_type = UserNameText)]
     name: String,
     role: RoleName,
     /// For an analyst, the zones they may read (at least one); empty for
     /// other roles.
     #[serde(default)]
-    #[schema(max_items = 64)]
+    #[schema(max_items = 64, value_type = Vec<ZoneNameText>)]
     zones: Vec<String>,
     /// The token expires after this many days; absent: it does not.
     #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
+}
+
+/// The rule between a new user's role and zones, which JSON Schema states
+/// beside [`CreateUser`]'s fields: an analyst is cleared for at least one
+/// zone; no other role takes any; and no zone is listed twice.
+pub(super) fn create_user_rule() -> serde_json::Value {
+    serde_json::json!([{
+        "if": {"properties": {"role": {"const": "analyst"}}},
+        "then": {"required": ["zones"], "properties": {"zones": {"minItems": 1}}},
+        "else": {"properties": {"zones": {"maxItems": 0}}}
+    }, {
+        "properties": {"zones": {"uniqueItems": true}}
+    }])
 }
 
 /// A new token's expiry.
@@ -92,7 +105,7 @@ fn admin<'a>(who: &'a airlock_policies::Principal, app: &'a crate::App) -> Admin
 }
 
 /// Every user, by name, for admins.
-#[utoipa::path(get, path = "/v1/users", tag = "users", responses(
+#[utoipa::path(get, path = "/v1/users", responses(
     (status = 200, body = [UserView]), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody)))]
 pub(super) async fn list_users(
@@ -103,7 +116,7 @@ pub(super) async fn list_users(
 }
 
 /// Creates a user and returns their first token, once.
-#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUser, responses(
+#[utoipa::path(post, path = "/v1/users", request_body = CreateUser, responses(
     (status = 201, body = CreatedUser), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -126,46 +139,48 @@ pub(super) async fn create_user(
 
 /// Disables a user: every token they hold and every sign-in is refused
 /// at once (401 `user_disabled`).
-#[utoipa::path(post, path = "/v1/users/{name}/disable", tag = "users", responses(
+#[utoipa::path(post, path = "/v1/users/{name}/disable", responses(
     (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn disable_user(
     State(app): AppState,
     Caller(who): Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
 ) -> ApiResult<StatusCode> {
     auth::set_disabled(app.catalog.as_ref(), admin(&who, &app), &name, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Enables a disabled user again; their live tokens admit them again.
-#[utoipa::path(post, path = "/v1/users/{name}/enable", tag = "users", responses(
+#[utoipa::path(post, path = "/v1/users/{name}/enable", responses(
     (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub(super) async fn enable_user(
     State(app): AppState,
     Caller(who): Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
 ) -> ApiResult<StatusCode> {
     auth::set_disabled(app.catalog.as_ref(), admin(&who, &app), &name, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revokes every token a user holds (401 `token_revoked` from then on).
-#[utoipa::path(post, path = "/v1/users/{name}/revoke", tag = "users", responses(
+/// An admin's own are refused (409): they rotate theirs instead.
+#[utoipa::path(post, path = "/v1/users/{name}/revoke", responses(
     (status = 200, body = Revoked), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)))]
 pub(super) async fn revoke_user_tokens(
     State(app): AppState,
     Caller(who): Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
 ) -> ApiResult<Json<Revoked>> {
     let revoked = auth::revoke_tokens(app.catalog.as_ref(), admin(&who, &app), &name).await?;
     Ok(Json(Revoked { revoked }))
 }
 
 /// Issues a user one more token, shown once.
-#[utoipa::path(post, path = "/v1/users/{name}/tokens", tag = "users",
+#[utoipa::path(post, path = "/v1/users/{name}/tokens",
     request_body = TokenRequest, responses(
     (status = 201, body = IssuedToken), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -173,7 +188,7 @@ pub(super) async fn revoke_user_tokens(
 pub(super) async fn issue_user_token(
     State(app): AppState,
     Caller(who): Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
     JsonBody(req): JsonBody<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let catalog = app.catalog.as_ref();
@@ -188,7 +203,7 @@ pub(super) async fn issue_user_token(
 
 /// Replaces the token this request carries with a new one, shown once;
 /// the old one is revoked in the same step.
-#[utoipa::path(post, path = "/v1/tokens/rotate", tag = "users", request_body = TokenRequest,
+#[utoipa::path(post, path = "/v1/tokens/rotate", request_body = TokenRequest,
     responses(
     (status = 201, body = IssuedToken), (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]

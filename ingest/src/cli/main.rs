@@ -229,6 +229,12 @@ enum ConfigCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Prints the OpenAPI document the daemon serves at /openapi.json
+    /// with this configuration (its zones are the document's zone enum).
+    Openapi {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -293,6 +299,16 @@ async fn main() -> anyhow::Result<ExitCode> {
                 // Only the scheme: a PostgreSQL URL may carry a password.
                 config.catalog_url().split(':').next().unwrap_or_default()
             );
+        }
+        Command::Config {
+            command: ConfigCommand::Openapi { common },
+        } => {
+            let zones = common.load()?.zone_set()?;
+            let document = airlock_ingest::api::document(&zones);
+            // Written, not printed: a closed pipe is an error, not a panic.
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &document)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
         }
         Command::Audit {
             command: AuditCommand::Verify { checkpoint, common },

@@ -17,7 +17,13 @@ impl Reader<'_> {
         limit: i64,
     ) -> Result<Vec<AuditView>, IngestError> {
         self.policies.authorize(who, Action::ReadAudit)?;
-        let events = self.catalog.audit_events(after.max(0), limit).await?;
+        if after < 0 {
+            return Err(IngestError::bad_request(
+                "invalid_after",
+                format!("after must be a sequence number, 0 or more, not {after}"),
+            ));
+        }
+        let events = self.catalog.audit_events(after, limit).await?;
         Ok(events
             .into_iter()
             .map(|e| AuditView {

@@ -31,7 +31,8 @@ use super::Reader;
 use crate::{IngestError, parts};
 
 /// What a version is streamed as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum DataFormat {
     Parquet,
     Csv,

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use airlock_catalog::{DatasetDetail, SearchQuery, SearchRequest, Tag};
 use airlock_policies::{Action, Principal};
-use airlock_zones::{Classification, ZoneKind, ZoneName};
+use airlock_zones::{Classification, ZoneError, ZoneKind, ZoneName};
 
-use super::Reader;
 use super::versions::{ColumnView, VersionView, version_views};
+use super::{MAX_SEARCH_OFFSET, MAX_SEARCH_PAGE, Reader, page_limit, page_offset};
 use crate::IngestError;
 
 /// A catalog search as a caller asks for it.
@@ -53,7 +53,12 @@ impl Reader<'_> {
     ) -> Result<DatasetPage, IngestError> {
         let mut zones = self.visible_zones(who)?;
         if let Some(zone) = &search.zone {
-            // A zone the caller may not see is as empty as one with nothing.
+            // Zones are configuration, not secrets: one that is not a lake
+            // is refused; one the caller may not see is as empty as one
+            // with nothing.
+            if self.zones.get(zone)?.kind == ZoneKind::Ingest {
+                return Err(ZoneError::IngestIsNotALake(zone.clone()).into());
+            }
             zones.retain(|z| z.as_str() == zone);
         }
         let query = search
@@ -68,8 +73,8 @@ impl Reader<'_> {
             .map(str::parse::<Classification>)
             .transpose()?;
         let tag = search.tag.as_deref().map(str::parse::<Tag>).transpose()?;
-        let limit = search.limit.unwrap_or(20).clamp(1, 100);
-        let offset = search.offset.unwrap_or(0).max(0);
+        let limit = page_limit(search.limit, 20, MAX_SEARCH_PAGE)?;
+        let offset = page_offset(search.offset, MAX_SEARCH_OFFSET)?;
         let request = SearchRequest {
             query: query.as_ref(),
             zones: &zones,

@@ -69,7 +69,33 @@ pub fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// A page size a caller asked for, within 1 to 1000 (100 if not given).
-pub fn page_limit(asked: Option<i64>) -> i64 {
-    asked.unwrap_or(100).clamp(1, 1000)
+/// The largest page of files or audit events.
+pub const MAX_PAGE: i64 = 1000;
+/// The largest page of search results.
+pub const MAX_SEARCH_PAGE: i64 = 100;
+/// The furthest a search may page: deeper pages cost more than they help.
+pub const MAX_SEARCH_OFFSET: i64 = 1_000_000;
+
+/// A page size a caller asked for: `default` if not given, otherwise 1 to
+/// `max`, or `400 invalid_limit` (never silently clamped).
+pub fn page_limit(asked: Option<i64>, default: i64, max: i64) -> Result<i64, IngestError> {
+    match asked {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(IngestError::bad_request(
+            "invalid_limit",
+            format!("limit must be 1 to {max}, not {n}"),
+        )),
+    }
+}
+
+/// A position in a listing: 0 to `max`, or `400 invalid_offset`.
+pub fn page_offset(asked: Option<i64>, max: i64) -> Result<i64, IngestError> {
+    match asked.unwrap_or(0) {
+        n if (0..=max).contains(&n) => Ok(n),
+        n => Err(IngestError::bad_request(
+            "invalid_offset",
+            format!("offset must be 0 to {max}, not {n}"),
+        )),
+    }
 }
