@@ -138,7 +138,7 @@ pub const USER_NAME_CHARACTER: &str =
 /// The prefix of the names OIDC users get, which no other user may take.
 pub const OIDC_NAME_PREFIX: &str = "oidc:";
 
-/// Refuses a user name that [`USER_NAME_PATTERN`] refuses, or that starts
+/// Refuses a user name of other than 1 to 64 [`USER_NAME_CHARACTER`]s, or that starts
 /// with [`OIDC_NAME_PREFIX`] (`400 invalid_name`).
 pub fn check_user_name(name: &str) -> Result<(), IngestError> {
     let count = name.chars().count();

@@ -384,17 +384,12 @@ pub async fn register_acquisition(
         200,
         false,
     )?;
-    let sheet = match &req.sheet {
-        Some(sheet) => Some(wire::check_line(
-            "invalid_acquisition",
-            "sheet",
-            sheet,
-            200,
-            false,
-        )?)
-        .filter(|s| !s.is_empty()),
-        None => None,
-    };
+    let sheet = req
+        .sheet
+        .as_deref()
+        .map(|sheet| wire::check_line("invalid_acquisition", "sheet", sheet, 200, false))
+        .transpose()?
+        .filter(|sheet| !sheet.is_empty());
     if !(1..=36_500).contains(&req.retention_days) {
         return Err(IngestError::bad_request(
             "invalid_acquisition",
@@ -419,7 +414,7 @@ pub async fn register_acquisition(
     if req.allow.len() > Allowances::NAMES.len() {
         return Err(IngestError::bad_request(
             "invalid_allow",
-            "allow names at most 4 allowances",
+            format!("allow names at most {} allowances", Allowances::NAMES.len()),
         ));
     }
     let allow = Allowances::parse(req.allow.iter().map(String::as_str))
