@@ -10,8 +10,10 @@
 #   4. starts s3s-fs (signature-checking, put-if-absent) with a bucket,
 #      installs pyarrow into a throwaway venv for the interop check, and
 #      starts moto's S3 server there (object tagging, which s3s-fs lacks),
-#   5. runs `cargo test --workspace` (extra arguments are passed on),
-#   6. stops what it started and drops the test databases.
+#   5. installs Debian's chromium with Playwright for the browser tests,
+#      the schemathesis and client venvs and tus-js-client,
+#   6. runs `cargo test --workspace` (extra arguments are passed on),
+#   7. stops what it started and drops the test databases.
 # Works on a fresh Debian machine as root (or with passwordless sudo).
 set -euo pipefail
 
@@ -240,6 +242,18 @@ command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 log "installing tus-js-client into a throwaway node_modules"
 npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client@4.3.1 >/dev/null
 export AIRLOCK_TEST_NODE_PATH="$WORK/node/node_modules"
+
+# --- the web pages in a real browser (tests/browser.rs) --------------------------
+# Debian's chromium, driven by Playwright for Python through executable_path:
+# Playwright downloads no browser of its own. oidc-provider-mock is the
+# identity provider of the OIDC sign-in; 0.3.4 is its last release for this
+# machine's CPython 3.11 (0.4 needs 3.12).
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+log "installing Playwright and oidc-provider-mock into a venv"
+python3 -m venv "$WORK/browser-venv"
+"$WORK/browser-venv/bin/pip" install -q --disable-pip-version-check playwright==1.64.1 \
+  oidc-provider-mock==0.3.4
+export AIRLOCK_TEST_BROWSER_VENV="$WORK/browser-venv"
 
 # --- the tests -------------------------------------------------------------------
 export AIRLOCK_TEST_CLAMD="tcp://127.0.0.1:$CLAMD_PORT"

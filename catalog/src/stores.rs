@@ -72,6 +72,8 @@ pub trait AcquisitionStore: Send + Sync {
     ) -> Result<Acquisition>;
     /// Acquisitions in `state`, oldest first.
     async fn acquisitions_in(&self, state: AcquisitionState) -> Result<Vec<Acquisition>>;
+    /// An owner's acquisitions, newest first, at most `limit`.
+    async fn acquisitions_owned(&self, owner_id: &str, limit: i64) -> Result<Vec<Acquisition>>;
     /// Records a reviewer's decision: `pending_review → approved |
     /// rejected`.
     async fn review_acquisition(&self, review: &Review) -> Result<Acquisition>;
@@ -366,4 +368,7 @@ pub trait AuditStore: Send + Sync {
         detail: serde_json::Value,
     ) -> Result<()>;
     async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>>;
+    /// The events about one subject (a file, an acquisition, …), oldest
+    /// first, at most `limit`.
+    async fn subject_events(&self, subject: &str, limit: i64) -> Result<Vec<AuditEvent>>;
 }

@@ -431,6 +431,26 @@ pub async fn acquisitions_have_unique_slugs(store: &dyn CatalogStore) {
         .await
         .unwrap_err();
     assert!(matches!(err, CatalogError::Conflict(_)), "{err}");
+    // An owner's acquisitions, newest first; nobody else's.
+    let later = store
+        .create_acquisition(
+            &Acquisition {
+                id: id(),
+                name: "LFS 2027".into(),
+                slug: "lfs-2027".into(),
+                created_at: 2,
+                ..a.clone()
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let other = user(store, "other").await;
+    acquisition(store, &other, "theirs").await;
+    let owned = store.acquisitions_owned(&u.id, 10).await.unwrap();
+    let slugs: Vec<&str> = owned.iter().map(|a| a.slug.as_str()).collect();
+    assert_eq!(slugs, [later.slug.as_str(), "lfs-2026"]);
+    assert_eq!(store.acquisitions_owned(&u.id, 1).await.unwrap().len(), 1);
 }
 
 pub async fn an_acquisitions_files_list_newest_first_page_by_page(store: &dyn CatalogStore) {
@@ -1777,6 +1797,23 @@ pub async fn the_audit_chain_verifies(store: &dyn CatalogStore) {
         ("dataset.read", u.id.as_str())
     );
     assert_eq!(verify_audit(store, None).await.unwrap().seq, 7);
+    // A subject's events, oldest first, and nobody else's.
+    let about = store.subject_events("d1", 10).await.unwrap();
+    assert_eq!(about, read);
+    let file_events = store.subject_events(&events[2].subject, 10).await.unwrap();
+    let file_actions: Vec<_> = file_events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        file_actions,
+        ["file.receive", "file.scan", "file.convert", "file.publish"]
+    );
+    assert_eq!(
+        store
+            .subject_events(&events[2].subject, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Any change to an event breaks its hash.
     let mut forged = events[2].clone();
     forged.detail = forged.detail.replace("survey.csv", "other.csv");

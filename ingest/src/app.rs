@@ -113,6 +113,7 @@ impl App {
             zones: &self.zones,
             access: &self.lake_access,
             lakes: &self.lakes,
+            scanner: &self.scanner,
         }
     }
 

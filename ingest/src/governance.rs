@@ -57,6 +57,19 @@ pub struct ColumnEvidence {
     pub pii_sampled: i64,
     /// …and how many were of each kind found (`{"email": 12}`).
     pub pii: std::collections::BTreeMap<String, i64>,
+    /// Nulls among its values (absent in evidence kept before statistics
+    /// were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_count: Option<i64>,
+    /// The least and greatest values as people read them, cut to 64
+    /// characters; withheld (absent) where personal data was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+    /// Distinct values, exact while few (up to 1,024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct_count: Option<i64>,
 }
 
 /// The facts for the file decisions, from the converted tables.
@@ -115,11 +128,19 @@ pub fn evidence(
                 columns: t
                     .columns
                     .iter()
-                    .map(|c| ColumnEvidence {
-                        name: c.name.clone(),
-                        data_type: c.data_type.clone(),
-                        pii_sampled: c.pii_sampled,
-                        pii: c.pii.iter().map(|p| (p.kind.clone(), p.count)).collect(),
+                    .map(|c| {
+                        // No view ever shows a value of personal data.
+                        let bound = |v: &Option<String>| v.clone().filter(|_| c.pii.is_empty());
+                        ColumnEvidence {
+                            name: c.name.clone(),
+                            data_type: c.data_type.clone(),
+                            pii_sampled: c.pii_sampled,
+                            pii: c.pii.iter().map(|p| (p.kind.clone(), p.count)).collect(),
+                            null_count: c.stats.null_count,
+                            min: bound(&c.stats.min_value),
+                            max: bound(&c.stats.max_value),
+                            distinct_count: c.stats.distinct_count,
+                        }
                     })
                     .collect(),
             })

@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod lake;
 pub mod names;
 pub mod oidc;
+pub mod pages;
 pub mod parts;
 pub mod pipeline;
 pub mod quarantine;

@@ -71,7 +71,8 @@ fn sign(alg: Algorithm, kid: &str, claims: &Value) -> String {
     };
     let pem = std::fs::read(format!("{FIXTURES}/{file}")).unwrap();
     let mut header = Header::new(alg);
-    header.kid = Some(kid.into());
+    // "" names no key: some providers leave `kid` out.
+    header.kid = Some(kid.to_owned()).filter(|k| !k.is_empty());
     jsonwebtoken::encode(&header, claims, &key(&pem).unwrap()).unwrap()
 }
 
@@ -259,6 +260,10 @@ async fn forged_expired_misaddressed_and_ambiguous_tokens_are_refused() {
         ),
         ("an unknown key", sign(Algorithm::RS256, "rsa-9", &good)),
         (
+            "no key named, and several in the set",
+            sign(Algorithm::RS256, "", &good),
+        ),
+        (
             "the EC key named for an RSA signature",
             sign(Algorithm::RS256, "ec-1", &good),
         ),
@@ -295,6 +300,30 @@ async fn forged_expired_misaddressed_and_ambiguous_tokens_are_refused() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn a_token_naming_no_key_is_checked_with_the_sets_only_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let set: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{FIXTURES}/jwks.json")).unwrap())
+            .unwrap();
+    let rsa: Vec<&Value> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "RSA")
+        .collect();
+    let one = dir.path().join("one-key.json");
+    std::fs::write(&one, json!({"keys": rsa}).to_string()).unwrap();
+    let (app, _data) = app(config(Some(one.display().to_string()), None)).await;
+    let token = sign(Algorithm::RS256, "", &claims("eve", &["ons-engineers"]));
+    let (status, body) = call(&app, "GET", "/v1/zones", &token, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The only key must still fit the signature.
+    let ec = sign(Algorithm::ES256, "", &claims("eve", &["ons-engineers"]));
+    let (status, _) = call(&app, "GET", "/v1/zones", &ec, Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 fn base64_url(bytes: &[u8]) -> String {

@@ -444,6 +444,7 @@ impl Policies {
             Action::ReadAudit => (uid("Airlock", "audit")?, vec![]),
             Action::ListReviews => (uid("Airlock", "reviews")?, vec![]),
             Action::ManageUsers => (uid("Airlock", "users")?, vec![]),
+            Action::ViewEngines => (uid("Airlock", "engines")?, vec![]),
             Action::ViewAcquisition { owner_id }
             | Action::ManageAcquisition { owner_id }
             | Action::ReviewAcquisition { owner_id }

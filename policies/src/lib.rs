@@ -120,6 +120,8 @@ pub enum Action<'a> {
     /// Listing users, creating them, disabling them, issuing and revoking
     /// their tokens.
     ManageUsers,
+    /// Seeing the scan engines and their signature versions.
+    ViewEngines,
     ViewAcquisition {
         owner_id: &'a str,
     },
@@ -183,6 +185,7 @@ impl Action<'_> {
             Action::ReadAudit => "read_audit",
             Action::ListReviews => "list_reviews",
             Action::ManageUsers => "manage_users",
+            Action::ViewEngines => "view_engines",
             Action::ViewAcquisition { .. } => "view_acquisition",
             Action::DeliverFile { .. } => "deliver_file",
             Action::ManageAcquisition { .. } => "manage_acquisition",
@@ -210,6 +213,7 @@ impl Action<'_> {
             Action::ReadAudit => "read the audit log",
             Action::ListReviews => "read the review queue",
             Action::ManageUsers => "manage users",
+            Action::ViewEngines => "see the scan engines",
             Action::ViewAcquisition { .. } => "view acquisitions",
             Action::DeliverFile { .. } => "deliver files",
             Action::ManageAcquisition { .. } => "submit or close acquisitions",
@@ -229,13 +233,14 @@ impl Action<'_> {
     }
 
     /// Every action's name, for `airlock policy explain`.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 22] = [
         "list_zones",
         "search_catalog",
         "create_acquisition",
         "read_audit",
         "list_reviews",
         "manage_users",
+        "view_engines",
         "view_acquisition",
         "deliver_file",
         "manage_acquisition",
@@ -270,6 +275,7 @@ impl Action<'_> {
             "read_audit" => Action::ReadAudit,
             "list_reviews" => Action::ListReviews,
             "manage_users" => Action::ManageUsers,
+            "view_engines" => Action::ViewEngines,
             "view_acquisition" => Action::ViewAcquisition { owner_id: owner },
             "deliver_file" => Action::DeliverFile {
                 acquisition_owner_id: owner,

@@ -18,6 +18,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("create_acquisition", "yy--"),
     ("read_audit", "---y"),
     ("manage_users", "---y"),
+    ("view_engines", "---y"),
     ("list_reviews", "-y-y"),
     ("view_acquisition own", "yy-y"),
     ("view_acquisition other's", "-y-y"),

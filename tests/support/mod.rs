@@ -73,12 +73,18 @@ impl Daemon {
 
     /// Starts a daemon with `extra` TOML appended to its configuration.
     pub fn start_with(clamd: &str, extra: &str) -> Daemon {
+        Self::start_on(clamd, "127.0.0.1:0", extra)
+    }
+
+    /// Starts a daemon listening on `listen`, for a configuration that
+    /// must name its own address (an OIDC redirect).
+    pub fn start_on(clamd: &str, listen: &str, extra: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("airlock.toml");
         std::fs::write(
             &config,
             format!(
-                r#"listen = "127.0.0.1:0"
+                r#"listen = "{listen}"
 data_dir = "{data}"
 
 [scanner]

@@ -97,6 +97,17 @@ macro_rules! acquisitions_sql {
                 .await?)
             }
 
+            async fn acquisitions_owned(&self, owner_id: &str, limit: i64) -> Result<Vec<Acquisition>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", acquisition_cols!(),
+                    " FROM acquisitions WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+                ))
+                .bind(owner_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn review_acquisition(&self, r: &Review) -> Result<Acquisition> {
                 let to = match r.decision {
                     ReviewDecision::Approve => AcquisitionState::Approved,

@@ -33,6 +33,17 @@ macro_rules! audit_log_sql {
                 .fetch_all(&self.pool)
                 .await?)
             }
+
+            async fn subject_events(&self, subject: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events \
+                     WHERE subject = $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(subject)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
         }
     };
 }

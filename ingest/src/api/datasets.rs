@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{Caller, JsonBody, PathParams, QueryParams};
 use super::{ApiResult, AppState};
 use crate::error::ErrorBody;
-use crate::query::{DataFormat, DatasetPage, DatasetSearch, DatasetView};
+use crate::query::{DataFormat, DatasetPage, DatasetSearch, DatasetView, VersionData};
 use crate::wire::{ClassificationText, TagText, ZoneNameText};
 
 #[derive(Deserialize, IntoParams)]
@@ -128,16 +128,23 @@ pub(super) async fn get_version_data(
         .reader()
         .version_data(&who, &id, version, format)
         .await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        data.filename.replace('"', "")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, data.format.content_type().to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from_stream(data.body),
-    )
-        .into_response())
+    Ok(data.into_response())
+}
+
+/// A version's data as a download, for the API and the pages alike.
+impl IntoResponse for VersionData {
+    fn into_response(self) -> Response {
+        let disposition = format!(
+            "attachment; filename=\"{}\"",
+            self.filename.replace('"', "")
+        );
+        (
+            [
+                (header::CONTENT_TYPE, self.format.content_type().to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            Body::from_stream(self.body),
+        )
+            .into_response()
+    }
 }

@@ -120,6 +120,9 @@ pub fn router(app: Arc<App>) -> axum::Router {
             }),
         )
         .nest("/iceberg", iceberg::router())
+        .nest("/ui", crate::pages::router())
+        // Nested, the pages' "/" is "/ui" only.
+        .route("/ui/", get(crate::pages::home))
         .fallback(|| async { IngestError::NotFound("route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(app)

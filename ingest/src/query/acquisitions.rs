@@ -52,6 +52,22 @@ impl Reader<'_> {
         Ok(acq.into())
     }
 
+    /// The caller's own acquisitions, newest first, at most `limit`.
+    pub async fn my_acquisitions(
+        self,
+        who: &Principal,
+        limit: i64,
+    ) -> Result<Vec<AcquisitionView>, IngestError> {
+        self.policies.authorize(
+            who,
+            Action::ViewAcquisition {
+                owner_id: &who.user_id,
+            },
+        )?;
+        let owned = self.catalog.acquisitions_owned(&who.user_id, limit).await?;
+        Ok(owned.into_iter().map(AcquisitionView::from).collect())
+    }
+
     /// An acquisition's deliveries, however they came in, newest first:
     /// `limit` of those delivered before file `before` (all, if empty).
     pub async fn acquisition_files(
@@ -79,6 +95,13 @@ impl Reader<'_> {
                 sha256: f.sha256,
                 state: f.state.to_string(),
                 reason: f.reason,
+                error: f.error,
+                held_because: f
+                    .evidence
+                    .as_deref()
+                    .filter(|_| f.state == airlock_catalog::FileState::AwaitingReview)
+                    .and_then(|e| serde_json::from_str::<crate::governance::Evidence>(e).ok())
+                    .map(|e| e.reason),
                 submitted_by: f.submitted_by,
                 created_at: rfc3339(f.created_at),
             })
@@ -152,6 +175,10 @@ pub struct FileSummary {
     pub sha256: String,
     pub state: String,
     pub reason: Option<String>,
+    /// What was wrong, for a rejected file: the offending line or member.
+    pub error: Option<String>,
+    /// Why policy held it for a reviewer, while it waits.
+    pub held_because: Option<String>,
     pub submitted_by: String,
     pub created_at: String,
 }

@@ -51,38 +51,10 @@ impl Reader<'_> {
         who: &Principal,
         search: &DatasetSearch,
     ) -> Result<DatasetPage, IngestError> {
-        let mut zones = self.visible_zones(who)?;
-        if let Some(zone) = &search.zone {
-            // Zones are configuration, not secrets: one that is not a lake
-            // is refused; one the caller may not see is as empty as one
-            // with nothing.
-            if self.zones.get(zone)?.kind == ZoneKind::Ingest {
-                return Err(ZoneError::IngestIsNotALake(zone.clone()).into());
-            }
-            zones.retain(|z| z.as_str() == zone);
-        }
-        let query = search
-            .text
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .map(SearchQuery::parse)
-            .transpose()?;
-        let classification = search
-            .classification
-            .as_deref()
-            .map(str::parse::<Classification>)
-            .transpose()?;
-        let tag = search.tag.as_deref().map(str::parse::<Tag>).transpose()?;
+        let filters = self.filters(who, search)?;
         let limit = page_limit(search.limit, 20, MAX_SEARCH_PAGE)?;
         let offset = page_offset(search.offset, MAX_SEARCH_OFFSET)?;
-        let request = SearchRequest {
-            query: query.as_ref(),
-            zones: &zones,
-            classification,
-            tag: tag.as_ref(),
-            limit: limit + 1,
-            offset,
-        };
+        let request = filters.request(limit + 1, offset);
         let mut hits = self.catalog.search_datasets(&request).await?;
         let next_offset = (hits.len() as i64 > limit).then_some(offset + limit);
         hits.truncate(limit as usize);
@@ -175,7 +147,110 @@ impl Reader<'_> {
     }
 }
 
+/// A search's filters, parsed and narrowed to what the caller may see.
+struct Filters {
+    zones: Vec<ZoneName>,
+    query: Option<SearchQuery>,
+    classification: Option<Classification>,
+    tag: Option<Tag>,
+}
+
+impl Filters {
+    fn request(&self, limit: i64, offset: i64) -> SearchRequest<'_> {
+        SearchRequest {
+            query: self.query.as_ref(),
+            zones: &self.zones,
+            classification: self.classification,
+            tag: self.tag.as_ref(),
+            limit,
+            offset,
+        }
+    }
+}
+
+/// How many of a search's best matches its facets count.
+pub const FACET_SAMPLE: i64 = 1000;
+
+/// How a search's matches divide by zone, classification and tag.
+#[derive(Serialize, Default)]
+pub struct Facets {
+    pub zones: Vec<(String, i64)>,
+    pub classifications: Vec<(String, i64)>,
+    pub tags: Vec<(String, i64)>,
+    /// True when there were more matches than [`FACET_SAMPLE`], so the
+    /// counts are of the best of them only.
+    pub sampled: bool,
+}
+
 impl Reader<'_> {
+    /// The facets of a search: its best [`FACET_SAMPLE`] matches counted
+    /// by zone, classification and tag, most first.
+    pub async fn facets(
+        self,
+        who: &Principal,
+        search: &DatasetSearch,
+    ) -> Result<Facets, IngestError> {
+        let filters = self.filters(who, search)?;
+        let request = filters.request(FACET_SAMPLE + 1, 0);
+        let mut hits = self.catalog.search_datasets(&request).await?;
+        let sampled = hits.len() as i64 > FACET_SAMPLE;
+        hits.truncate(FACET_SAMPLE as usize);
+        let mut zones = std::collections::BTreeMap::<String, i64>::new();
+        let mut classifications = std::collections::BTreeMap::<String, i64>::new();
+        let mut tags = std::collections::BTreeMap::<String, i64>::new();
+        for h in &hits {
+            *zones.entry(h.dataset.zone.to_string()).or_default() += 1;
+            *classifications
+                .entry(h.dataset.classification.to_string())
+                .or_default() += 1;
+            for t in h.tags() {
+                *tags.entry(t).or_default() += 1;
+            }
+        }
+        let most_first = |m: std::collections::BTreeMap<String, i64>| {
+            let mut v: Vec<(String, i64)> = m.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v
+        };
+        Ok(Facets {
+            zones: most_first(zones),
+            classifications: most_first(classifications),
+            tags: most_first(tags),
+            sampled,
+        })
+    }
+
+    fn filters(self, who: &Principal, search: &DatasetSearch) -> Result<Filters, IngestError> {
+        let mut zones = self.visible_zones(who)?;
+        if let Some(zone) = &search.zone {
+            // Zones are configuration, not secrets: one that is not a lake
+            // is refused; one the caller may not see is as empty as one
+            // with nothing.
+            if self.zones.get(zone)?.kind == ZoneKind::Ingest {
+                return Err(ZoneError::IngestIsNotALake(zone.clone()).into());
+            }
+            zones.retain(|z| z.as_str() == zone);
+        }
+        let query = search
+            .text
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(SearchQuery::parse)
+            .transpose()?;
+        let classification = search
+            .classification
+            .as_deref()
+            .map(str::parse::<Classification>)
+            .transpose()?;
+        let tag = search.tag.as_deref().map(str::parse::<Tag>).transpose()?;
+        Ok(Filters {
+            zones,
+            query,
+            classification,
+            tag,
+        })
+    }
+
     /// A published dataset the caller may see. Out of the caller's
     /// clearance a dataset does not exist, so its name and zone do not
     /// leak.

@@ -81,18 +81,7 @@ impl Reader<'_> {
                 .evidence
                 .as_deref()
                 .and_then(|e| serde_json::from_str(e).ok()),
-            reviews: self
-                .catalog
-                .reviews(ReviewSubject::File, id)
-                .await?
-                .into_iter()
-                .map(|r| ReviewView {
-                    reviewer_id: r.reviewer_id,
-                    decision: r.decision.to_string(),
-                    reason: r.reason,
-                    at: rfc3339(r.created_at),
-                })
-                .collect(),
+            reviews: self.review_views(ReviewSubject::File, id).await?,
         })
     }
 }
@@ -182,7 +171,7 @@ pub struct FileView {
     pub reviews: Vec<ReviewView>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct ReviewView {
     pub reviewer_id: String,
     /// approve or reject.

@@ -15,8 +15,11 @@ mod acquisitions;
 mod audit;
 mod data;
 mod datasets;
+mod evidence;
 mod files;
 mod iceberg;
+mod lineage;
+mod operations;
 mod reviews;
 mod transfers;
 mod users;
@@ -28,9 +31,14 @@ pub use iceberg::LoadedTable;
 
 pub use acquisitions::{AcquisitionView, FileSummary, ZoneView};
 pub use audit::AuditView;
-pub use datasets::{DatasetPage, DatasetSearch, DatasetSummary, DatasetView};
+pub use datasets::{DatasetPage, DatasetSearch, DatasetSummary, DatasetView, FACET_SAMPLE, Facets};
+pub use evidence::{PACK_FORMAT, digest};
 pub use files::{FileAccepted, FileView, MemberView, OutputView, ReviewView, VerdictView};
-pub use reviews::{HeldFileView, ReviewQueue, UserRef};
+pub use lineage::{SourceFile, VersionLineage};
+pub use operations::{AuditCheck, EngineView};
+pub use reviews::{
+    AcquisitionReview, FileReview, HeldFileView, QueueKind, ReviewFilter, ReviewQueue, UserRef,
+};
 pub use transfers::{PartVerdictView, TransferView};
 pub use users::UserView;
 pub use versions::{ColumnView, LineageView, PiiView, SchemaChange, StatisticsView, VersionView};
@@ -51,6 +59,8 @@ pub struct Reader<'a> {
     pub access: &'a LakeAccess,
     /// The zones' lakes, which data is read back from.
     pub lakes: &'a crate::lake::Lakes,
+    /// The scan engines, for their signature versions.
+    pub scanner: &'a airlock_scanner::Scanner,
 }
 
 impl Reader<'_> {

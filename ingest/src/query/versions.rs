@@ -12,7 +12,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use airlock_catalog::{ColumnInfo, VersionDetail};
+use airlock_catalog::{ColumnInfo, VersionDetail, VersionInfo};
 
 use super::rfc3339;
 
@@ -43,6 +43,24 @@ pub struct LineageView {
     pub transfer_id: String,
     pub dataset_id: String,
     pub version: i64,
+}
+
+impl LineageView {
+    /// The version a transfer copied, for a version a transfer made.
+    pub fn of(v: &VersionInfo) -> Option<LineageView> {
+        match (
+            &v.transfer_id,
+            &v.transferred_from_dataset,
+            v.transferred_from_version,
+        ) {
+            (Some(transfer_id), Some(dataset_id), Some(version)) => Some(LineageView {
+                transfer_id: transfer_id.clone(),
+                dataset_id: dataset_id.clone(),
+                version,
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,6 +133,23 @@ pub enum SchemaChange {
     },
 }
 
+impl SchemaChange {
+    /// The change in words.
+    pub fn describe(&self) -> String {
+        let nulls = |n: bool| if n { "nulls" } else { "no nulls" };
+        match self {
+            SchemaChange::Added { column, data_type } => format!("added {column} ({data_type})"),
+            SchemaChange::Removed { column, data_type } => {
+                format!("removed {column} ({data_type})")
+            }
+            SchemaChange::Retyped { column, from, to } => format!("{column}: {from} → {to}"),
+            SchemaChange::Nullability { column, from, to } => {
+                format!("{column}: {} → {}", nulls(*from), nulls(*to))
+            }
+        }
+    }
+}
+
 impl ColumnView {
     pub fn of(c: &ColumnInfo) -> Self {
         let withheld = !c.pii.is_empty();
@@ -154,6 +189,7 @@ pub fn version_views(versions: Vec<VersionDetail>) -> Vec<VersionView> {
             .as_deref()
             .map(|b| schema_changes(b, &columns))
             .unwrap_or_default();
+        let transferred_from = LineageView::of(&v);
         views.push(VersionView {
             version: v.version,
             location: v.location,
@@ -163,18 +199,7 @@ pub fn version_views(versions: Vec<VersionDetail>) -> Vec<VersionView> {
             source_file_ids: vec![v.source_file_id],
             tainted_at: v.tainted_at.map(rfc3339),
             taint_reason: v.taint_reason,
-            transferred_from: match (
-                v.transfer_id,
-                v.transferred_from_dataset,
-                v.transferred_from_version,
-            ) {
-                (Some(transfer_id), Some(dataset_id), Some(version)) => Some(LineageView {
-                    transfer_id,
-                    dataset_id,
-                    version,
-                }),
-                _ => None,
-            },
+            transferred_from,
             columns: columns.iter().map(ColumnView::of).collect(),
             changes,
         });

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.column_evidence_pii import ColumnEvidencePii
@@ -21,12 +23,22 @@ class ColumnEvidence:
         pii (ColumnEvidencePii): …and how many were of each kind found (`{"email": 12}`).
         pii_sampled (int): How many values the PII detectors looked at…
         type_ (str):
+        distinct_count (int | None | Unset): Distinct values, exact while few (up to 1,024).
+        max_ (None | str | Unset):
+        min_ (None | str | Unset): The least and greatest values as people read them, cut to 64
+            characters; withheld (absent) where personal data was found.
+        null_count (int | None | Unset): Nulls among its values (absent in evidence kept before statistics
+            were).
     """
 
     name: str
     pii: ColumnEvidencePii
     pii_sampled: int
     type_: str
+    distinct_count: int | None | Unset = UNSET
+    max_: None | str | Unset = UNSET
+    min_: None | str | Unset = UNSET
+    null_count: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,6 +50,30 @@ class ColumnEvidence:
 
         type_ = self.type_
 
+        distinct_count: int | None | Unset
+        if isinstance(self.distinct_count, Unset):
+            distinct_count = UNSET
+        else:
+            distinct_count = self.distinct_count
+
+        max_: None | str | Unset
+        if isinstance(self.max_, Unset):
+            max_ = UNSET
+        else:
+            max_ = self.max_
+
+        min_: None | str | Unset
+        if isinstance(self.min_, Unset):
+            min_ = UNSET
+        else:
+            min_ = self.min_
+
+        null_count: int | None | Unset
+        if isinstance(self.null_count, Unset):
+            null_count = UNSET
+        else:
+            null_count = self.null_count
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -48,6 +84,14 @@ class ColumnEvidence:
                 "type": type_,
             }
         )
+        if distinct_count is not UNSET:
+            field_dict["distinct_count"] = distinct_count
+        if max_ is not UNSET:
+            field_dict["max"] = max_
+        if min_ is not UNSET:
+            field_dict["min"] = min_
+        if null_count is not UNSET:
+            field_dict["null_count"] = null_count
 
         return field_dict
 
@@ -64,11 +108,51 @@ class ColumnEvidence:
 
         type_ = d.pop("type")
 
+        def _parse_distinct_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        distinct_count = _parse_distinct_count(d.pop("distinct_count", UNSET))
+
+        def _parse_max_(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        max_ = _parse_max_(d.pop("max", UNSET))
+
+        def _parse_min_(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        min_ = _parse_min_(d.pop("min", UNSET))
+
+        def _parse_null_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        null_count = _parse_null_count(d.pop("null_count", UNSET))
+
         column_evidence = cls(
             name=name,
             pii=pii,
             pii_sampled=pii_sampled,
             type_=type_,
+            distinct_count=distinct_count,
+            max_=max_,
+            min_=min_,
+            null_count=null_count,
         )
 
         column_evidence.additional_properties = d

@@ -23,6 +23,8 @@ class FileSummary:
         size_bytes (int):
         state (str):
         submitted_by (str):
+        error (None | str | Unset): What was wrong, for a rejected file: the offending line or member.
+        held_because (None | str | Unset): Why policy held it for a reviewer, while it waits.
         reason (None | str | Unset):
     """
 
@@ -34,6 +36,8 @@ class FileSummary:
     size_bytes: int
     state: str
     submitted_by: str
+    error: None | str | Unset = UNSET
+    held_because: None | str | Unset = UNSET
     reason: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -53,6 +57,18 @@ class FileSummary:
         state = self.state
 
         submitted_by = self.submitted_by
+
+        error: None | str | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        else:
+            error = self.error
+
+        held_because: None | str | Unset
+        if isinstance(self.held_because, Unset):
+            held_because = UNSET
+        else:
+            held_because = self.held_because
 
         reason: None | str | Unset
         if isinstance(self.reason, Unset):
@@ -74,6 +90,10 @@ class FileSummary:
                 "submitted_by": submitted_by,
             }
         )
+        if error is not UNSET:
+            field_dict["error"] = error
+        if held_because is not UNSET:
+            field_dict["held_because"] = held_because
         if reason is not UNSET:
             field_dict["reason"] = reason
 
@@ -98,6 +118,24 @@ class FileSummary:
 
         submitted_by = d.pop("submitted_by")
 
+        def _parse_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        def _parse_held_because(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        held_because = _parse_held_because(d.pop("held_because", UNSET))
+
         def _parse_reason(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -116,6 +154,8 @@ class FileSummary:
             size_bytes=size_bytes,
             state=state,
             submitted_by=submitted_by,
+            error=error,
+            held_because=held_because,
             reason=reason,
         )
 

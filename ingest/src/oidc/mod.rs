@@ -15,6 +15,10 @@
 //! most every `min_refetch_secs`), so an identity provider's key rotation
 //! needs no restart.
 
+mod code_flow;
+
+pub use code_flow::{Attempt, SignInConfig};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -62,6 +66,10 @@ pub struct OidcConfig {
     /// often.
     #[serde(default = "default_min_refetch_secs")]
     pub min_refetch_secs: u64,
+    /// The web pages' sign-in through this provider; without it the pages
+    /// take pasted tokens only.
+    #[serde(default)]
+    pub sign_in: Option<SignInConfig>,
 }
 
 fn default_roles_claim() -> String {
@@ -104,11 +112,16 @@ pub struct Verifier {
     config: OidcConfig,
     keys: Mutex<(JwkSet, Option<Instant>)>,
     http: reqwest::Client,
+    /// The sign-in endpoints, once discovered.
+    endpoints: tokio::sync::OnceCell<code_flow::Endpoints>,
 }
 
 impl Verifier {
     /// Loads the keys once, so a misconfigured provider refuses to start.
     pub async fn new(config: OidcConfig) -> Result<Self, IngestError> {
+        if let Some(sign_in) = &config.sign_in {
+            sign_in.check()?;
+        }
         if config.jwks_file.is_some() == config.jwks_url.is_some() {
             return Err(IngestError::Config(
                 "[oidc] needs exactly one of jwks_file and jwks_url".into(),
@@ -117,6 +130,7 @@ impl Verifier {
         let verifier = Self {
             config,
             keys: Mutex::new((JwkSet { keys: vec![] }, None)),
+            endpoints: tokio::sync::OnceCell::new(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -158,23 +172,34 @@ impl Verifier {
     }
 
     /// The key `kid` names, refetching the set once if it is unknown and
-    /// the last fetch is old enough.
-    async fn key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, OidcError> {
+    /// the last fetch is old enough. A token without a `kid` (some
+    /// providers leave it out) is verified with the set's only key, and
+    /// refused when the set holds several.
+    async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, OidcError> {
+        let named = kid.unwrap_or("(none: the token names no key)");
+        let unknown = || OidcError::UnknownKey(named.to_owned());
         for attempt in 0..2 {
             let found = {
                 let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-                match keys.0.find(kid) {
-                    Some(jwk) => Some(jwk.clone()),
+                let found = match kid {
+                    Some(kid) => keys.0.find(kid).cloned(),
+                    None => match keys.0.keys.as_slice() {
+                        [only] => Some(only.clone()),
+                        _ => None,
+                    },
+                };
+                match found {
+                    Some(jwk) => Some(jwk),
                     None if attempt == 0 => {
                         let recent = keys.1.is_some_and(|at| {
                             at.elapsed() < Duration::from_secs(self.config.min_refetch_secs)
                         });
                         if recent {
-                            return Err(OidcError::UnknownKey(kid.to_owned()));
+                            return Err(unknown());
                         }
                         None
                     }
-                    None => return Err(OidcError::UnknownKey(kid.to_owned())),
+                    None => return Err(unknown()),
                 }
             };
             let Some(jwk) = found else {
@@ -194,13 +219,13 @@ impl Verifier {
                 .is_none_or(|a| format!("{a:?}") == format!("{alg:?}"));
             if !fits || !declared {
                 return Err(OidcError::KeyMismatch {
-                    kid: kid.to_owned(),
+                    kid: named.to_owned(),
                     alg,
                 });
             }
             return Ok(DecodingKey::from_jwk(&jwk)?);
         }
-        Err(OidcError::UnknownKey(kid.to_owned()))
+        Err(unknown())
     }
 
     /// Checks a token and returns its verified claims.
@@ -210,10 +235,7 @@ impl Verifier {
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
             return Err(OidcError::Algorithm(header.alg));
         }
-        let kid = header
-            .kid
-            .ok_or_else(|| OidcError::Malformed("no kid in the header".into()))?;
-        let key = self.key(&kid, header.alg).await?;
+        let key = self.key(header.kid.as_deref(), header.alg).await?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&[&self.config.audience]);
