@@ -285,7 +285,7 @@ mod tests {
         };
         assert_eq!(
             known.challenge(),
-            "E9Melhoa2OwvFrEMTJguCQaoeuh4ZEsKUj8ZTqHMzdM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         for bad in ["", "a.b.c", &format!("{}.x", a.to_cookie())] {
             assert!(Attempt::from_cookie(bad).is_none(), "{bad}");
