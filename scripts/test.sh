@@ -239,9 +239,12 @@ export AIRLOCK_TEST_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 
 # --- tus-js-client under Node, a second real tus client -------------------------
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-log "installing tus-js-client into a throwaway node_modules"
-npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client@4.3.1 >/dev/null
+log "installing tus-js-client and axe-core into a throwaway node_modules"
+npm install --silent --no-audit --no-fund --prefix "$WORK/node" tus-js-client@4.3.1 \
+  axe-core@4.14.1 >/dev/null
 export AIRLOCK_TEST_NODE_PATH="$WORK/node/node_modules"
+# axe-core checks every page of the browser walk-through against WCAG 2.1 AA.
+export AIRLOCK_TEST_AXE="$WORK/node/node_modules/axe-core/axe.min.js"
 
 # --- the web pages in a real browser (tests/browser.rs) --------------------------
 # Debian's chromium, driven by Playwright for Python through executable_path:

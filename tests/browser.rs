@@ -19,6 +19,12 @@ use support::*;
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const SCREENSHOTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots");
 
+/// axe-core's script, which the walk-through runs on every page.
+fn axe() -> String {
+    std::env::var("AIRLOCK_TEST_AXE")
+        .expect("AIRLOCK_TEST_AXE is not set: run the tests with scripts/test.sh")
+}
+
 fn browser_python() -> String {
     let venv = std::env::var("AIRLOCK_TEST_BROWSER_VENV")
         .expect("AIRLOCK_TEST_BROWSER_VENV is not set: run the tests with scripts/test.sh");
@@ -44,9 +50,30 @@ async fn reviewers_analysts_engineers_and_admins_use_the_pages_in_chromium() {
     let clamd = Clamd::start();
     let d = Daemon::start(&clamd.addr());
     let admin = d.add_user("adam", "admin", &[]);
-    let acq = d
-        .acquisition("Labour force survey", "sandbox", "OFFICIAL")
+    // Its counts must be rounded to fives.
+    let (status, registered) = d
+        .post(
+            &d.engineer,
+            "/v1/acquisitions",
+            &json!({
+                "name": "Labour force survey", "target_zone": "sandbox",
+                "classification": "OFFICIAL", "supplier": "HMRC",
+                "legal_basis": "SRSA 2007 s.45", "purpose": "labour market statistics",
+                "personal_data": false, "retention_days": 30, "rounding_base": 5
+            }),
+        )
         .await;
+    assert_eq!(status, 201, "{registered}");
+    let acq = registered["id"].as_str().unwrap().to_owned();
+    let approve = json!({"decision": "approve", "reason": "ethics approved"});
+    let (status, _) = d
+        .post(
+            &d.reviewer,
+            &format!("/v1/acquisitions/{acq}/review"),
+            &approve,
+        )
+        .await;
+    assert_eq!(status, 200);
     let survey = b"region,people,median_hours\nnorth,1200,37.5\nsouth,3400,36.0\n".to_vec();
     let published = d.deliver(&acq, "survey.csv", survey).await;
     assert_eq!(published["state"], "published", "{published:#}");
@@ -77,7 +104,7 @@ async fn reviewers_analysts_engineers_and_admins_use_the_pages_in_chromium() {
             "base": d.base, "reviewer": d.reviewer, "analyst": d.analyst,
             "engineer": d.engineer, "admin": admin, "held_file": held,
             "acquisition": acq, "dataset": dataset, "dataset_name": dataset_name,
-            "hidden_dataset": hidden,
+            "hidden_dataset": hidden, "axe": axe(),
         }),
         &d,
     );
@@ -93,6 +120,36 @@ async fn reviewers_analysts_engineers_and_admins_use_the_pages_in_chromium() {
         json!(["id", "email", "visits"])
     );
     assert_eq!(seen["evidence"]["pii"], "email: 2");
+    // Disclosure control, from every value: visits (3 and 12) hold a small
+    // count and are not all multiples of five.
+    let flags = seen["evidence"]["visits_flags"].to_string();
+    assert!(
+        flags.contains("as low as 3") && flags.contains("multiples of 5"),
+        "{flags}"
+    );
+    assert_eq!(seen["evidence"]["visits_sum"], "15");
+    assert_eq!(
+        seen["evidence"]["email_sum"], "",
+        "nothing of personal data shows"
+    );
+    assert_eq!(seen["first_tab"], "Skip to content");
+    for (page, violations) in seen["accessibility"].as_object().unwrap() {
+        assert_eq!(
+            violations,
+            &json!([]),
+            "axe finds WCAG 2.1 AA violations on {page}"
+        );
+    }
+    assert_eq!(
+        seen["accessibility"].as_object().unwrap().len(),
+        14,
+        "every page was checked"
+    );
+    assert!(
+        seen["axe_control"].to_string().contains("label"),
+        "axe finds an unlabelled field: {}",
+        seen["axe_control"]
+    );
     assert_eq!(seen["evidence_pack"]["subject"]["id"], json!(held));
     assert_eq!(seen["evidence_pack"]["sha256_ok"], true);
     assert_eq!(seen["after_release"], "converting_or_published");

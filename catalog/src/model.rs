@@ -317,6 +317,9 @@ pub struct Acquisition {
     pub sheet: Option<String>,
     /// The declared schema (the contract) as JSON: see [`Acquisition::contract`].
     pub declared_schema: Option<String>,
+    /// Disclosure control: the multiple that the deliveries' counts must
+    /// be rounded to, where the acquisition requires it.
+    pub rounding_base: Option<i64>,
 }
 
 impl Acquisition {
@@ -519,6 +522,13 @@ pub struct ColumnStats {
     pub distinct_count: Option<i64>,
     /// …or estimated past that (HyperLogLog, about 1.6% standard error).
     pub distinct_estimate: Option<i64>,
+    /// The sum of a numeric column's values, as people read it.
+    pub sum_value: Option<String>,
+    /// An integer column's least value above zero (a small count?)…
+    pub least_positive: Option<i64>,
+    /// …and the greatest common divisor of all its values (rounded, and
+    /// to what?).
+    pub value_gcd: Option<i64>,
 }
 
 /// Values of one kind of personal data in a column's sample.

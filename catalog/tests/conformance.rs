@@ -61,6 +61,7 @@ async fn acquisition(store: &dyn CatalogStore, owner: &User, slug: &str) -> Acqu
                 declared_schema: Some(
                     r#"{"columns":[{"name":"id","type":"int64","nullable":false}]}"#.into(),
                 ),
+                rounding_base: Some(5),
             },
             &["engineers-and-reviewers-register-acquisitions (access.cedar:11)".into()],
         )
@@ -141,6 +142,9 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                     max_value: Some("3".into()),
                     distinct_count: Some(3),
                     distinct_estimate: None,
+                    sum_value: Some("6".into()),
+                    least_positive: Some(1),
+                    value_gcd: Some(1),
                 },
             },
             ColumnInfo {
@@ -165,6 +169,7 @@ fn version(r: &Reservation, location: &str, rows: i64) -> PublishedVersion {
                     max_value: Some("zz…".into()),
                     distinct_count: None,
                     distinct_estimate: Some(5_000),
+                    ..ColumnStats::default()
                 },
             },
         ],

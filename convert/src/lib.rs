@@ -32,6 +32,7 @@ mod parquet_input;
 mod profile;
 mod source;
 pub mod stats;
+pub mod sums;
 mod values;
 pub mod write;
 mod xlsx;
@@ -330,9 +331,10 @@ pub async fn to_parquet(
             .zip(nulls)
             .zip(found)
             .zip(written.bounds.into_iter().zip(written.distinct))
+            .zip(written.sums)
             .enumerate()
             .map(
-                |(i, (((f, n), (pii_sampled, pii)), (bounds, distinct)))| ColumnInfo {
+                |(i, ((((f, n), (pii_sampled, pii)), (bounds, distinct)), sums))| ColumnInfo {
                     name: f.name().clone(),
                     data_type: names::type_name(f.data_type()),
                     nullable: Flag(n > 0),
@@ -345,6 +347,9 @@ pub async fn to_parquet(
                         max_value: bounds.max,
                         distinct_count: distinct.filter(|d| d.exact).map(|d| d.count as i64),
                         distinct_estimate: distinct.filter(|d| !d.exact).map(|d| d.count as i64),
+                        sum_value: sums.sum,
+                        least_positive: sums.least_positive,
+                        value_gcd: sums.gcd,
                     },
                 },
             )

@@ -34,6 +34,7 @@ use tokio_util::io::SyncIoBridge;
 
 use crate::ConvertError;
 use crate::stats::{Bounds, Distinct, DistinctCount, Summary};
+use crate::sums::{Summed, Tally};
 
 /// How the output is laid out.
 #[derive(Debug, Clone)]
@@ -80,14 +81,30 @@ pub struct PartWriter {
     bounds: Bounds,
 }
 
-/// What a writer wrote: its parts, and per column its bounds and distinct
-/// values.
+/// What a writer wrote: its parts, and per column its bounds, distinct
+/// values and sums.
 #[derive(Debug)]
 pub struct Written {
     pub parts: Vec<Part>,
     pub bounds: Vec<Summary>,
     /// `None` for a column of a type not counted.
     pub distinct: Vec<Option<DistinctCount>>,
+    pub sums: Vec<Summed>,
+}
+
+/// What the encoder threads count of one column as they encode it.
+struct Counts {
+    distinct: Distinct,
+    tally: Tally,
+}
+
+impl Counts {
+    fn of(data_type: &arrow::datatypes::DataType) -> Counts {
+        Counts {
+            distinct: Distinct::of(data_type),
+            tally: Tally::of(data_type),
+        }
+    }
 }
 
 struct OpenPart {
@@ -143,9 +160,9 @@ struct State {
     idle: usize,
     writer: Awaits,
     stop: bool,
-    /// Distinct values per top-level column, over every row group; `None`
-    /// while an encoder has it.
-    distinct: Vec<Option<Distinct>>,
+    /// Distinct values and sums per top-level column, over every row
+    /// group; `None` while an encoder has it.
+    counts: Vec<Option<Counts>>,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -203,10 +220,10 @@ impl Encoders {
     /// Starts a row group with its columns' writers.
     fn start(&self, columns: Vec<(FieldRef, Leaves)>) {
         let mut st = lock(&self.shared);
-        if st.distinct.is_empty() {
-            st.distinct = columns
+        if st.counts.is_empty() {
+            st.counts = columns
                 .iter()
-                .map(|(f, _)| Some(Distinct::of(f.data_type())))
+                .map(|(f, _)| Some(Counts::of(f.data_type())))
                 .collect();
         }
         st.columns = columns
@@ -265,13 +282,17 @@ impl Encoders {
         Ok(all.into_iter().map(|(_, c)| c).collect())
     }
 
-    /// Distinct values per column so far (after `close`, every batch's).
-    fn distinct(&self) -> Vec<Option<DistinctCount>> {
+    /// Distinct values and sums per column so far (after `close`, every
+    /// batch's).
+    fn counts(&self) -> (Vec<Option<DistinctCount>>, Vec<Summed>) {
         let st = lock(&self.shared);
-        st.distinct
+        st.counts
             .iter()
-            .map(|d| d.as_ref().and_then(Distinct::count))
-            .collect()
+            .map(|c| match c {
+                Some(c) => (c.distinct.count(), c.tally.summed()),
+                None => (None, Summed::default()),
+            })
+            .unzip()
     }
 
     fn wait<'a>(&self, mut st: MutexGuard<'a, State>, what: Awaits) -> MutexGuard<'a, State> {
@@ -332,7 +353,7 @@ fn encode_columns(shared: &Shared) {
                 let is_close = matches!(message, Message::Close);
                 let mut leaves = c.leaves.take().unwrap_or_default();
                 let field = c.field.clone();
-                let mut distinct = st.distinct.get_mut(i).and_then(Option::take);
+                let mut counts = st.counts.get_mut(i).and_then(Option::take);
                 drop(st);
                 // A panic in the encoder is a failure of this column, never
                 // a writer left waiting for it.
@@ -341,8 +362,9 @@ fn encode_columns(shared: &Shared) {
                         encode(&field, &mut leaves, &array)?;
                         // Counted here, in parallel with the other columns,
                         // while the batch is in cache.
-                        if let Some(d) = &mut distinct {
-                            d.observe(array.as_ref());
+                        if let Some(c) = &mut counts {
+                            c.distinct.observe(array.as_ref());
+                            c.tally.observe(array.as_ref());
                         }
                         Ok(None)
                     }
@@ -354,8 +376,8 @@ fn encode_columns(shared: &Shared) {
                     .map(|(_, w)| w.get_estimated_total_bytes())
                     .sum();
                 st = lock(shared);
-                if let Some(slot) = st.distinct.get_mut(i) {
-                    *slot = distinct;
+                if let Some(slot) = st.counts.get_mut(i) {
+                    *slot = counts;
                 }
                 let c = &mut st.columns[i];
                 (c.leaves, c.bytes) = (Some(leaves), bytes);
@@ -553,19 +575,23 @@ impl PartWriter {
             self.part()?;
             self.end_part()?;
         }
-        let distinct = match &self.encoders {
-            Some(encoders) => encoders.distinct(),
+        let (distinct, sums) = match &self.encoders {
+            Some(encoders) => encoders.counts(),
             None => self
                 .schema
                 .fields()
                 .iter()
-                .map(|f| Distinct::of(f.data_type()).count())
-                .collect(),
+                .map(|f| {
+                    let c = Counts::of(f.data_type());
+                    (c.distinct.count(), c.tally.summed())
+                })
+                .unzip(),
         };
         Ok(Written {
             parts: std::mem::take(&mut self.parts),
             bounds: self.bounds.summaries(),
             distinct,
+            sums,
         })
     }
 

@@ -70,6 +70,16 @@ pub struct ColumnEvidence {
     /// Distinct values, exact while few (up to 1,024).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distinct_count: Option<i64>,
+    /// The sum of a numeric column; withheld where personal data was
+    /// found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum: Option<String>,
+    /// An integer column's least value above zero…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub least_positive: Option<i64>,
+    /// …and the greatest common divisor of its values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_gcd: Option<i64>,
 }
 
 /// The facts for the file decisions, from the converted tables.
@@ -140,12 +150,40 @@ pub fn evidence(
                             min: bound(&c.stats.min_value),
                             max: bound(&c.stats.max_value),
                             distinct_count: c.stats.distinct_count,
+                            sum: bound(&c.stats.sum_value),
+                            least_positive: c.stats.least_positive.filter(|_| c.pii.is_empty()),
+                            value_gcd: c.stats.value_gcd.filter(|_| c.pii.is_empty()),
                         }
                     })
                     .collect(),
             })
             .collect(),
     }
+}
+
+/// Counts at or under this may identify people (OpenSAFELY's threshold).
+pub const SMALL_COUNT: i64 = 7;
+
+/// The disclosure-control flags a reviewer weighs before releasing a
+/// column, in the OpenSAFELY manner: an integer column holding a count
+/// small enough to identify people, and one whose values are not all
+/// rounded to the multiple the acquisition requires (judged from every
+/// value: their greatest common divisor).
+pub fn disclosure_flags(c: &ColumnEvidence, rounding_base: Option<i64>) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(least) = c.least_positive.filter(|v| *v <= SMALL_COUNT) {
+        flags.push(format!(
+            "small counts: values as low as {least} (at or under {SMALL_COUNT} may identify people)"
+        ));
+    }
+    if let (Some(base), Some(gcd)) = (rounding_base, c.value_gcd)
+        && gcd % base != 0
+    {
+        flags.push(format!(
+            "not rounded: the acquisition requires multiples of {base}; the values' common divisor is {gcd}"
+        ));
+    }
+    flags
 }
 
 /// Why a file waits for review, in words.
@@ -314,6 +352,9 @@ pub async fn review_file(
     Ok(file)
 }
 
+/// The largest rounding an acquisition may require.
+pub const MAX_ROUNDING_BASE: i64 = 1_000_000;
+
 /// An acquisition as its owner registers it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -362,6 +403,12 @@ pub struct NewAcquisition {
     #[serde(default)]
     #[schema(schema_with = wire::nullable_line_schema::<200>)]
     pub sheet: Option<String>,
+    /// Disclosure control: the multiple the deliveries' counts must be
+    /// rounded to (5 rounds to fives). Reviewers see an integer column
+    /// whose values do not all keep it flagged.
+    #[serde(default)]
+    #[schema(minimum = 2, maximum = 1_000_000)]
+    pub rounding_base: Option<i64>,
     /// The declared schema (the contract) every delivery must keep:
     /// `{"columns": [{"name": "id", "type": "int64", "nullable": false}, …]}`.
     /// Types: bool, int64, float64, decimal(P,S), date, timestamp,
@@ -411,6 +458,15 @@ pub async fn register_acquisition(
         .map(|sheet| wire::check_line("invalid_acquisition", "sheet", sheet, 200, false))
         .transpose()?
         .filter(|sheet| !sheet.is_empty());
+    if let Some(base) = req
+        .rounding_base
+        .filter(|b| !(2..=MAX_ROUNDING_BASE).contains(b))
+    {
+        return Err(IngestError::bad_request(
+            "invalid_acquisition",
+            format!("rounding_base must be 2-{MAX_ROUNDING_BASE}, not {base}"),
+        ));
+    }
     if !(1..=36_500).contains(&req.retention_days) {
         return Err(IngestError::bad_request(
             "invalid_acquisition",
@@ -470,9 +526,49 @@ pub async fn register_acquisition(
                 allow,
                 sheet: sheet.map(str::to_owned),
                 declared_schema: req.schema.as_ref().map(Contract::to_json),
+                rounding_base: req.rounding_base,
             },
             &decided_by,
         )
         .await?;
     Ok(acq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(least_positive: Option<i64>, value_gcd: Option<i64>) -> ColumnEvidence {
+        ColumnEvidence {
+            name: "n".into(),
+            data_type: "int64".into(),
+            pii_sampled: 0,
+            pii: Default::default(),
+            null_count: Some(0),
+            min: None,
+            max: None,
+            distinct_count: None,
+            sum: None,
+            least_positive,
+            value_gcd,
+        }
+    }
+
+    #[test]
+    fn small_and_unrounded_counts_are_flagged() {
+        let flags = disclosure_flags(&column(Some(3), Some(1)), Some(5));
+        assert_eq!(flags.len(), 2, "{flags:?}");
+        assert!(flags[0].contains("as low as 3"), "{flags:?}");
+        assert!(flags[1].contains("multiples of 5"), "{flags:?}");
+        // Rounded to tens keeps a requirement of fives; above the
+        // threshold is no small count; no requirement, no rounding flag.
+        assert!(disclosure_flags(&column(Some(10), Some(10)), Some(5)).is_empty());
+        assert!(disclosure_flags(&column(Some(8), Some(1)), None).is_empty());
+        assert_eq!(
+            disclosure_flags(&column(Some(10), Some(5)), Some(10)).len(),
+            1
+        );
+        // Nothing known (a string column, personal data withheld), nothing said.
+        assert!(disclosure_flags(&column(None, None), Some(5)).is_empty());
+    }
 }

@@ -485,6 +485,77 @@ async fn admins_add_disable_and_revoke_users_through_forms() {
 }
 
 #[tokio::test]
+async fn an_engineers_deliveries_poll_while_they_move_and_the_poll_gets_the_table_alone() {
+    let f = fixture().await;
+    let body = json!({
+        "name": "Survey", "target_zone": "sandbox", "classification": "OFFICIAL",
+        "supplier": "HMRC", "legal_basis": "SRSA 2007 s.45", "purpose": "tests",
+        "personal_data": false, "retention_days": 30, "rounding_base": 5
+    });
+    let (_, acq) = f.api("POST", "/v1/acquisitions", &f.engineer, body).await;
+    let id = acq["id"].as_str().unwrap();
+    let approve = json!({"decision": "approve", "reason": "ok"});
+    let uri = format!("/v1/acquisitions/{id}/review");
+    assert_eq!(
+        f.api("POST", &uri, &f.reviewer, approve).await.0,
+        StatusCode::OK
+    );
+    let put = Request::builder()
+        .method("PUT")
+        .uri(format!("/v1/acquisitions/{id}/files/survey.csv"))
+        .header("authorization", format!("Bearer {}", f.engineer))
+        .body(Body::from("a,b\n1,2\n"))
+        .unwrap();
+    assert_eq!(router::send(&f.app, put).await.0, StatusCode::ACCEPTED);
+
+    // No worker runs here: the delivery stays received, so the table polls.
+    let eve = f.sign_in(&f.engineer).await;
+    let mine = f.get("/ui/deliveries", &eve).await;
+    assert!(mine.body.contains("Survey"), "{}", mine.body);
+    let page = f.get(&format!("/ui/deliveries/{id}"), &eve).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<h1>Deliveries: Survey</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("hx-trigger=\"every 2s\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("survey.csv") && page.body.contains(">received<"));
+    let poll = f
+        .request("GET", &format!("/ui/deliveries/{id}"), &eve, None)
+        .await;
+    assert!(
+        poll.body.contains("<html"),
+        "a plain request gets the whole page"
+    );
+    let mut req = Request::builder()
+        .uri(format!("/ui/deliveries/{id}"))
+        .header(header::COOKIE, &eve)
+        .header("hx-request", "true");
+    req = req.header("host", "airlock.test");
+    let (status, _, bytes) = router::send(&f.app, req.body(Body::empty()).unwrap()).await;
+    let fragment = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        fragment.trim_start().starts_with("<div id=\"deliveries\""),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<html"), "htmx gets the table alone");
+    // The acquisition's record shows the rounding it requires.
+    let record = f.get(&format!("/ui/acquisitions/{id}"), &eve).await;
+    assert!(record.body.contains("multiples of 5"), "{}", record.body);
+    // Another engineer may not watch them.
+    let oscar = auth::add_user(f.app.catalog.as_ref(), "oscar", Role::Engineer, &[]).await;
+    let oscar = f.sign_in(&oscar.unwrap().1).await;
+    let theirs = f.get(&format!("/ui/deliveries/{id}"), &oscar).await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn the_vendored_htmx_is_served_and_pages_link_it() {
     let f = fixture().await;
     let js = f.get("/ui/assets/htmx-4.0.1.min.js", "").await;

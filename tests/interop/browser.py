@@ -35,14 +35,30 @@ def canonical(value, top=True):
     return json.dumps(value, ensure_ascii=False)
 
 
+# axe-core's WCAG 2.1 A and AA rules, contrast among them.
+AXE_RUN = """async () => {
+  const r = await axe.run(document, {runOnly: {type: 'tag',
+    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+  return r.violations.map(v => v.id + ' (' + v.impact + '): ' +
+    v.nodes.map(n => n.target.join(' ')).join(', '));
+}"""
+
+
 class Walk:
-    def __init__(self, browser, base, shots):
-        self.browser, self.base, self.shots = browser, base, shots
-        self.context = browser.new_context(accept_downloads=True)
+    def __init__(self, browser, base, shots, axe=None):
+        self.browser, self.base, self.shots, self.axe = browser, base, shots, axe
+        # The pages' CSP allows only their own scripts; axe is injected by
+        # the test, so the test's context may bypass it.
+        self.context = browser.new_context(accept_downloads=True, bypass_csp=bool(axe))
         self.page = self.context.new_page()
+        self.violations = {}
 
     def shot(self, name):
+        """A screenshot of the page, and axe's accessibility check of it."""
         self.page.screenshot(path=f"{self.shots}/{name}.png", full_page=True)
+        if self.axe:
+            self.page.add_script_tag(path=self.axe)
+            self.violations[name] = self.page.evaluate(AXE_RUN)
 
     def sign_in(self, token, shot=None):
         self.context.clear_cookies()
@@ -60,8 +76,14 @@ class Walk:
 
 def walk(p, args, shots):
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    w = Walk(browser, args["base"], shots)
+    w = Walk(browser, args["base"], shots, axe=args["axe"])
     page, seen = w.page, {}
+
+    # The keyboard: the first Tab reaches the skip link, which moves focus
+    # to the content.
+    page.goto(f"{args['base']}/ui/sign-in")
+    page.keyboard.press("Tab")
+    seen["first_tab"] = page.evaluate("document.activeElement.textContent")
 
     # A reviewer walks a held file to release.
     w.sign_in(args["reviewer"], shot="sign-in")
@@ -72,6 +94,12 @@ def walk(p, args, shots):
     seen["evidence"] = {
         "columns": page.locator("table.columns tbody th").all_inner_texts(),
         "pii": page.locator("table.columns tbody tr", has_text="email").locator("strong").inner_text(),
+        "visits_flags": page.locator("table.columns tbody tr", has_text="visits")
+                            .locator(".flag").all_inner_texts(),
+        "email_sum": page.locator("table.columns tbody tr", has_text="email")
+                         .locator("td").nth(6).inner_text(),
+        "visits_sum": page.locator("table.columns tbody tr", has_text="visits")
+                          .locator("td").nth(6).inner_text(),
     }
     w.shot("file-evidence")
     page.get_by_label("Reason", exact=False).fill("Emails are the supplier's test accounts")
@@ -149,6 +177,11 @@ def walk(p, args, shots):
         w.shot(name.lower())
     seen["audit_intact"] = "intact" in page.locator("#audit-check").inner_text()
     w.sign_out()
+    seen["accessibility"] = w.violations
+    # The control: axe does find what it looks for (an unlabelled field).
+    page.set_content('<!doctype html><html lang="en"><title>x</title><main><input></main></html>')
+    page.add_script_tag(path=args["axe"])
+    seen["axe_control"] = page.evaluate(AXE_RUN)
     browser.close()
     return seen
 

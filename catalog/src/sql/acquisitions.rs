@@ -9,7 +9,7 @@ macro_rules! acquisitions_sql {
                 let acq: Acquisition = sqlx::query_as(concat!(
                     "INSERT INTO acquisitions (",
                     acquisition_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
                      RETURNING ",
                     acquisition_cols!()
                 ))
@@ -31,6 +31,7 @@ macro_rules! acquisitions_sql {
                 .bind(a.personal_data)
                 .bind(a.retention_days)
                 .bind(&a.ethics_ref)
+                .bind(a.rounding_base)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match CatalogError::from(e) {
@@ -45,6 +46,7 @@ macro_rules! acquisitions_sql {
                     "purpose": a.purpose, "personal_data": a.personal_data,
                     "retention_days": a.retention_days, "ethics_ref": a.ethics_ref,
                     "allow": a.allow, "sheet": a.sheet, "declared_schema": a.declared_schema,
+                    "rounding_base": a.rounding_base,
                     "decided_by": decided_by
                 });
                 Self::audit(&mut *tx, a.created_at, &a.owner_id, "acquisition.create", &a.id, detail)

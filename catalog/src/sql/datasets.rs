@@ -32,7 +32,13 @@ macro_rules! column_fields {
             $p,
             "distinct_count, ",
             $p,
-            "distinct_estimate"
+            "distinct_estimate, ",
+            $p,
+            "sum_value, ",
+            $p,
+            "least_positive, ",
+            $p,
+            "value_gcd"
         )
     };
 }

@@ -267,7 +267,7 @@ macro_rules! acquisition_cols {
     () => {
         "id, name, slug, description, target_zone, classification, state, owner_id, created_at, \
          allow, sheet, declared_schema, supplier, legal_basis, purpose, personal_data, \
-         retention_days, ethics_ref"
+         retention_days, ethics_ref, rounding_base"
     };
 }
 
@@ -636,7 +636,8 @@ macro_rules! sql_store {
                     sqlx::query(
                         "INSERT INTO dataset_columns (dataset_id, version, ordinal, name, data_type, nullable, \
                          source_name, pii_sampled, null_count, min_value, max_value, distinct_count, \
-                         distinct_estimate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         distinct_estimate, sum_value, least_positive, value_gcd) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(&v.dataset_id)
                     .bind(v.version)
@@ -651,6 +652,9 @@ macro_rules! sql_store {
                     .bind(&c.stats.max_value)
                     .bind(c.stats.distinct_count)
                     .bind(c.stats.distinct_estimate)
+                    .bind(&c.stats.sum_value)
+                    .bind(c.stats.least_positive)
+                    .bind(c.stats.value_gcd)
                     .execute(&mut *conn)
                     .await?;
                     for p in &c.pii {

@@ -156,44 +156,6 @@ pub struct ColumnRow<'a> {
     pub flags: Vec<String>,
 }
 
-/// Counts at or under this may identify people (OpenSAFELY's threshold).
-pub const SMALL_COUNT: i64 = 7;
-/// Counts are expected rounded to a multiple of this.
-pub const ROUNDING_BASE: i64 = 5;
-
-/// The disclosure-control flags of a column, from its type and bounds:
-/// an integer column whose least positive value is a small count, and
-/// one whose bounds are not rounded.
-pub fn disclosure_flags(c: &ColumnEvidence) -> Vec<String> {
-    let mut flags = Vec::new();
-    if !c.data_type.starts_with("int") {
-        return flags;
-    }
-    let min = c.min.as_deref().and_then(|v| v.parse::<i64>().ok());
-    let max = c.max.as_deref().and_then(|v| v.parse::<i64>().ok());
-    if let Some(m) = min.filter(|m| (1..=SMALL_COUNT).contains(m)) {
-        flags.push(format!(
-            "small counts: values as low as {m} (at or under {SMALL_COUNT} may identify people)"
-        ));
-    }
-    let unrounded: Vec<i64> = [min, max]
-        .into_iter()
-        .flatten()
-        .filter(|v| v % ROUNDING_BASE != 0)
-        .collect();
-    if !unrounded.is_empty() {
-        flags.push(format!(
-            "not rounded: {} not a multiple of {ROUNDING_BASE}",
-            unrounded
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ));
-    }
-    flags
-}
-
 #[derive(Template)]
 #[template(path = "file.html")]
 struct FilePage<'a> {
@@ -226,7 +188,7 @@ pub(super) async fn file(
                         .map(|(k, n)| format!("{k}: {n}"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    flags: disclosure_flags(c),
+                    flags: governance::disclosure_flags(c, r.acquisition.rounding_base),
                 })
                 .collect();
             (t.sheet.clone().unwrap_or_default(), t.rows, rows)
@@ -292,33 +254,4 @@ fn download(pack: serde_json::Value, name: &str) -> axum::response::Response {
         resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn column(data_type: &str, min: &str, max: &str) -> ColumnEvidence {
-        ColumnEvidence {
-            name: "n".into(),
-            data_type: data_type.into(),
-            pii_sampled: 0,
-            pii: Default::default(),
-            null_count: Some(0),
-            min: Some(min.into()),
-            max: Some(max.into()),
-            distinct_count: None,
-        }
-    }
-
-    #[test]
-    fn small_and_unrounded_counts_are_flagged() {
-        let flags = disclosure_flags(&column("int64", "3", "12"));
-        assert_eq!(flags.len(), 2, "{flags:?}");
-        assert!(flags[0].contains("as low as 3"), "{flags:?}");
-        assert!(flags[1].contains("3 and 12"), "{flags:?}");
-        assert!(disclosure_flags(&column("int64", "10", "2005")).is_empty());
-        assert!(disclosure_flags(&column("int64", "0", "100")).is_empty());
-        assert!(disclosure_flags(&column("string", "3", "7")).is_empty());
-    }
 }

@@ -128,6 +128,8 @@ pub struct AcquisitionView {
     pub personal_data: bool,
     pub retention_days: Option<i64>,
     pub ethics_ref: String,
+    /// The multiple counts must be rounded to, where required.
+    pub rounding_base: Option<i64>,
     pub allow: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
@@ -154,6 +156,7 @@ impl From<airlock_catalog::Acquisition> for AcquisitionView {
             personal_data: a.personal_data,
             retention_days: a.retention_days,
             ethics_ref: a.ethics_ref,
+            rounding_base: a.rounding_base,
             allow: a.allow.names().into_iter().map(str::to_owned).collect(),
             sheet: a.sheet,
             // Stored by this API, so it parses; a corrupt row shows none.

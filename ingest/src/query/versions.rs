@@ -104,6 +104,9 @@ pub struct StatisticsView {
     pub distinct_count: Option<i64>,
     /// …or estimated past that (HyperLogLog, about 1.6% standard error).
     pub distinct_estimate: Option<i64>,
+    /// The sum of a numeric column's values; withheld where personal data
+    /// was found.
+    pub sum: Option<String>,
 }
 
 /// One difference between a version's schema and the one before.
@@ -175,6 +178,7 @@ impl ColumnView {
                     && (c.stats.min_value.is_some() || c.stats.max_value.is_some()),
                 distinct_count: c.stats.distinct_count,
                 distinct_estimate: c.stats.distinct_estimate,
+                sum: bound(&c.stats.sum_value),
             },
         }
     }

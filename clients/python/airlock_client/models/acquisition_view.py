@@ -36,6 +36,7 @@ class AcquisitionView:
         supplier (str):
         target_zone (str):
         retention_days (int | None | Unset):
+        rounding_base (int | None | Unset): The multiple counts must be rounded to, where required.
         schema (AcquisitionViewSchemaType0 | None | Unset):
         sheet (None | str | Unset):
     """
@@ -56,6 +57,7 @@ class AcquisitionView:
     supplier: str
     target_zone: str
     retention_days: int | None | Unset = UNSET
+    rounding_base: int | None | Unset = UNSET
     schema: AcquisitionViewSchemaType0 | None | Unset = UNSET
     sheet: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -99,6 +101,12 @@ class AcquisitionView:
         else:
             retention_days = self.retention_days
 
+        rounding_base: int | None | Unset
+        if isinstance(self.rounding_base, Unset):
+            rounding_base = UNSET
+        else:
+            rounding_base = self.rounding_base
+
         schema: dict[str, Any] | None | Unset
         if isinstance(self.schema, Unset):
             schema = UNSET
@@ -136,6 +144,8 @@ class AcquisitionView:
         )
         if retention_days is not UNSET:
             field_dict["retention_days"] = retention_days
+        if rounding_base is not UNSET:
+            field_dict["rounding_base"] = rounding_base
         if schema is not UNSET:
             field_dict["schema"] = schema
         if sheet is not UNSET:
@@ -187,6 +197,15 @@ class AcquisitionView:
 
         retention_days = _parse_retention_days(d.pop("retention_days", UNSET))
 
+        def _parse_rounding_base(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        rounding_base = _parse_rounding_base(d.pop("rounding_base", UNSET))
+
         def _parse_schema(data: object) -> AcquisitionViewSchemaType0 | None | Unset:
             if data is None:
                 return data
@@ -230,6 +249,7 @@ class AcquisitionView:
             supplier=supplier,
             target_zone=target_zone,
             retention_days=retention_days,
+            rounding_base=rounding_base,
             schema=schema,
             sheet=sheet,
         )

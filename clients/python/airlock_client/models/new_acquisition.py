@@ -38,6 +38,9 @@ class NewAcquisition:
         draft (bool | Unset): Keep it a draft (submit it later with `POST …/submit`); otherwise it
             goes straight to review.
         ethics_ref (str | Unset):
+        rounding_base (int | None | Unset): Disclosure control: the multiple the deliveries' counts must be
+            rounded to (5 rounds to fives). Reviewers see an integer column
+            whose values do not all keep it flagged.
         schema (Contract | None | Unset):
         sheet (None | str | Unset):
     """
@@ -54,6 +57,7 @@ class NewAcquisition:
     description: str | Unset = UNSET
     draft: bool | Unset = UNSET
     ethics_ref: str | Unset = UNSET
+    rounding_base: int | None | Unset = UNSET
     schema: Contract | None | Unset = UNSET
     sheet: None | str | Unset = UNSET
 
@@ -88,6 +92,12 @@ class NewAcquisition:
         draft = self.draft
 
         ethics_ref = self.ethics_ref
+
+        rounding_base: int | None | Unset
+        if isinstance(self.rounding_base, Unset):
+            rounding_base = UNSET
+        else:
+            rounding_base = self.rounding_base
 
         schema: dict[str, Any] | None | Unset
         if isinstance(self.schema, Unset):
@@ -125,6 +135,8 @@ class NewAcquisition:
             field_dict["draft"] = draft
         if ethics_ref is not UNSET:
             field_dict["ethics_ref"] = ethics_ref
+        if rounding_base is not UNSET:
+            field_dict["rounding_base"] = rounding_base
         if schema is not UNSET:
             field_dict["schema"] = schema
         if sheet is not UNSET:
@@ -168,6 +180,15 @@ class NewAcquisition:
 
         ethics_ref = d.pop("ethics_ref", UNSET)
 
+        def _parse_rounding_base(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        rounding_base = _parse_rounding_base(d.pop("rounding_base", UNSET))
+
         def _parse_schema(data: object) -> Contract | None | Unset:
             if data is None:
                 return data
@@ -207,6 +228,7 @@ class NewAcquisition:
             description=description,
             draft=draft,
             ethics_ref=ethics_ref,
+            rounding_base=rounding_base,
             schema=schema,
             sheet=sheet,
         )

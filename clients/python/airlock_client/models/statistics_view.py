@@ -26,6 +26,8 @@ class StatisticsView:
             min_ (None | str | Unset): The least and greatest values, cut to 64 characters (a cut or
                 inexact one ends in "…"); withheld where personal data was found.
             null_count (int | None | Unset):
+            sum_ (None | str | Unset): The sum of a numeric column's values; withheld where personal data
+                was found.
     """
 
     bounds_withheld: bool
@@ -34,6 +36,7 @@ class StatisticsView:
     max_: None | str | Unset = UNSET
     min_: None | str | Unset = UNSET
     null_count: int | None | Unset = UNSET
+    sum_: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,6 +72,12 @@ class StatisticsView:
         else:
             null_count = self.null_count
 
+        sum_: None | str | Unset
+        if isinstance(self.sum_, Unset):
+            sum_ = UNSET
+        else:
+            sum_ = self.sum_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -86,6 +95,8 @@ class StatisticsView:
             field_dict["min"] = min_
         if null_count is not UNSET:
             field_dict["null_count"] = null_count
+        if sum_ is not UNSET:
+            field_dict["sum"] = sum_
 
         return field_dict
 
@@ -139,6 +150,15 @@ class StatisticsView:
 
         null_count = _parse_null_count(d.pop("null_count", UNSET))
 
+        def _parse_sum_(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        sum_ = _parse_sum_(d.pop("sum", UNSET))
+
         statistics_view = cls(
             bounds_withheld=bounds_withheld,
             distinct_count=distinct_count,
@@ -146,6 +166,7 @@ class StatisticsView:
             max_=max_,
             min_=min_,
             null_count=null_count,
+            sum_=sum_,
         )
 
         statistics_view.additional_properties = d
