@@ -1,8 +1,8 @@
 # Sourced by the bench scripts: runs the release `airlock` on $WORK with the
 # engines given as TOML and delivers $WORK/data.csv to a fresh acquisition.
-# Sets DAEMON_PID, TOKEN, BASE and FILE; the caller's trap stops the daemon.
-# Also build_and_generate, which both benchmarks start with.
-# Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
+# Sets DAEMON_PID, TOKEN, BASE, ACQ and FILE; the caller's trap stops the
+# daemon. Also build_and_generate, which the benchmarks start with, and
+# start_clamd. Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
 # BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216".
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -35,8 +35,10 @@ build_and_generate() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-deliver_to_airlock() {
-  local bin=$1 engines=$2 port acq
+# Starts the daemon with ENGINES_TOML and registers an approved
+# acquisition (ACQ) to deliver to. Usage: start_airlock AIRLOCK_BIN ENGINES_TOML
+start_airlock() {
+  local bin=$1 engines=$2 port
   port=$(free_port)
   cat > "$WORK/airlock.toml" <<TOML
 listen = "127.0.0.1:$port"
@@ -61,7 +63,7 @@ TOML
   DAEMON_PID=$!
   BASE="http://127.0.0.1:$port"
   for _ in $(seq 1 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
-  acq=$(curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+  ACQ=$(curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
     -d '{"name":"bench","target_zone":"sandbox","classification":"OFFICIAL",
          "supplier":"bench","legal_basis":"bench","purpose":"bench",
          "personal_data":true,"retention_days":1}' \
@@ -69,8 +71,43 @@ TOML
   # The generated file holds emails: declared above, so it publishes
   # without review once a reviewer approves the acquisition.
   curl -sf -H "authorization: Bearer $REVIEWER" -H 'content-type: application/json' \
-    -d '{"decision":"approve","reason":"bench"}' "$BASE/v1/acquisitions/$acq/review" >/dev/null
+    -d '{"decision":"approve","reason":"bench"}' "$BASE/v1/acquisitions/$ACQ/review" >/dev/null
+}
+
+# Streams $WORK/data.csv to the acquisition over HTTP; sets FILE.
+upload_data() {
   FILE=$(curl -sf -H "authorization: Bearer $TOKEN" -T "$WORK/data.csv" \
-    "$BASE/v1/acquisitions/$acq/files/data.csv" |
+    "$BASE/v1/acquisitions/$ACQ/files/data.csv" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+}
+
+deliver_to_airlock() {
+  start_airlock "$@"
+  upload_data
+}
+
+# A private clamd on a free loopback port (CLAMD_PORT, CLAMD_PID) with
+# the real signature database when one is installed (or CLAMAV_DB), else
+# the project's test signatures (then clamd does far less work per byte
+# than in production). Sets DB.
+start_clamd() {
+  command -v clamd >/dev/null && command -v clamdscan >/dev/null || {
+    log "needs clamd and clamdscan (apt-get install clamav-daemon clamdscan)"
+    exit 1
+  }
+  DB=${CLAMAV_DB:-}
+  if [ -z "$DB" ]; then
+    if ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1; then DB=/var/lib/clamav; else DB="$ROOT/tests/fixtures/clamav"; fi
+  fi
+  log "starting clamd (signatures: $DB)"
+  CLAMD_PORT=$(free_port)
+  sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$CLAMD_PORT|g" -e "s|@DB@|$DB|g" \
+    "$ROOT/tests/fixtures/clamd.conf.in" > "$WORK/clamd.conf"
+  clamd --config-file="$WORK/clamd.conf" >"$WORK/clamd.out" 2>&1 &
+  CLAMD_PID=$!
+  for _ in $(seq 1 1200); do
+    clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null
 }

@@ -27,32 +27,8 @@ start_bench
 CLAMD_PID=""
 now() { date +%s.%N; }
 
-command -v clamd >/dev/null && command -v clamdscan >/dev/null || {
-  log "needs clamd and clamdscan (apt-get install clamav-daemon clamdscan)"
-  exit 1
-}
-
-# The real signature database when one is installed, else the project's
-# test signatures (then clamd does far less work per byte than in
-# production, which makes the ratio harder to meet, not easier).
-DB=${CLAMAV_DB:-}
-if [ -z "$DB" ]; then
-  if ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1; then DB=/var/lib/clamav; else DB="$ROOT/tests/fixtures/clamav"; fi
-fi
-
 build_and_generate
-
-log "starting clamd (signatures: $DB)"
-CLAMD_PORT=$(free_port)
-sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$CLAMD_PORT|g" -e "s|@DB@|$DB|g" \
-  "$ROOT/tests/fixtures/clamd.conf.in" > "$WORK/clamd.conf"
-clamd --config-file="$WORK/clamd.conf" >"$WORK/clamd.out" 2>&1 &
-CLAMD_PID=$!
-for _ in $(seq 1 1200); do
-  clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break
-  sleep 0.25
-done
-clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null
+start_clamd
 
 # Warm the page cache, then the best of two runs.
 cat "$WORK/data.csv" >/dev/null

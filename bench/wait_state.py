@@ -9,6 +9,8 @@ The times are the catalog's, not the poller's: each poll costs the daemon
 a request (authentication, a policy decision, several queries), so the
 poller asks every 10 ms only until START, to catch the CPU counter there,
 and then every 100 ms, not to load the daemon it measures.
+START may also be "@EPOCH@CPU": the caller's own clock and the daemon's
+CPU seconds when it began (before an upload, say).
 Usage: wait_state.py FILE_URL TOKEN DAEMON_PID START END"""
 import datetime
 import json
@@ -33,6 +35,9 @@ def at(stamp):
 
 
 start = cpu_start = None
+if start_state.startswith("@"):
+    _, epoch, cpu_then = start_state.split("@")
+    start, cpu_start = float(epoch), float(cpu_then)
 while True:
     f = json.load(urllib.request.urlopen(req))
     if start is None and start_state == "-":

@@ -224,10 +224,7 @@ async fn four_eyes_approve_an_acquisition_and_clearances_decide_who_reads() {
 #[tokio::test]
 async fn eicar_is_rejected_by_both_engines_and_never_reaches_the_lake() {
     let (_clamd, d, acq) = setup("Suspicious supplier", "sandbox", "OFFICIAL").await;
-    let mut body = b"id,payload\n1,".to_vec();
-    body.extend_from_slice(&eicar());
-    body.push(b'\n');
-    let file = d.deliver(&acq, "data.csv", body).await;
+    let file = d.deliver(&acq, "data.csv", eicar_csv()).await;
     assert_eq!(file["state"], "rejected", "{file:#}");
     assert_eq!(file["reason"], "infected");
     assert_eq!(
@@ -508,100 +505,6 @@ fn a_configuration_opening_sandbox_to_corporate_refuses_to_start() {
             "{args:?}: {stderr}"
         );
     }
-}
-
-/// Rows of the CSV the crash tests deliver: large enough that conversion
-/// takes seconds in a debug build.
-const BIG_ROWS: u64 = 3_000_000;
-
-/// Delivers the big CSV, waits until it is converting, kills the daemon
-/// with SIGKILL and restarts it; returns the published dataset's name.
-async fn crash_mid_conversion(clamd: &Clamd, d: &mut Daemon) -> String {
-    let acq = d.acquisition("Big", "sandbox", "OFFICIAL").await;
-    let mut csv = b"id,name,score\n".to_vec();
-    for i in 0..BIG_ROWS {
-        csv.extend_from_slice(format!("{i},name-{i},{}.5\n", i % 1000).as_bytes());
-    }
-    let (status, accepted) = d.upload(&acq, "big.csv", csv).await;
-    assert_eq!(status, 202, "{accepted}");
-    let id = accepted["id"].as_str().unwrap();
-    let seen = d
-        .wait_for(id, &["converting", "published", "rejected", "held"])
-        .await;
-    assert_eq!(seen["state"], "converting", "{seen:#}");
-
-    d.crash_and_restart_with_clamd(&clamd.addr(), &clamd.addr());
-    let done = d.wait_for(id, &["published", "rejected", "held"]).await;
-    assert_eq!(done["state"], "published", "{done:#}");
-    let ds = done["dataset_id"].as_str().unwrap();
-    let (_, dataset) = d.get(&d.analyst, &format!("/v1/datasets/{ds}")).await;
-    let versions = dataset["versions"].as_array().unwrap();
-    assert_eq!(versions.len(), 1, "{dataset:#}");
-    assert_eq!(versions[0]["rows"], BIG_ROWS);
-    dataset["name"].as_str().unwrap().to_owned()
-}
-
-/// SIGKILL while the Parquet is being written: after the restart the file
-/// is converted again from its recorded state and published exactly once,
-/// whole, with nothing left in staging.
-#[tokio::test]
-async fn a_daemon_killed_mid_conversion_publishes_once_after_restart() {
-    let clamd = Clamd::start();
-    let mut d = Daemon::start(&clamd.addr());
-    crash_mid_conversion(&clamd, &mut d).await;
-    let rows = BIG_ROWS;
-    // One Parquet object in the whole lake, staging included, and it holds
-    // every row.
-    let parts = files_under(&d.data_dir().join("lake"), ".parquet");
-    assert_eq!(parts.len(), 1, "{parts:?}");
-    let staging = files_under(&d.data_dir().join("lake/sandbox/_staging"), "");
-    assert!(staging.is_empty(), "left in staging: {staging:?}");
-    let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&parts[0]).unwrap()).unwrap();
-    assert_eq!(meta.metadata().file_metadata().num_rows() as u64, rows);
-}
-
-/// SIGKILL while the Parquet streams to an S3 lake (parts are uploaded as
-/// they are encoded, multipart past 10 MiB): after the restart the version
-/// holds exactly its one part, its Iceberg metadata (once) and the
-/// `_SUCCESS` marker, staging is empty, and the part has every row.
-#[tokio::test]
-async fn a_daemon_killed_mid_upload_to_s3_publishes_once_after_restart() {
-    use object_store::ObjectStoreExt;
-    let bucket = std::env::var("AIRLOCK_TEST_S3_BUCKET").expect(
-        "AIRLOCK_TEST_S3_BUCKET is not set: run the tests with scripts/test.sh, which starts s3s-fs",
-    );
-    let url = format!("s3://{bucket}/e2e-{}", uuid::Uuid::now_v7().simple());
-    let clamd = Clamd::start();
-    let mut d = Daemon::start_with(&clamd.addr(), &zones::sandbox_lake(&url));
-    let dataset = crash_mid_conversion(&clamd, &mut d).await;
-    let lake = airlock_ingest::lake::Lake::open(&url).unwrap();
-    let mut keys: Vec<String> = futures::TryStreamExt::try_collect::<Vec<_>>(lake.store.list(None))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.location.to_string())
-        .collect();
-    keys.sort();
-    assert_eq!(
-        keys,
-        [
-            format!("{dataset}/v1/_SUCCESS"),
-            format!("{dataset}/v1/_iceberg/manifest-1.avro"),
-            format!("{dataset}/v1/_iceberg/snap-1.avro"),
-            format!("{dataset}/v1/_iceberg/v1.metadata.json"),
-            format!("{dataset}/v1/part-00000.parquet")
-        ]
-    );
-    let bytes = lake
-        .store
-        .get(&object_store::path::Path::from(keys[4].as_str()))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let meta = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
-    assert_eq!(meta.metadata().file_metadata().num_rows() as u64, BIG_ROWS);
 }
 
 /// `airlock policy check` names the file and line of a broken policy; a

@@ -8,8 +8,9 @@
 //! - `checking → converting | rejected`: the acquisition and zone rules are
 //!   checked and a version of each dataset is reserved.
 //! - `converting → published | awaiting_review | rejected`: the Parquet is
-//!   staged in the lake, the policies decide, the parts are renamed into
-//!   place and the catalog row committed.
+//!   staged in the lake (or was, beside the scan, in the same run), the
+//!   policies decide, the parts are renamed into place and the catalog row
+//!   committed.
 //!
 //! One function per state; the work of each is the [`stages`](crate::stages)
 //! transfers share.
@@ -112,13 +113,16 @@ async fn process_leased(app: &App, file: FileRecord) {
 /// Moves one file on until it needs nothing more from this worker now:
 /// one function per state a worker has a step to take in.
 pub async fn process(app: &App, mut file: FileRecord) {
+    // What the scanning step converted beside the scan, for the converting
+    // step of this same run; a run that starts later converts again.
+    let mut prestaged: Option<Vec<Converted>> = None;
     loop {
         let step = match file.state {
             FileState::Received | FileState::Held | FileState::Scanning => {
-                scanning(app, &file).await
+                scanning(app, &file, &mut prestaged).await
             }
             FileState::Checking => checking(app, &file).await,
-            FileState::Converting => converting(app, &file).await,
+            FileState::Converting => converting(app, &file, prestaged.take()).await,
             FileState::Published | FileState::Rejected | FileState::AwaitingReview => return,
         };
         match step {
@@ -172,11 +176,41 @@ async fn fail(app: &App, file: &FileRecord, err: IngestError) {
 /// `received | held | scanning → checking | rejected | held`: every
 /// engine reads the quarantined bytes, which must still hash to what was
 /// acknowledged; every verdict is recorded with the outcome.
-async fn scanning(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+///
+/// Beside the scan, at the same time, the file is converted into the
+/// lake's staging (invisible to readers), so that a clean file's
+/// converting step finds its work done. The staging is kept only for a
+/// clean verdict; anything else clears it, and only the converting step,
+/// which a clean verdict recorded in the catalog must precede, commits.
+async fn scanning(
+    app: &App,
+    file: &FileRecord,
+    prestaged: &mut Option<Vec<Converted>>,
+) -> Result<FileRecord, IngestError> {
     let file = app.catalog.start_scan(&file.id, &app.node_id).await?;
     let acq = app.acquisition(&file.acquisition_id).await?;
     let ctx = stages::delivery_context(&file, acq.allow);
-    let scanned = stages::scan(&app.scanner, &ctx, &app.quarantine.path(&file.id)).await?;
+    let path = app.quarantine.path(&file.id);
+    // Both run to their end: a conversion's blocking threads cannot be
+    // stopped midway, and staging is cleared only once they are done.
+    let (scanned, staged) = tokio::join!(
+        stages::scan(&app.scanner, &ctx, &path),
+        prestage(app, &file, &acq)
+    );
+    let was_staged = staged.is_some();
+    let kept = match &scanned {
+        Ok(s) if s.report.sha256 == file.sha256 && matches!(s.verdict, Verdict::Clean) => staged,
+        _ => {
+            if was_staged {
+                app.lakes
+                    .get(acq.target_zone.as_str())?
+                    .clear_staging(&file.id)
+                    .await?;
+            }
+            None
+        }
+    };
+    let scanned = scanned?;
     if scanned.report.sha256 != file.sha256 {
         return Err(IngestError::InvalidInput(format!(
             "quarantine integrity check failed: the stored bytes hash to {}, not the acknowledged {}",
@@ -191,10 +225,47 @@ async fn scanning(app: &App, file: &FileRecord) -> Result<FileRecord, IngestErro
             retry_at: now_ms() + stages::backoff_ms(&app.config.pipeline, file.attempts),
         },
     };
-    Ok(app
+    let next = app
         .catalog
         .finish_scan(&file.id, &app.node_id, &scanned.record, &outcome)
-        .await?)
+        .await?;
+    tracing::info!(file = %file.id, staged = was_staged, kept = kept.is_some(), "scan and conversion done");
+    *prestaged = kept;
+    Ok(next)
+}
+
+/// The conversion into staging that runs beside the scan, for a file
+/// that will be converted after it (its acquisition approved, its format
+/// one Airlock reads). It parses unscanned bytes in the converter's
+/// memory-safe code under its usual budgets. Any failure is left to the
+/// converting step, which converts again and reports it.
+async fn prestage(app: &App, file: &FileRecord, acq: &Acquisition) -> Option<Vec<Converted>> {
+    if acq.state != AcquisitionState::Approved {
+        return None;
+    }
+    let plan = plan(app, file, acq).await.ok()?;
+    let lake = app.lakes.get(acq.target_zone.as_str()).ok()?;
+    lake.clear_staging(&file.id).await.ok()?;
+    tracing::info!(file = %file.id, "converting beside the scan");
+    let mut opts = stages::convert_options(&app.config);
+    opts.contract = acq.contract().ok()?;
+    let tables = staging_tables(&plan, &file.id);
+    let path = app.quarantine.path(&file.id);
+    stages::convert(path, plan.source, lake, &file.id, &tables, &opts)
+        .await
+        .ok()
+}
+
+/// Where each table of a plan is staged: the file's own keys.
+fn staging_tables(plan: &Plan, file_id: &str) -> Vec<Table> {
+    plan.sheets
+        .iter()
+        .enumerate()
+        .map(|(i, sheet)| Table {
+            sheet: sheet.clone(),
+            staging: Lake::table_staging(file_id, i),
+        })
+        .collect()
 }
 
 async fn zone_lake<'a>(app: &'a App, file: &FileRecord) -> Result<&'a Lake, IngestError> {
@@ -297,7 +368,11 @@ async fn checking(app: &App, file: &FileRecord) -> Result<FileRecord, IngestErro
 /// the lake's staging, what the checks found put to the policies, then
 /// committed and published, held for a reviewer or rejected. Safe to run
 /// again: the reserved versions and the staging keys are the file's own.
-async fn converting(app: &App, file: &FileRecord) -> Result<FileRecord, IngestError> {
+async fn converting(
+    app: &App,
+    file: &FileRecord,
+    prestaged: Option<Vec<Converted>>,
+) -> Result<FileRecord, IngestError> {
     let node = &app.node_id;
     let acq = app.acquisition(&file.acquisition_id).await?;
     let plan = plan(app, file, &acq).await?;
@@ -307,20 +382,18 @@ async fn converting(app: &App, file: &FileRecord) -> Result<FileRecord, IngestEr
         .start_convert(&file.id, node, &plan.datasets)
         .await?;
     let lake = app.lakes.get(acq.target_zone.as_str())?;
-    lake.clear_staging(&file.id).await?;
-    let mut opts = stages::convert_options(&app.config);
-    opts.contract = acq.contract()?;
-    let tables: Vec<Table> = plan
-        .sheets
-        .iter()
-        .enumerate()
-        .map(|(i, sheet)| Table {
-            sheet: sheet.clone(),
-            staging: Lake::table_staging(&file.id, i),
-        })
-        .collect();
-    let path = app.quarantine.path(&file.id);
-    let converted = stages::convert(path, plan.source, lake, &file.id, &tables, &opts).await?;
+    let tables = staging_tables(&plan, &file.id);
+    let converted = match prestaged {
+        // Staged beside the scan, in this run, under this lease.
+        Some(converted) if converted.len() == tables.len() => converted,
+        _ => {
+            lake.clear_staging(&file.id).await?;
+            let mut opts = stages::convert_options(&app.config);
+            opts.contract = acq.contract()?;
+            let path = app.quarantine.path(&file.id);
+            stages::convert(path, plan.source, lake, &file.id, &tables, &opts).await?
+        }
+    };
 
     // What the checks found goes to the policies: reject, hold for a
     // reviewer, or publish. Findings name columns, kinds, counts and

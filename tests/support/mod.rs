@@ -422,6 +422,14 @@ pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
 }
 
 /// The EICAR test file, assembled at run time.
+/// A one-row CSV whose second field is the EICAR test string.
+pub fn eicar_csv() -> Vec<u8> {
+    let mut body = b"id,payload\n1,".to_vec();
+    body.extend_from_slice(&eicar());
+    body.push(b'\n');
+    body
+}
+
 pub fn eicar() -> Vec<u8> {
     [
         "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",

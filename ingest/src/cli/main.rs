@@ -250,6 +250,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal only: a log file or a
+        // collector gets plain `key=value` lines.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Submit(args) => return remote::submit(args).await,
