@@ -3,7 +3,8 @@
 # Sets DAEMON_PID, TOKEN, BASE, ACQ and FILE; the caller's trap stops the
 # daemon. Also build_and_generate, which the benchmarks start with, and
 # start_clamd. Usage: deliver_to_airlock AIRLOCK_BIN ENGINES_TOML
-# BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216".
+# BENCH_PIPELINE adds lines to [pipeline], e.g. "row_group_bytes = 16777216";
+# BENCH_CATALOG_URL puts the catalog elsewhere (a postgres:// URL).
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -52,8 +53,11 @@ $engines
 [limits]
 max_file_bytes = $(($(stat -c %s "$WORK/data.csv") + 1))
 
+${BENCH_CATALOG_URL:+[catalog]
+url = \"$BENCH_CATALOG_URL\"
+}
 [pipeline]
-workers = 1
+workers = ${BENCH_WORKERS:-1}
 poll_interval_ms = 50
 ${BENCH_PIPELINE:-}
 TOML
@@ -84,6 +88,25 @@ upload_data() {
 deliver_to_airlock() {
   start_airlock "$@"
   upload_data
+}
+
+# Every engine, with the private clamd (start_clamd first), as TOML.
+all_engines() {
+  cat <<TOML
+[[scanner.engines]]
+type = "clamav"
+address = "tcp://127.0.0.1:$CLAMD_PORT"
+window_bytes = 2000000000
+
+[[scanner.engines]]
+type = "yara"
+
+[[scanner.engines]]
+type = "filetype"
+
+[[scanner.engines]]
+type = "archive"
+TOML
 }
 
 # A private clamd on a free loopback port (CLAMD_PORT, CLAMD_PID) with

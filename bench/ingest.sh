@@ -36,22 +36,7 @@ python3 -m venv "$WORK/venv"
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check duckdb==1.5.5
 PY="$WORK/venv/bin/python"
 
-ENGINES=$(cat <<TOML
-[[scanner.engines]]
-type = "clamav"
-address = "tcp://127.0.0.1:$CLAMD_PORT"
-window_bytes = 2000000000
-
-[[scanner.engines]]
-type = "yara"
-
-[[scanner.engines]]
-type = "filetype"
-
-[[scanner.engines]]
-type = "archive"
-TOML
-)
+ENGINES=$(all_engines)
 
 RESULTS="$WORK/results"
 : > "$RESULTS"
