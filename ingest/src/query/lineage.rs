@@ -41,8 +41,12 @@ pub struct SourceFile {
     pub reviews: Vec<ReviewView>,
 }
 
+/// The most versions whose lineage one view traces (the newest).
+pub const MAX_LINEAGE_VERSIONS: usize = 100;
+
 impl Reader<'_> {
-    /// Each published version's lineage, oldest first.
+    /// Each published version's lineage, oldest first: of the newest
+    /// [`MAX_LINEAGE_VERSIONS`], so one view's reads stay bounded.
     pub async fn lineage(
         self,
         who: &Principal,
@@ -52,8 +56,9 @@ impl Reader<'_> {
         let acquisition_reviews = self
             .review_views(ReviewSubject::Acquisition, &d.dataset.acquisition_id)
             .await?;
-        let mut out = Vec::with_capacity(d.versions.len());
-        for v in d.versions {
+        let skip = d.versions.len().saturating_sub(MAX_LINEAGE_VERSIONS);
+        let mut out = Vec::with_capacity(d.versions.len() - skip);
+        for v in d.versions.into_iter().skip(skip) {
             let v = v.info;
             let transferred_from = LineageView::of(&v);
             let source = match (
