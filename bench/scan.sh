@@ -52,7 +52,9 @@ ENGINES=$(for engine in ${BENCH_ENGINES//,/ }; do
   esac
   printf '\n'
 done)
-deliver_to_airlock "$AIRLOCK" "$ENGINES"
+# The scan alone: no conversion beside it.
+BENCH_PIPELINE="convert_while_scanning = false${BENCH_PIPELINE:+
+$BENCH_PIPELINE}" deliver_to_airlock "$AIRLOCK" "$ENGINES"
 # The scan, timed from the upload's acknowledgement until the file leaves
 # `scanning`; the daemon's peak RSS (VmHWM) read at that moment.
 read -r airlock_secs state hwm_kib _cpu < <(python3 "$ROOT/bench/wait_state.py" "$BASE/v1/files/$FILE" \

@@ -47,6 +47,24 @@ async fn a_clean_file_publishes_what_was_converted_beside_its_scan() {
     assert_eq!(files_under(&d.data_dir().join("lake"), ".parquet").len(), 1);
 }
 
+#[tokio::test]
+async fn a_site_may_have_files_converted_only_after_their_scan() {
+    let clamd = Clamd::start();
+    let d = Daemon::start_with(&clamd.addr(), "convert_while_scanning = false\n");
+    let acq = d.acquisition("Survey", "sandbox", "OFFICIAL").await;
+    let file = d.deliver(&acq, "s.csv", b"k,v\n1,a\n".to_vec()).await;
+    assert_eq!(file["state"], "published", "{file:#}");
+    let id = file["id"].as_str().unwrap();
+    let log = d.log();
+    assert!(
+        log.contains(&format!(
+            "scan and conversion done file={id} staged=false kept=false"
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("converting beside the scan"), "{log}");
+}
+
 /// Rows of the CSV the crash tests deliver: large enough that conversion
 /// takes seconds in a debug build.
 const BIG_ROWS: u64 = 3_000_000;

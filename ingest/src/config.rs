@@ -240,6 +240,11 @@ pub struct PipelineConfig {
     /// Spark) balances size and speed; 1 converts about a fifth faster for
     /// about 5% more bytes.
     pub zstd_level: i32,
+    /// Convert a delivery into the lake's staging while it is scanned
+    /// (the default), or only once every verdict is clean: for a site
+    /// whose rules forbid parsing bytes before they are scanned, at the
+    /// cost of a second pass.
+    pub convert_while_scanning: bool,
 }
 
 impl PipelineConfig {
@@ -292,6 +297,7 @@ impl Default for PipelineConfig {
             convert_threads: 0,
             infer_sample_bytes: convert.sample_bytes,
             zstd_level: convert.zstd_level,
+            convert_while_scanning: true,
         }
     }
 }

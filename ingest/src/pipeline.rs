@@ -193,10 +193,19 @@ async fn scanning(
     let path = app.quarantine.path(&file.id);
     // Both run to their end: a conversion's blocking threads cannot be
     // stopped midway, and staging is cleared only once they are done.
+    let timed = |started: std::time::Instant| started.elapsed().as_millis() as u64;
     let (scanned, staged) = tokio::join!(
-        stages::scan(&app.scanner, &ctx, &path),
-        prestage(app, &file, &acq)
+        async {
+            let started = std::time::Instant::now();
+            let scanned = stages::scan(&app.scanner, &ctx, &path).await;
+            (scanned, timed(started))
+        },
+        async {
+            let started = std::time::Instant::now();
+            (prestage(app, &file, &acq).await, timed(started))
+        }
     );
+    let ((scanned, scan_ms), (staged, convert_ms)) = (scanned, staged);
     let was_staged = staged.is_some();
     let kept = match &scanned {
         Ok(s) if s.report.sha256 == file.sha256 && matches!(s.verdict, Verdict::Clean) => staged,
@@ -229,7 +238,14 @@ async fn scanning(
         .catalog
         .finish_scan(&file.id, &app.node_id, &scanned.record, &outcome)
         .await?;
-    tracing::info!(file = %file.id, staged = was_staged, kept = kept.is_some(), "scan and conversion done");
+    tracing::info!(
+        file = %file.id,
+        staged = was_staged,
+        kept = kept.is_some(),
+        scan_ms,
+        convert_ms,
+        "scan and conversion done"
+    );
     *prestaged = kept;
     Ok(next)
 }
@@ -240,7 +256,7 @@ async fn scanning(
 /// memory-safe code under its usual budgets. Any failure is left to the
 /// converting step, which converts again and reports it.
 async fn prestage(app: &App, file: &FileRecord, acq: &Acquisition) -> Option<Vec<Converted>> {
-    if acq.state != AcquisitionState::Approved {
+    if !app.config.pipeline.convert_while_scanning || acq.state != AcquisitionState::Approved {
         return None;
     }
     let plan = plan(app, file, acq).await.ok()?;
