@@ -1,7 +1,7 @@
 //! The query layer: every read of the catalog that a person's interface
-//! makes (the HTTP API's views now; the web pages, the CLI and the Iceberg
-//! catalog next) goes through here, so each read is authorised and, where
-//! it reaches data, audited in one place.
+//! makes (the HTTP API's views, the web pages and the Iceberg catalog; the
+//! CLI reads through the API) goes through here, so each read is
+//! authorised and, where it reaches data, audited in one place.
 //!
 //! The key decision is that a view is assembled here, not in a handler:
 //! a [`Reader`] holds the catalog, the policies and the zones (nothing
